@@ -1,0 +1,21 @@
+"""Exceptions raised on bad input. Every message names the offending file and what to do about it."""
+
+
+class KerasMotionError(Exception):
+    """Base class of keras_motion's input errors."""
+
+
+class VideoError(KerasMotionError, IOError):
+    """A video is missing, unreadable, empty or too short for what was asked of it."""
+
+
+class DatasetLayoutError(KerasMotionError, ValueError):
+    """A data-set root does not have the layout its loader expects (split files, folders)."""
+
+
+class FlowError(KerasMotionError, ValueError):
+    """A flow field is malformed: wrong shape, or NaN / inf values."""
+
+
+class MissingDependencyError(KerasMotionError, ImportError):
+    """An optional dependency (an extra of the package) is needed for this call."""

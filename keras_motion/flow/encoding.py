@@ -1,0 +1,78 @@
+"""Flow encodings: Im2Flow's (sin θ, cos θ, magnitude) image and the ±bound uint8 storage format.
+
+Each function takes NumPy arrays (→ NumPy, for data pipelines) or backend tensors (→ `keras.ops`, inside models and
+losses on TensorFlow, JAX or PyTorch): one formula serves both, because NumPy and `keras.ops` share these names.
+Inputs are (..., H, W, C): single maps and batches alike.
+"""
+
+import numpy as np
+
+# Below this magnitude (px) a vector has no defined direction: Im2Flow encodes it as sin = cos = 0.
+EPSILON = 1e-6
+
+
+def array_namespace(x):
+    """NumPy for NumPy / Python inputs, `keras.ops` for backend tensors (TF, JAX, torch) and symbolic tensors."""
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)):
+        return np
+    from keras import ops
+
+    return ops
+
+
+def _float32(x, xp):
+    return np.asarray(x, np.float32) if xp is np else xp.cast(x, "float32")
+
+
+def encode_im2flow(flow, max_magnitude=30.0):
+    """(..., H, W, 2) flow in px → (..., H, W, 3) in [-1, 1]: sin θ = v/M, cos θ = u/M, 2·min(M/max, 1) − 1.
+
+    Im2Flow eq. 1 with the official code's normalisation (magnitude divided by `max_magnitude` and clipped),
+    mapped to [-1, 1] for a tanh output. Zero-magnitude pixels get sin = cos = 0.
+
+    >>> encode_im2flow(np.array([[[3.0, 4.0]]]))[0, 0].round(3).tolist()
+    [0.8, 0.6, -0.667]
+    """
+    xp = array_namespace(flow)
+    flow = _float32(flow, xp)
+    u, v = flow[..., 0], flow[..., 1]
+    magnitude = xp.sqrt(u * u + v * v)
+    moving = magnitude > EPSILON
+    safe = xp.where(moving, magnitude, xp.ones_like(magnitude))
+    sin = xp.where(moving, v / safe, xp.zeros_like(v))
+    cos = xp.where(moving, u / safe, xp.zeros_like(u))
+    mag = xp.clip(magnitude / max_magnitude, 0.0, 1.0) * 2.0 - 1.0
+    return xp.stack([sin, cos, mag], axis=-1)
+
+
+def decode_im2flow(encoded, max_magnitude=30.0):
+    """Inverse of `encode_im2flow` → (..., H, W, 2) in px. Round-trips exactly (float32) where |flow| ≤ max.
+
+    (sin, cos) is renormalised to a unit vector first, so a network's imperfect prediction still decodes to a vector
+    of the predicted magnitude; a (0, 0) direction decodes to zero flow.
+    """
+    xp = array_namespace(encoded)
+    encoded = _float32(encoded, xp)
+    sin, cos = encoded[..., 0], encoded[..., 1]
+    magnitude = (xp.clip(encoded[..., 2], -1.0, 1.0) + 1.0) * 0.5 * max_magnitude
+    norm = xp.sqrt(sin * sin + cos * cos)
+    scale = xp.where(norm > EPSILON, magnitude / xp.where(norm > EPSILON, norm, xp.ones_like(norm)),
+                     xp.zeros_like(norm))
+    return xp.stack([cos * scale, sin * scale], axis=-1)
+
+
+def quantize(flow, bound=20.0):
+    """Flow in px → uint8 by `round(255 (clip(f, ±bound) + bound) / (2 bound))` (the mmaction2 / I3D convention).
+
+    Store the x and y channels as two grayscale images. Error after `dequantize` ≤ bound/255 px inside the bound.
+    """
+    xp = array_namespace(flow)
+    flow = _float32(flow, xp)
+    q = xp.round(255.0 * (xp.clip(flow, -bound, bound) + bound) / (2.0 * bound))
+    return q.astype(np.uint8) if xp is np else xp.cast(q, "uint8")
+
+
+def dequantize(quantized, bound=20.0):
+    """uint8 from `quantize` → float32 flow in px."""
+    xp = array_namespace(quantized)
+    return _float32(quantized, xp) * (2.0 * bound / 255.0) - bound
