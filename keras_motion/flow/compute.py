@@ -65,7 +65,8 @@ class FlowEstimator:
         else:
             self._farneback = {**FARNEBACK_DEFAULTS, **params}
 
-    def __call__(self, a, b):
+    def __call__(self, a, b, out=None):
+        """Flow from `a` to `b`; written into `out` (a C-contiguous float32 (H, W, 2) array) when given."""
         a, b = to_gray(a), to_gray(b)
         if a.shape != b.shape:
             raise FlowError(f"frames differ in size: {a.shape} vs {b.shape}")
@@ -76,7 +77,10 @@ class FlowEstimator:
                 p["poly_sigma"], p["flags"])
         else:
             flow = self._engine.calc(a, b, None)
-        return np.asarray(flow, np.float32)
+        if out is None:
+            return np.asarray(flow, np.float32)
+        out[...] = flow
+        return out
 
 
 def _estimator(method, estimator, **params):
@@ -113,7 +117,10 @@ def video_flow(frames, method="dis", step=1, estimator=None, **params):
     if len(frames) <= step:
         raise FlowError(f"video_flow needs more than {step} frame(s), got {len(frames)}")
     gray = [to_gray(f) for f in frames]
-    return np.stack([est(gray[t], gray[t + step]) for t in range(len(gray) - step)])
+    flows = np.empty((len(gray) - step,) + gray[0].shape + (2,), np.float32)  # filled in place: no stacking copy
+    for t in range(len(flows)):
+        est(gray[t], gray[t + step], out=flows[t])
+    return flows
 
 
 def average_future_flow(frames, t, n=5, method="dis", estimator=None, **params):

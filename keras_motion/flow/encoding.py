@@ -24,6 +24,16 @@ def _float32(x, xp):
     return np.asarray(x, np.float32) if xp is np else xp.cast(x, "float32")
 
 
+def _map_by_map(fn, x, channels):
+    """Applies `fn` to each (H, W, C) map of a NumPy batch: whole-batch temporaries overflow the CPU caches and
+    make a batch of video flow ~8x slower than the same work done map by map."""
+    maps = x.reshape((-1,) + x.shape[-3:])
+    out = np.empty(maps.shape[:-1] + (channels,), np.float32)
+    for i, m in enumerate(maps):
+        out[i] = fn(m)
+    return out.reshape(x.shape[:-1] + (channels,))
+
+
 def encode_im2flow(flow, max_magnitude=30.0):
     """(..., H, W, 2) flow in px → (..., H, W, 3) in [-1, 1]: sin θ = v/M, cos θ = u/M, 2·min(M/max, 1) − 1.
 
@@ -35,6 +45,8 @@ def encode_im2flow(flow, max_magnitude=30.0):
     """
     xp = array_namespace(flow)
     flow = _float32(flow, xp)
+    if xp is np and flow.ndim > 3:
+        return _map_by_map(lambda m: encode_im2flow(m, max_magnitude), flow, 3)
     u, v = flow[..., 0], flow[..., 1]
     magnitude = xp.sqrt(u * u + v * v)
     moving = magnitude > EPSILON
@@ -53,6 +65,8 @@ def decode_im2flow(encoded, max_magnitude=30.0):
     """
     xp = array_namespace(encoded)
     encoded = _float32(encoded, xp)
+    if xp is np and encoded.ndim > 3:
+        return _map_by_map(lambda m: decode_im2flow(m, max_magnitude), encoded, 2)
     sin, cos = encoded[..., 0], encoded[..., 1]
     magnitude = (xp.clip(encoded[..., 2], -1.0, 1.0) + 1.0) * 0.5 * max_magnitude
     norm = xp.sqrt(sin * sin + cos * cos)
