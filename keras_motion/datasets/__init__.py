@@ -1,0 +1,14 @@
+"""Data sets as lists of files with labels, decoded lazily: UCF101, HMDB51, Stanford40, folders, few-shot subsets,
+and a synthetic action benchmark with exact optical flow."""
+
+from keras_motion.datasets.base import UNLABELED, FileDataset, ImageDataset, VideoDataset
+from keras_motion.datasets.few_shot import few_shot
+from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageFolder, VideoFolder
+from keras_motion.datasets.hmdb51 import HMDB51
+from keras_motion.datasets.stanford40 import Stanford40
+# (added when synthetic lands) from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_actions, write_synthetic
+from keras_motion.datasets.ucf101 import UCF101
+
+__all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "FileDataset",
+           "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VideoDataset", "VideoFolder", "few_shot",
+           "synthetic_actions", "write_synthetic"]
