@@ -75,6 +75,19 @@ def _check_exists(path, what="video"):
         raise VideoError(f"expected a {what} file but {path} is a directory.")
 
 
+def _open_capture(path):
+    _check_exists(path)
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        cap.release()
+        raise VideoError(
+            f"OpenCV cannot open video {path} (empty, corrupt or unsupported format); "
+            + _REENCODE_HINT.format(path=path)
+            + "."
+        )
+    return cap
+
+
 def _to_rgb(frame):
     if frame.ndim == 2:
         return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
@@ -108,15 +121,8 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1):
     if max_frames is not None and int(max_frames) < 1:
         raise ValueError(f"max_frames must be >= 1 or None, got {max_frames}")
     step = int(step)
-    _check_exists(path)
-    cap = cv2.VideoCapture(path)
+    cap = _open_capture(path)
     try:
-        if not cap.isOpened():
-            raise VideoError(
-                f"OpenCV cannot open video {path} (empty, corrupt or unsupported format); "
-                + _REENCODE_HINT.format(path=path)
-                + "."
-            )
         frames = []
         index = 0
         shape = None
@@ -173,15 +179,8 @@ def video_info(path):
     250
     """
     path = os.fspath(path)
-    _check_exists(path)
-    cap = cv2.VideoCapture(path)
+    cap = _open_capture(path)
     try:
-        if not cap.isOpened():
-            raise VideoError(
-                f"OpenCV cannot open video {path} (empty, corrupt or unsupported format); "
-                + _REENCODE_HINT.format(path=path)
-                + "."
-            )
         return {
             "num_frames": max(0, int(round(cap.get(cv2.CAP_PROP_FRAME_COUNT)))),
             "fps": float(cap.get(cv2.CAP_PROP_FPS)),
