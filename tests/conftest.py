@@ -46,3 +46,30 @@ def bikes_frames(bikes_path):
 def astronaut():
     data = pytest.importorskip("skimage.data")
     return np.asarray(data.astronaut())
+
+
+def value_and_grad(fn, x):
+    """`(fn(x), d fn / dx)` for a scalar `fn` of a NumPy array, on whichever Keras backend is active."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            value = fn(x)
+        return float(value), tape.gradient(value, x).numpy()
+    if backend == "jax":
+        import jax
+
+        value, grad = jax.value_and_grad(lambda v: fn(v))(x)
+        return float(value), np.asarray(grad)
+    if backend == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        value = fn(x)
+        value.backward()
+        return float(value.detach()), x.grad.numpy()
+    pytest.skip(f"no gradient helper for backend {backend}")

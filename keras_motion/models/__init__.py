@@ -1,0 +1,6 @@
+"""Keras models: Im2Flow's U-Net, 2-D ResNets (content loss network, recognition streams)."""
+
+from keras_motion.models.im2flow import Im2FlowUNet
+from keras_motion.models.resnet import ResNet2D
+
+__all__ = ["Im2FlowUNet", "ResNet2D"]

@@ -1,0 +1,77 @@
+"""Im2Flow's encoder–decoder (Gao et al., CVPR 2018): a U-Net from one RGB image to its Im2Flow-encoded flow."""
+
+import math
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="keras_motion")
+class Im2FlowUNet(keras.Model):
+    """Image (H, W, 3) in [-1, 1] → flow image (H, W, 3) in the Im2Flow encoding (tanh: sin θ, cos θ, magnitude).
+
+    The official model is pix2pix's U-Net-256: `depth` = log2(image_size) encoder convs 4×4 stride 2 (filters
+    `base_filters`·(1, 2, 4, 8, 8, …), LeakyReLU 0.2, BatchNorm except the first), mirrored transposed convs with
+    skip concatenation, dropout on the first three decoder blocks, ReLU, BatchNorm except the last, tanh output.
+    Smaller images get a shallower net (64 → 6 levels); `depth` overrides it.
+
+    `dilated=True` follows the paper's text instead: the last `dilated_levels` encoder blocks keep the resolution
+    with 3×3 convs dilated 2, 4, 8, … (Yu & Koltun's context module) rather than halving it, and their decoder
+    blocks are stride-1 convs, so the bottleneck is spatial and its receptive field still grows exponentially.
+
+    >>> net = Im2FlowUNet(image_size=64, base_filters=8)
+    >>> net(np.zeros((1, 64, 64, 3), "float32")).shape
+    (1, 64, 64, 3)
+    """
+
+    def __init__(self, image_size=256, base_filters=64, depth=None, dilated=False, dilated_levels=3,
+                 dropout=0.5, dropout_blocks=3, max_filter_multiplier=8, input_channels=3, name="im2flow_unet",
+                 **kwargs):
+        if depth is None:
+            depth = int(round(math.log2(image_size)))
+            if 2 ** depth != image_size:
+                raise ValueError(f"image_size must be a power of 2 (or pass depth=...), got {image_size}")
+        if dilated and not 0 < dilated_levels < depth:
+            raise ValueError(f"dilated_levels must be in [1, depth - 1] = [1, {depth - 1}], got {dilated_levels}")
+        strided = depth - (dilated_levels if dilated else 0)
+        filters = [base_filters * min(2 ** i, max_filter_multiplier) for i in range(depth)]
+
+        inputs = keras.Input((None, None, input_channels), name="image")
+        x, skips = inputs, []
+        for i in range(depth):
+            if i < strided:
+                x = keras.layers.Conv2D(filters[i], 4, strides=2, padding="same", name=f"enc{i}_conv")(x)
+            else:
+                rate = 2 ** (i - strided + 1)
+                x = keras.layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same",
+                                        name=f"enc{i}_dilated{rate}")(x)
+            if i > 0 and i < depth - 1:  # pix2pix: no norm on the first block nor on the 1×1 bottleneck
+                x = keras.layers.BatchNormalization(name=f"enc{i}_bn")(x)
+            x = keras.layers.LeakyReLU(0.2, name=f"enc{i}_act")(x)
+            skips.append(x)
+
+        for i in reversed(range(depth)):  # decoder block i undoes encoder block i
+            if i < depth - 1:
+                x = keras.layers.Concatenate(name=f"dec{i}_skip")([x, skips[i]])
+            out_filters = filters[i - 1] if i > 0 else 3
+            if i < strided:
+                x = keras.layers.Conv2DTranspose(out_filters, 4, strides=2, padding="same", name=f"dec{i}_deconv")(x)
+            else:
+                x = keras.layers.Conv2D(out_filters, 3, padding="same", name=f"dec{i}_conv")(x)
+            if i == 0:
+                break
+            x = keras.layers.BatchNormalization(name=f"dec{i}_bn")(x)
+            if depth - 1 - i < dropout_blocks and dropout > 0:
+                x = keras.layers.Dropout(dropout, name=f"dec{i}_dropout")(x)
+            x = keras.layers.ReLU(name=f"dec{i}_act")(x)
+        outputs = keras.layers.Activation("tanh", dtype="float32", name="flow_image")(x)
+        super().__init__(inputs, outputs, name=name, **kwargs)
+        self._config = dict(image_size=image_size, base_filters=base_filters, depth=depth, dilated=dilated,
+                            dilated_levels=dilated_levels, dropout=dropout, dropout_blocks=dropout_blocks,
+                            max_filter_multiplier=max_filter_multiplier, input_channels=input_channels)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

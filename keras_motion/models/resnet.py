@@ -1,0 +1,76 @@
+"""A 2-D ResNet (He et al., 2016) for any number of input channels: Im2Flow's motion-content loss network φ
+(ResNet-18 on encoded flow images) and the streams of two-stream classifiers."""
+
+import keras
+
+BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
+
+
+def _basic_block(x, filters, stride, name):
+    shortcut = x
+    x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn1")(x)
+    x = keras.layers.ReLU(name=f"{name}_relu1")(x)
+    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn2")(x)
+    if stride != 1 or shortcut.shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(shortcut)
+        shortcut = keras.layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+    x = keras.layers.Add(name=f"{name}_add")([x, shortcut])
+    return keras.layers.ReLU(name=f"{name}_out")(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_motion")
+class ResNet2D(keras.Model):
+    """ResNet-10/18/34 with basic blocks, channels-last, any input size; softmax head or pooled features.
+
+    The output of residual stage k is the layer named `stage{k}_out` (see `stage_features`): Im2Flow's content loss
+    uses stage 2. `stem="imagenet"` is the 7×7/2 conv + 3×3/2 max-pool stem; `stem="small"` a 3×3/1 conv for
+    small images (e.g. 64 px).
+
+    >>> net = ResNet2D(depth=10, num_classes=6, base_filters=8, input_channels=3, stem="small")
+    >>> net(np.zeros((2, 64, 64, 3), "float32")).shape
+    (2, 6)
+    """
+
+    def __init__(self, depth=18, num_classes=None, base_filters=64, input_channels=3, stem="imagenet", dropout=0.0,
+                 name=None, **kwargs):
+        if depth not in BLOCKS:
+            raise ValueError(f"depth must be one of {sorted(BLOCKS)}, got {depth}")
+        if stem not in ("imagenet", "small"):
+            raise ValueError(f"stem must be 'imagenet' or 'small', got {stem!r}")
+        inputs = keras.Input((None, None, input_channels), name="inputs")
+        if stem == "imagenet":
+            x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
+        else:
+            x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+        x = keras.layers.BatchNormalization(name="stem_bn")(x)
+        x = keras.layers.ReLU(name="stem_relu")(x)
+        if stem == "imagenet":
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
+        for stage, blocks in enumerate(BLOCKS[depth], start=1):
+            filters = base_filters * 2 ** (stage - 1)
+            for b in range(blocks):
+                stride = 2 if stage > 1 and b == 0 else 1
+                x = _basic_block(x, filters, stride, f"stage{stage}_block{b}")
+                if b == blocks - 1:
+                    x = keras.layers.Identity(name=f"stage{stage}_out")(x)
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        if num_classes:
+            if dropout:
+                x = keras.layers.Dropout(dropout, name="dropout")(x)
+            x = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+        super().__init__(inputs, x, name=name or f"resnet{depth}", **kwargs)
+        self._config = dict(depth=depth, num_classes=num_classes, base_filters=base_filters,
+                            input_channels=input_channels, stem=stem, dropout=dropout)
+
+    def stage_features(self, stage=2):
+        """A model from the same input to the output of residual stage `stage` (sharing weights)."""
+        return keras.Model(self.input, self.get_layer(f"stage{stage}_out").output, name=f"{self.name}_stage{stage}")
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
