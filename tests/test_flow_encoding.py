@@ -94,3 +94,10 @@ def test_encoding_inside_a_keras_model_serialises(tmp_path):
     model.save(path)
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded.predict(flow, verbose=0), encode_im2flow(flow), atol=1e-6)
+
+
+def test_decode_keeps_or_renormalises_an_uncertain_direction():
+    uncertain = np.array([[[0.0, 0.5, 0.0]]], np.float32)  # cos θ = 0.5: a rightward guess at half confidence
+    np.testing.assert_allclose(decode_im2flow(uncertain, 10.0), [[[2.5, 0.0]]], atol=1e-6)
+    np.testing.assert_allclose(decode_im2flow(uncertain, 10.0, renormalize=True), [[[5.0, 0.0]]], atol=1e-6)
+    assert np.all(decode_im2flow(np.array([[[0.0, 0.0, 1.0]]]), renormalize=True) == 0.0)

@@ -57,21 +57,24 @@ def encode_im2flow(flow, max_magnitude=30.0):
     return xp.stack([sin, cos, mag], axis=-1)
 
 
-def decode_im2flow(encoded, max_magnitude=30.0):
-    """Inverse of `encode_im2flow` → (..., H, W, 2) in px. Round-trips exactly (float32) where |flow| ≤ max.
+def decode_im2flow(encoded, max_magnitude=30.0, renormalize=False):
+    """Inverse of `encode_im2flow` → (..., H, W, 2) in px: u = M cos θ, v = M sin θ. Exact (float32) where
+    |flow| ≤ max_magnitude.
 
-    (sin, cos) is renormalised to a unit vector first, so a network's imperfect prediction still decodes to a vector
-    of the predicted magnitude; a (0, 0) direction decodes to zero flow.
+    On a network's prediction, (sin, cos) shorter than a unit vector means the direction is uncertain; keeping that
+    length shrinks the vector towards the expected flow (lower end-point error). `renormalize=True` instead rescales
+    (sin, cos) to unit length, so every pixel gets the predicted magnitude (a (0, 0) direction still decodes to 0).
     """
     xp = array_namespace(encoded)
     encoded = _float32(encoded, xp)
     if xp is np and encoded.ndim > 3:
-        return _map_by_map(lambda m: decode_im2flow(m, max_magnitude), encoded, 2)
+        return _map_by_map(lambda m: decode_im2flow(m, max_magnitude, renormalize), encoded, 2)
     sin, cos = encoded[..., 0], encoded[..., 1]
-    magnitude = (xp.clip(encoded[..., 2], -1.0, 1.0) + 1.0) * 0.5 * max_magnitude
-    norm = xp.sqrt(sin * sin + cos * cos)
-    scale = xp.where(norm > EPSILON, magnitude / xp.where(norm > EPSILON, norm, xp.ones_like(norm)),
-                     xp.zeros_like(norm))
+    scale = (xp.clip(encoded[..., 2], -1.0, 1.0) + 1.0) * 0.5 * max_magnitude
+    if renormalize:
+        norm = xp.sqrt(sin * sin + cos * cos)
+        valid = norm > EPSILON
+        scale = xp.where(valid, scale / xp.where(valid, norm, xp.ones_like(norm)), xp.zeros_like(norm))
     return xp.stack([cos * scale, sin * scale], axis=-1)
 
 

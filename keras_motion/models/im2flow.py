@@ -12,7 +12,8 @@ class Im2FlowUNet(keras.Model):
     The official model is pix2pix's U-Net-256: `depth` = log2(image_size) encoder convs 4×4 stride 2 (filters
     `base_filters`·(1, 2, 4, 8, 8, …), LeakyReLU 0.2, BatchNorm except the first), mirrored transposed convs with
     skip concatenation, dropout on the first three decoder blocks, ReLU, BatchNorm except the last, tanh output.
-    Smaller images get a shallower net (64 → 6 levels); `depth` overrides it.
+    Smaller images get a shallower net (64 → 6 levels); `depth` overrides it. BatchNorm momentum 0.9 is Torch's 0.1,
+    as in the official (Lua Torch) model.
 
     `dilated=True` follows the paper's text instead: the last `dilated_levels` encoder blocks keep the resolution
     with 3×3 convs dilated 2, 4, 8, … (Yu & Koltun's context module) rather than halving it, and their decoder
@@ -24,8 +25,8 @@ class Im2FlowUNet(keras.Model):
     """
 
     def __init__(self, image_size=256, base_filters=64, depth=None, dilated=False, dilated_levels=3,
-                 dropout=0.5, dropout_blocks=3, max_filter_multiplier=8, input_channels=3, name="im2flow_unet",
-                 **kwargs):
+                 dropout=0.5, dropout_blocks=3, max_filter_multiplier=8, input_channels=3, norm_momentum=0.9,
+                 name="im2flow_unet", **kwargs):
         if depth is None:
             depth = int(round(math.log2(image_size)))
             if 2 ** depth != image_size:
@@ -45,7 +46,7 @@ class Im2FlowUNet(keras.Model):
                 x = keras.layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same",
                                         name=f"enc{i}_dilated{rate}")(x)
             if i > 0 and i < depth - 1:  # pix2pix: no norm on the first block nor on the 1×1 bottleneck
-                x = keras.layers.BatchNormalization(name=f"enc{i}_bn")(x)
+                x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"enc{i}_bn")(x)
             x = keras.layers.LeakyReLU(0.2, name=f"enc{i}_act")(x)
             skips.append(x)
 
@@ -59,7 +60,7 @@ class Im2FlowUNet(keras.Model):
                 x = keras.layers.Conv2D(out_filters, 3, padding="same", name=f"dec{i}_conv")(x)
             if i == 0:
                 break
-            x = keras.layers.BatchNormalization(name=f"dec{i}_bn")(x)
+            x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"dec{i}_bn")(x)
             if depth - 1 - i < dropout_blocks and dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"dec{i}_dropout")(x)
             x = keras.layers.ReLU(name=f"dec{i}_act")(x)
@@ -67,7 +68,8 @@ class Im2FlowUNet(keras.Model):
         super().__init__(inputs, outputs, name=name, **kwargs)
         self._config = dict(image_size=image_size, base_filters=base_filters, depth=depth, dilated=dilated,
                             dilated_levels=dilated_levels, dropout=dropout, dropout_blocks=dropout_blocks,
-                            max_filter_multiplier=max_filter_multiplier, input_channels=input_channels)
+                            max_filter_multiplier=max_filter_multiplier, input_channels=input_channels,
+                            norm_momentum=norm_momentum)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, **self._config}

@@ -6,16 +6,20 @@ import keras
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
-def _basic_block(x, filters, stride, name):
+def _basic_block(x, filters, stride, name, momentum):
     shortcut = x
     x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn1")(x)
+    x = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_bn1")(x)
     x = keras.layers.ReLU(name=f"{name}_relu1")(x)
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn2")(x)
+    x = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_bn2")(x)
     if stride != 1 or shortcut.shape[-1] != filters:
-        shortcut = keras.layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(shortcut)
-        shortcut = keras.layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+        if stride != 1:
+            # A 1×1 conv of stride s == subsampling by s, then a 1×1 conv. Written that way because TensorFlow 2.21's
+            # oneDNN CPU kernels abort ("double free") training a strided 1×1 conv on a batch of another size.
+            shortcut = keras.layers.MaxPooling2D(1, strides=stride, name=f"{name}_subsample")(shortcut)
+        shortcut = keras.layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj")(shortcut)
+        shortcut = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_proj_bn")(shortcut)
     x = keras.layers.Add(name=f"{name}_add")([x, shortcut])
     return keras.layers.ReLU(name=f"{name}_out")(x)
 
@@ -26,7 +30,9 @@ class ResNet2D(keras.Model):
 
     The output of residual stage k is the layer named `stage{k}_out` (see `stage_features`): Im2Flow's content loss
     uses stage 2. `stem="imagenet"` is the 7×7/2 conv + 3×3/2 max-pool stem; `stem="small"` a 3×3/1 conv for
-    small images (e.g. 64 px).
+    small images (e.g. 64 px). BatchNorm's moving statistics use `norm_momentum` 0.9 (PyTorch's 0.1), not Keras'
+    0.99, which needs thousands of steps to settle: on a few hundred labeled images, validation would see stale
+    statistics for the whole run.
 
     >>> net = ResNet2D(depth=10, num_classes=6, base_filters=8, input_channels=3, stem="small")
     >>> net(np.zeros((2, 64, 64, 3), "float32")).shape
@@ -34,7 +40,7 @@ class ResNet2D(keras.Model):
     """
 
     def __init__(self, depth=18, num_classes=None, base_filters=64, input_channels=3, stem="imagenet", dropout=0.0,
-                 name=None, **kwargs):
+                 norm_momentum=0.9, name=None, **kwargs):
         if depth not in BLOCKS:
             raise ValueError(f"depth must be one of {sorted(BLOCKS)}, got {depth}")
         if stem not in ("imagenet", "small"):
@@ -44,7 +50,7 @@ class ResNet2D(keras.Model):
             x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
         else:
             x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
-        x = keras.layers.BatchNormalization(name="stem_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=norm_momentum, name="stem_bn")(x)
         x = keras.layers.ReLU(name="stem_relu")(x)
         if stem == "imagenet":
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
@@ -52,7 +58,7 @@ class ResNet2D(keras.Model):
             filters = base_filters * 2 ** (stage - 1)
             for b in range(blocks):
                 stride = 2 if stage > 1 and b == 0 else 1
-                x = _basic_block(x, filters, stride, f"stage{stage}_block{b}")
+                x = _basic_block(x, filters, stride, f"stage{stage}_block{b}", norm_momentum)
                 if b == blocks - 1:
                     x = keras.layers.Identity(name=f"stage{stage}_out")(x)
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
@@ -62,7 +68,8 @@ class ResNet2D(keras.Model):
             x = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
         super().__init__(inputs, x, name=name or f"resnet{depth}", **kwargs)
         self._config = dict(depth=depth, num_classes=num_classes, base_filters=base_filters,
-                            input_channels=input_channels, stem=stem, dropout=dropout)
+                            input_channels=input_channels, stem=stem, dropout=dropout,
+                            norm_momentum=norm_momentum)
 
     def stage_features(self, stage=2):
         """A model from the same input to the output of residual stage `stage` (sharing weights)."""
