@@ -26,6 +26,11 @@ import time
 import numpy as np
 
 
+# Im2Flow §3.2 and its official code (pix2pix U-Net-256). Epochs and data size depend on the data set.
+PAPER = dict(image_size=256, render_size=286, base_filters=64, learning_rate=2e-4, beta_1=0.5, batch_size=32,
+             magnitude_weighting=True, max_magnitude=30.0, content_weight=0.02, stream_filters=64)
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data = p.add_argument_group("data (default: the synthetic action benchmark, rendered in memory)")
@@ -49,26 +54,40 @@ def parse_args(argv=None):
     model.add_argument("--render-size", type=int, default=72, help="frame size before random crops")
     model.add_argument("--base-filters", type=int, default=16, help="U-Net width (the paper: 64)")
     model.add_argument("--dilated", action="store_true", help="dilated-convolution encoder (the paper's text)")
-    model.add_argument("--epochs", type=int, default=40)
+    model.add_argument("--epochs", type=int, default=60)
     model.add_argument("--batch-size", type=int, default=32)
-    model.add_argument("--learning-rate", type=float, default=2e-4)
+    model.add_argument("--learning-rate", type=float, default=1e-3,
+                       help="Adam's rate (the paper: 2e-4 over ~700k frames; the CPU-sized default needs 1e-3 to "
+                            "converge in ~2k steps)")
     model.add_argument("--beta-1", type=float, default=0.5)
     model.add_argument("--constant-epochs", type=int, default=None,
                        help="epochs at the full learning rate before it decays linearly to 0 (pix2pix's schedule; "
                             "default: half of --epochs)")
     model.add_argument("--content-weight", type=float, default=0.02, help="λ of the motion-content loss")
     model.add_argument("--no-content", action="store_true", help="switch the motion-content loss off")
-    model.add_argument("--no-magnitude-weighting", action="store_true")
+    model.add_argument("--magnitude-weighting", action="store_true",
+                       help="scale the sin/cos gradients by the true magnitude (the paper; off by default: on the "
+                            "default data it leaves static pixels' directions unconstrained and doubles their EPE)")
     model.add_argument("--max-magnitude", type=float, default=None,
                        help="px at which the encoding saturates (default: the paper's 30 px at 256 px, scaled to "
                             "--image-size)")
     model.add_argument("--phi-epochs", type=int, default=15, help="epochs of the content-loss network")
     model.add_argument("--stream-epochs", type=int, default=30, help="epochs of each recognition stream")
+    model.add_argument("--stream-model", default="cnn", choices=("cnn", "resnet"),
+                       help="recognition streams: StreamCNN (few labels, CPU) or ResNet-10 (the paper: AlexNet-BN)")
     model.add_argument("--stream-filters", type=int, default=16)
+    model.add_argument("--stream-learning-rate", type=float, default=3e-3)
     model.add_argument("--mixed-precision", action="store_true")
+    p.add_argument("--paper", action="store_true",
+                   help="the paper's settings where not given explicitly: 256 px, 64 base filters, Adam 2e-4, "
+                        "magnitude weighting, 30 px magnitude bound (a GPU job)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/im2flow", help="output folder")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.paper:
+        p.set_defaults(**PAPER)
+        args = p.parse_args(argv)
+    return args
 
 
 def log(message):
@@ -215,7 +234,7 @@ def train_unet(args, train_images, train_flows, val, phi):
     net = Im2FlowUNet(image_size=args.image_size, base_filters=args.base_filters, dilated=args.dilated)
     content = None if args.no_content or phi is None else phi.stage_features(2)
     loss = Im2FlowLoss(content_network=content, content_weight=args.content_weight,
-                       magnitude_weighting=not args.no_magnitude_weighting)
+                       magnitude_weighting=args.magnitude_weighting)
     train = Im2FlowPairs(train_images, train_flows, args.batch_size, crop_size=args.image_size,
                          max_magnitude=args.max_magnitude, seed=args.seed)
     constant = args.epochs // 2 if args.constant_epochs is None else args.constant_epochs
@@ -278,7 +297,7 @@ def evaluate_recognition(args, net, splits, num_classes):
 
     from keras_motion.data import center_crop, to_model_input
     from keras_motion.flow import encode_im2flow
-    from keras_motion.models import ResNet2D
+    from keras_motion.models import ResNet2D, StreamCNN
     from keras_motion.training.recognition import fit_stream, recognition_table
 
     s = args.image_size
@@ -296,11 +315,14 @@ def evaluate_recognition(args, net, splits, num_classes):
             continue
         keras.utils.set_random_seed(args.seed + 100 + seed_offset)
         x = {split: inputs[source](split) for split in labels}
-        model = ResNet2D(depth=10, num_classes=num_classes, base_filters=args.stream_filters, stem="small",
-                         dropout=0.3, name=f"{stream}_stream")
+        if args.stream_model == "resnet":
+            model = ResNet2D(depth=10, num_classes=num_classes, base_filters=args.stream_filters, stem="small",
+                             dropout=0.3, name=f"{stream}_stream")
+        else:
+            model = StreamCNN(num_classes, width=args.stream_filters, name=f"{stream}_stream")
         log(f"training the {stream} stream on {len(x['recog'])} labeled images")
         fit_stream(model, (x["recog"], labels["recog"]), (x["val"], labels["val"]), epochs=args.stream_epochs,
-                   batch_size=args.batch_size, verbose=2)
+                   batch_size=args.batch_size, learning_rate=args.stream_learning_rate, verbose=2)
         scores[stream] = tuple(model.predict(x[split], verbose=0) for split in ("val", "test"))
     fusions = [("appearance+appearance", "appearance", "appearance_2"),
                ("appearance+motion_hallucinated", "appearance", "motion_hallucinated")]

@@ -66,3 +66,13 @@ def test_bad_videos_and_odd_images_are_skipped_and_counted(tmp_path, carphone_pa
     metrics = json.loads((out / "metrics.json").read_text())
     assert "motion_true" not in metrics["recognition"]  # static images have no true flow
     assert metrics["skipped"] == {"videos": 1, "images": 1}
+
+
+def test_paper_preset_gives_the_papers_settings_unless_overridden():
+    recipe = load_recipe()
+    paper = recipe.parse_args(["--paper"])
+    assert (paper.image_size, paper.base_filters, paper.learning_rate, paper.max_magnitude) == (256, 64, 2e-4, 30.0)
+    assert paper.magnitude_weighting and paper.content_weight == 0.02 and paper.beta_1 == 0.5
+    assert recipe.parse_args(["--paper", "--image-size", "128"]).image_size == 128
+    default = recipe.parse_args([])
+    assert default.image_size == 64 and not default.magnitude_weighting

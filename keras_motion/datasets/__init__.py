@@ -6,7 +6,7 @@ from keras_motion.datasets.few_shot import few_shot
 from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageFolder, VideoFolder
 from keras_motion.datasets.hmdb51 import HMDB51
 from keras_motion.datasets.stanford40 import Stanford40
-from keras_motion.datasets.synthetic import ACTIONS, synthetic_actions  # (+ SyntheticVideos, write_synthetic)
+from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_actions, write_synthetic
 from keras_motion.datasets.ucf101 import UCF101
 
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "FileDataset",

@@ -1,0 +1,37 @@
+"""A small plain ConvNet for one stream of a two-stream classifier (image, or flow image), for few labels on a CPU."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="keras_motion")
+class StreamCNN(keras.Model):
+    """Four 3×3 conv + ReLU stages (width, 2·width, 4·width, 4·width; 2×2 max-pool after the first three), global
+    average pooling, dropout and a softmax layer.
+
+    No batch normalisation, on purpose: with a few hundred labeled images its moving statistics lag the weights and
+    validation accuracy swings (or collapses to chance) from epoch to epoch. Inputs are expected in [-1, 1].
+
+    >>> net = StreamCNN(num_classes=6, width=8)
+    >>> net(np.zeros((2, 64, 64, 3), "float32")).shape
+    (2, 6)
+    """
+
+    def __init__(self, num_classes, width=16, input_channels=3, dropout=0.3, name="stream_cnn", **kwargs):
+        inputs = keras.Input((None, None, input_channels), name="inputs")
+        x = inputs
+        for i, filters in enumerate((width, 2 * width, 4 * width, 4 * width)):
+            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+            if i < 3:
+                x = keras.layers.MaxPooling2D(name=f"pool{i}")(x)
+        x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+        super().__init__(inputs, outputs, name=name, **kwargs)
+        self._config = dict(num_classes=num_classes, width=width, input_channels=input_channels, dropout=dropout)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
