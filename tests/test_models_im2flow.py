@@ -4,6 +4,7 @@ import pytest
 
 from keras_motion.models.im2flow import Im2FlowUNet
 from keras_motion.models.resnet import ResNet2D
+from keras_motion.models.stream_cnn import StreamCNN
 
 pytestmark = pytest.mark.backend_agnostic
 
@@ -42,7 +43,8 @@ def test_bad_sizes_are_clear():
 
 
 @pytest.mark.parametrize("build", [lambda: Im2FlowUNet(image_size=32, base_filters=4, dilated=True, dilated_levels=2),
-                                   lambda: ResNet2D(depth=10, num_classes=5, base_filters=4, stem="small")])
+                                   lambda: ResNet2D(depth=10, num_classes=5, base_filters=4, stem="small"),
+                                   lambda: StreamCNN(num_classes=5, width=4)])
 def test_keras_round_trip_identical_outputs(tmp_path, build):
     model = build()
     x = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 3)).astype("f4")
