@@ -387,7 +387,8 @@ def main(argv=None):
     phi, phi_accuracy = (None, None) if args.no_content else train_phi(args, splits, len(class_names))
     net = train_unet(args, train_images, train_flows, splits["val"], phi)
     flow_table, (images, true, predicted) = evaluate_flow(args, net, splits, train_images, train_flows)
-    save_png(os.path.join(args.out, "examples.png"), flow_grid(images[:8], true[:8], predicted[:8]))
+    shown = np.unique(splits["test"]["videos"], return_index=True)[1][:8]  # one example per video
+    save_png(os.path.join(args.out, "examples.png"), flow_grid(images[shown], true[shown], predicted[shown]))
     if args.images or args.stanford40:
         recognition_data, recognition_classes, skipped["images"] = image_splits(args)
     else:
