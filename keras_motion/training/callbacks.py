@@ -35,8 +35,8 @@ class FlowImages(keras.callbacks.Callback):
     `max_magnitude` and coloured with one shared scale (`display_magnitude`, default the true flows' 99th
     percentile magnitude) by `flow_grid`. With TensorFlow installed it writes the TensorBoard image summary
     `name` into `log_dir/images` (beside `keras.callbacks.TensorBoard`'s train/ and validation/ runs); without it
-    (or with `use_tensorflow=False`) it writes `log_dir/images/epoch_0007.png` (zero-padded epoch). Steps and file numbers are the
-    0-based epoch, as Keras' TensorBoard callback numbers its scalars.
+    (or with `use_tensorflow=False`) it writes PNGs such as `log_dir/images/epoch_0007.png`. Steps and file numbers
+    are the 0-based epoch, as Keras' TensorBoard callback numbers its scalars.
 
     Args:
         images: (N, H, W, 3) validation images as displayed; `to_model_input(images)` (if given) makes the model
