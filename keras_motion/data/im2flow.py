@@ -17,8 +17,11 @@ def frame_indices(num_frames, per_video, n, rng):
 
 
 def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, method="dis", seed=0, skips=None,
-                      show_progress=True):
+                      show_progress=True, square=False):
     """Decodes each video of `videos` (a `VideoDataset` or paths) and returns Im2Flow pairs.
+
+    Videos of different shapes stack when `size` is a (height, width) tuple, or an int with `square=True` (short side
+    resized to `size`, then the central `size` × `size` window, before flow is computed).
 
     Returns `(images uint8 (N, H, W, 3), flows float32 (N, H, W, 2), video_index int (N,))`: for `per_video` random
     frames t of each video, the frame and the mean of its n consecutive future flows (Im2Flow §3.2). Videos that
@@ -35,6 +38,8 @@ def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, meth
     for index, path in iterator:
         try:
             frames = read_video(path, size=size, max_frames=max_frames, min_frames=n + 1)
+            if square:
+                frames = center_crop(frames, min(frames.shape[1:3]))
         except KerasMotionError as e:
             skips.skip(path, e)
             continue
