@@ -108,23 +108,13 @@ def synthetic_splits(args):
     log(f"rendering {args.num_videos} synthetic videos ({args.num_frames} frames, {args.render_size} px)")
     data = synthetic_actions(args.num_videos, num_frames=args.num_frames, size=args.render_size, seed=args.seed,
                              jitter=args.jitter)
-    images, flows, owners = pairs_from_exact_flow(data.frames, data.flows, args.pairs_per_video, args.future,
-                                                  seed=args.seed)
-    # the foreground of a pair is the figure in its frame
-    frame_of = _frame_index_of(data.frames, images, owners)
-    masks = data.masks[owners, frame_of]
+    images, flows, owners, times = pairs_from_exact_flow(data.frames, data.flows, args.pairs_per_video, args.future,
+                                                         seed=args.seed)
+    masks = data.masks[owners, times]  # the foreground of a pair is the figure in its frame
     parts = split_groups(owners, args.fractions, seed=args.seed)
     splits = {name: dict(images=images[i], flows=flows[i], labels=data.labels[owners[i]], masks=masks[i],
                          videos=owners[i]) for name, i in zip(("flow", "recog", "val", "test"), parts)}
     return splits, data.class_names
-
-
-def _frame_index_of(frames, images, owners):
-    """Which frame of its video each pair image is (pairs store the pixels, not the index)."""
-    index = np.empty(len(images), np.int64)
-    for n, (image, v) in enumerate(zip(images, owners)):
-        index[n] = np.flatnonzero((frames[v] == image).all(axis=(1, 2, 3)))[0]
-    return index
 
 
 def labeled_video_splits(args):
@@ -139,7 +129,7 @@ def labeled_video_splits(args):
         train, test = few_shot(train, per_class, args.seed), few_shot(test, max(1, per_class // 3), args.seed)
     out = {}
     for name, dataset in (("train", train), ("test", test)):
-        images, flows, owners = pairs_from_videos(dataset, args.pairs_per_video, args.future, size=args.render_size,
+        images, flows, owners, _ = pairs_from_videos(dataset, args.pairs_per_video, args.future, size=args.render_size,
                                                   method=args.flow_method, seed=args.seed, skips=dataset.skips,
                                                   square=True)
         out[name] = dict(images=images, flows=flows, labels=dataset.labels[owners], masks=None, videos=owners)
@@ -203,7 +193,7 @@ def real_clip_pairs(args):
     from keras_motion.data import pairs_from_videos
 
     def pairs(paths):
-        images, flows, _ = pairs_from_videos(paths, args.real_pairs, args.future, size=args.render_size,
+        images, flows, _, _ = pairs_from_videos(paths, args.real_pairs, args.future, size=args.render_size,
                                              method=args.flow_method, seed=args.seed, show_progress=False,
                                              square=True)
         return dict(images=images, flows=flows)
@@ -219,7 +209,7 @@ def extra_video_pairs(args):
     from keras_motion.datasets import VideoFolder
 
     folder = VideoFolder(args.videos)
-    images, flows, _ = pairs_from_videos(folder, args.pairs_per_video, args.future, size=args.render_size,
+    images, flows, _, _ = pairs_from_videos(folder, args.pairs_per_video, args.future, size=args.render_size,
                                          method=args.flow_method, seed=args.seed, skips=folder.skips, square=True)
     log(folder.skips.summary())
     return images, flows, folder.skips.count

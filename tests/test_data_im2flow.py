@@ -12,11 +12,11 @@ def test_pairs_from_exact_flow_average_the_next_n_flows():
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 255, (3, 8, 16, 16, 3), dtype=np.uint8)
     flows = rng.normal(0, 2, (3, 8, 16, 16, 2)).astype(np.float32)
-    images, targets, owners = pairs_from_exact_flow(frames, flows, per_video=3, n=5, seed=0)
+    images, targets, owners, times = pairs_from_exact_flow(frames, flows, per_video=3, n=5, seed=0)
     assert images.shape == (9, 16, 16, 3) and targets.shape == (9, 16, 16, 2)
-    for image, target, v in zip(images, targets, owners):
-        t = int(np.flatnonzero((frames[v] == image).all(axis=(1, 2, 3)))[0])
+    for image, target, v, t in zip(images, targets, owners, times):
         assert t + 5 <= 8
+        np.testing.assert_array_equal(image, frames[v, t])
         np.testing.assert_allclose(target, flows[v, t:t + 5].mean(0), atol=1e-6)
 
 
@@ -28,14 +28,14 @@ def test_pairs_from_videos_skip_and_count_bad_files(tmp_path, carphone_path):
 
     skips = SkipLog("test")
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
-        images, flows, owners = pairs_from_videos(paths, per_video=2, n=5, size=48, max_frames=12, skips=skips,
-                                                  show_progress=False)
+        images, flows, owners, times = pairs_from_videos(paths, per_video=2, n=5, size=48, max_frames=12,
+                                                         skips=skips, show_progress=False)
     assert skips.count == 1 and owners.tolist() == [1, 1]
     from keras_motion.video import read_video
 
     frames = read_video(paths[1], size=48, max_frames=12)
-    t = int(np.flatnonzero((frames == images[0]).all(axis=(1, 2, 3)))[0])
-    np.testing.assert_allclose(flows[0], average_future_flow(frames, t, 5), atol=1e-5)
+    np.testing.assert_array_equal(images[0], frames[times[0]])
+    np.testing.assert_allclose(flows[0], average_future_flow(frames, times[0], 5), atol=1e-5)
 
 
 def test_training_batches_flip_image_and_flow_together():
@@ -76,6 +76,6 @@ def test_split_groups_keep_videos_whole():
 
 
 def test_pairs_from_videos_of_different_shapes_stack_as_squares(bikes_path, carphone_path):
-    images, flows, owners = pairs_from_videos([bikes_path, carphone_path], per_video=2, n=5, size=32, max_frames=10,
-                                              square=True, show_progress=False)
+    images, flows, owners, _ = pairs_from_videos([bikes_path, carphone_path], per_video=2, n=5, size=32,
+                                                 max_frames=10, square=True, show_progress=False)
     assert images.shape == (4, 32, 32, 3) and flows.shape == (4, 32, 32, 2) and owners.tolist() == [0, 0, 1, 1]

@@ -23,15 +23,16 @@ def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, meth
     Videos of different shapes stack when `size` is a (height, width) tuple, or an int with `square=True` (short side
     resized to `size`, then the central `size` × `size` window, before flow is computed).
 
-    Returns `(images uint8 (N, H, W, 3), flows float32 (N, H, W, 2), video_index int (N,))`: for `per_video` random
-    frames t of each video, the frame and the mean of its n consecutive future flows (Im2Flow §3.2). Videos that
+    Returns `(images uint8 (N, H, W, 3), flows float32 (N, H, W, 2), videos int (N,), times int (N,))`: for
+    `per_video` random frames t of each video, the frame, the mean of its n consecutive future flows (Im2Flow §3.2),
+    the index of its video and t. Videos that
     cannot be decoded or are shorter than n + 1 frames are warned about, skipped and counted in `skips`.
     """
     paths = videos.paths if hasattr(videos, "paths") else [str(v) for v in videos]
     skips = skips if skips is not None else SkipLog("Im2Flow pairs")
     rng = np.random.default_rng(seed)
     estimator = FlowEstimator(method)
-    images, flows, owners = [], [], []
+    images, flows, owners, times = [], [], [], []
     from keras_motion.video import read_video
 
     iterator = progress(enumerate(paths), total=len(paths), desc="flow targets") if show_progress else enumerate(paths)
@@ -47,22 +48,24 @@ def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, meth
             images.append(frames[t])
             flows.append(average_future_flow(frames, t, n, estimator=estimator))
             owners.append(index)
+            times.append(t)
     if not images:
         raise KerasMotionError(f"no Im2Flow pair could be made from {len(paths)} video(s); {skips.summary()}")
-    return np.stack(images), np.stack(flows).astype(np.float32), np.asarray(owners, np.int64)
+    return np.stack(images), np.stack(flows).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
 
 
 def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):
     """Im2Flow pairs from videos with exact per-frame flow (e.g. `synthetic_actions`): frames (V, T, H, W, 3),
     flows (V, T, H, W, 2) with flows[:, t] = flow t→t+1. Same outputs as `pairs_from_videos`."""
     rng = np.random.default_rng(seed)
-    images, targets, owners = [], [], []
+    images, targets, owners, times = [], [], [], []
     for v in range(len(frames)):
         for t in frame_indices(frames.shape[1] + 1, per_video, n, rng):  # flow t..t+n-1 exists when t+n-1 < T
             images.append(frames[v, t])
             targets.append(flows[v, t:t + n].mean(axis=0))
             owners.append(v)
-    return np.stack(images), np.stack(targets).astype(np.float32), np.asarray(owners, np.int64)
+            times.append(t)
+    return np.stack(images), np.stack(targets).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
 
 
 def to_model_input(images):

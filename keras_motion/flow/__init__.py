@@ -10,7 +10,8 @@ from keras_motion.flow.transforms import hflip_flow, hflip_im2flow, reverse_flow
 from keras_motion.flow.grid import flow_grid, save_png
 from keras_motion.flow.visualize import flow_to_color
 
-__all__ = ["METHODS", "FlowEstimator", "MeanFlow", "NearestNeighborFlow", "flow_grid", "motion_potential",
-           "resize_flow", "save_png", "zero_flow", "average_future_flow", "canny_edges", "check_flow", "compute_flow",
-           "decode_im2flow", "dequantize", "encode_im2flow", "extract_flows", "extract_video_flow", "load_flow", "flow_metrics", "flow_stack", "flow_to_color",
-           "hflip_flow", "hflip_im2flow", "quantize", "reverse_flow_stack", "to_gray", "video_flow"]
+__all__ = ["FlowEstimator", "METHODS", "MeanFlow", "NearestNeighborFlow", "average_future_flow", "canny_edges",
+           "check_flow", "compute_flow", "decode_im2flow", "dequantize", "encode_im2flow", "extract_flows",
+           "extract_video_flow", "flow_grid", "flow_metrics", "flow_stack", "flow_to_color", "hflip_flow",
+           "hflip_im2flow", "load_flow", "motion_potential", "quantize", "resize_flow", "reverse_flow_stack",
+           "save_png", "to_gray", "video_flow", "zero_flow"]
