@@ -28,6 +28,9 @@ class Im2FlowLoss(keras.losses.Loss):
         content_weight: λ (0.02 in the paper).
         magnitude_weighting: scale the sin/cos gradients by the true magnitude (see `magnitude_weighted`).
 
+    `get_config` stores φ's architecture, not its weights: a loss rebuilt from config needs φ's trained weights loaded
+    again (save φ itself as `.keras`).
+
     >>> loss = Im2FlowLoss(content_network=None)
     >>> float(loss(np.zeros((1, 4, 4, 3)), np.full((1, 4, 4, 3), 0.5)))
     0.25
