@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 from keras_motion import datasets, errors, flow, utils, video  # noqa: E402  (NumPy / OpenCV only: import fast)
 
 # Submodules that import Keras (and so a backend) load on first use: `import keras_motion` stays cheap for tools.
-_LAZY = ("data", "losses", "models", "training")
+_LAZY = ("data", "labels", "layers", "losses", "models", "training")
 
 
 def __getattr__(name):
@@ -16,4 +16,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'keras_motion' has no attribute {name!r}")
 
 
-__all__ = ["data", "datasets", "errors", "flow", "losses", "models", "training", "utils", "video", "__version__"]
+__all__ = ["data", "datasets", "errors", "flow", "labels", "layers", "losses", "models", "training", "utils", "video", "__version__"]

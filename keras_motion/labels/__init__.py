@@ -1,0 +1,3 @@
+"""Pseudo-motion labels of unlabeled videos: OTSU-filtered flow, k-means codebook, VLAD, k-means clusters."""
+
+__all__ = []
