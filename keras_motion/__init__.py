@@ -16,4 +16,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'keras_motion' has no attribute {name!r}")
 
 
-__all__ = ["data", "datasets", "errors", "flow", "labels", "layers", "losses", "models", "training", "utils", "video", "__version__"]
+__all__ = ["data", "datasets", "errors", "flow", "labels", "layers", "losses", "models", "training", "utils", "video",
+           "__version__"]
