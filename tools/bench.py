@@ -3,6 +3,7 @@
 shared machine are noisy; ratios are what the targets are about).
 
     python tools/bench.py flow [--size 240] [--frames 120] [--repeats 3]
+    python tools/bench.py triplets [--repeats 3]
 """
 
 import argparse
@@ -79,6 +80,44 @@ def bench_flow(args):
 
 
 BENCHMARKS = {"flow": bench_flow}
+
+
+def bench_triplets(args):
+    """TripletVerifier training steps with in-batch negatives (each ConvNet runs once per frame / stack, the pairs
+    formed after) vs the same triplets expanded (the ConvNets run on every pairing), at the recipe's CPU size."""
+    import keras
+
+    from keras_motion.data import TripletBatches, TripletVideos
+    from keras_motion.datasets import synthetic_actions
+    from keras_motion.models import TripletVerifier
+
+    data = synthetic_actions(32, num_frames=16, size=40)
+    videos = TripletVideos(data.frames, data.flows[:, :-1], delta=12)
+    timings = {}
+    for in_batch in (True, False):
+        keras.utils.set_random_seed(0)
+        batch = TripletBatches(videos, batch_positives=16, crop_size=32, in_batch=in_batch)[0]
+        model = TripletVerifier(image_size=32, delta=12, width=0.25, feature_dim=256, hidden=256, stem_stride=1,
+                                dropout=0.0)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.train_on_batch(*batch)  # trace / compile first
+
+        def steps():
+            for _ in range(5):
+                model.train_on_batch(*batch)
+
+        timings[in_batch], _ = best_time(steps, args.repeats)
+    triplets = 5 * 16 * 3
+    print(f"triplets: TripletVerifier train steps, 16 positives × (1 + 2 negatives), 32 px, Δ = 12, "
+          f"backend {keras.backend.backend()}, best of {args.repeats}")
+    print(f"  in-batch negatives (ConvNets once per input): {triplets / timings[True]:8.1f} triplets/s")
+    print(f"  expanded triplets (ConvNets once per pairing): {triplets / timings[False]:8.1f} triplets/s")
+    ratio = timings[False] / timings[True]
+    print(f"  ratio in-batch / expanded: {ratio:.2f}  (target >= 2.0; the ConvNets' share of the work bounds it by 3)")
+    return ratio >= 2.0
+
+
+BENCHMARKS["triplets"] = bench_triplets
 
 
 def main(argv=None):
