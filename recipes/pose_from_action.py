@@ -183,6 +183,19 @@ def image_data(args):
 
 
 # ------------------------------------------------------------------------------------------------------ the models
+def board(args, name):
+    """TensorBoard logs in <out>/logs/<name>; a CSV history there where TensorFlow is absent (a JAX/torch GPU box)."""
+    import keras
+
+    from keras_motion.training.callbacks import tensorflow_available
+
+    path = os.path.join(args.out, "logs", name)
+    if tensorflow_available():
+        return keras.callbacks.TensorBoard(path)
+    os.makedirs(path, exist_ok=True)
+    return keras.callbacks.CSVLogger(os.path.join(path, "history.csv"))
+
+
 def train_verifier(args, pretrain, heldout):
     import keras
 
@@ -202,7 +215,7 @@ def train_verifier(args, pretrain, heldout):
     verifier.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="sparse_categorical_crossentropy",
                      metrics=["accuracy"])
     callbacks = [keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup")),  # a killed run resumes
-                 keras.callbacks.TensorBoard(os.path.join(args.out, "logs", "verifier"))]
+                 board(args, "verifier")]
     log(f"training the verifier ({verifier.count_params():,} parameters) on {len(pretrain)} videos: "
         f"{len(train)} batches of {args.batch_positives} positives × (1 + {args.negatives}) an epoch")
     verifier.fit(train, validation_data=held, epochs=args.epochs, callbacks=callbacks, verbose=2)
@@ -235,9 +248,8 @@ def downstream(args, verifier, pool, test, num_classes):
                                              stem_stride=args.stem_stride, dropout=args.dropout)
             model.compile(optimizer=keras.optimizers.Adam(args.finetune_learning_rate),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-            board = keras.callbacks.TensorBoard(os.path.join(args.out, "logs", f"downstream_{init}_seed{seed}"))
-            model.fit(x, y, epochs=args.finetune_epochs, batch_size=args.finetune_batch_size, callbacks=[board],
-                      verbose=0)
+            model.fit(x, y, epochs=args.finetune_epochs, batch_size=args.finetune_batch_size,
+                      callbacks=[board(args, f"downstream_{init}_seed{seed}")], verbose=0)
             score = accuracy(model.predict(test_x, verbose=0), test["labels"])
             results[init].append(score)
             log(f"seed {seed}, {init}: {len(y)} labeled images ({len(np.unique(y))} classes) → "
