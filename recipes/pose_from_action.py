@@ -96,7 +96,12 @@ def log(message):
 
 # ------------------------------------------------------------------------------------------------------------- data
 def frames_of(videos, per_video, seed=None):
-    """`per_video` frames of each video (evenly spaced, or at random when `seed` is given) and their video index."""
+    """`per_video` frames of each video (evenly spaced, or at random when `seed` is given) and their video index.
+
+    Frames are cut to their central square, so that videos of different aspect ratios (same short side) stack.
+    """
+    from keras_motion.data import center_crop
+
     rng = None if seed is None else np.random.default_rng(seed)
     images, owners = [], []
     for v, frames in enumerate(videos):
@@ -104,7 +109,7 @@ def frames_of(videos, per_video, seed=None):
             times = np.linspace(0, len(frames) - 1, per_video).round().astype(int)
         else:
             times = rng.choice(len(frames), min(per_video, len(frames)), replace=False)
-        images.extend(frames[t] for t in times)
+        images.extend(center_crop(frames[t], min(frames.shape[1:3])) for t in times)
         owners.extend([v] * len(times))
     return np.stack(images), np.asarray(owners)
 

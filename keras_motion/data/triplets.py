@@ -148,17 +148,17 @@ class TripletBatches(keras.utils.PyDataset):
     """Batches of Pose-from-Action triplets for `model.fit` on every backend (NumPy only: no TensorFlow needed).
 
     Each batch draws `batch_positives` (video, t) items — every video appears `per_video` times an epoch, at a fresh
-    random t each time — crops each at a random `crop_size` window (the same window for the two frames and the stack),
-    optionally flips and/or reverses each positive triplet (probability 0.5 each, training only), then pairs each
-    positive's frames with the stacks of `negatives` other items of the batch from other videos. The batch holds
+    random t each time — crops each at a random `crop_size` window (the same window for the two frames and the
+    stack), optionally flips and/or reverses each positive triplet (probability 0.5 each, training only), then pairs
+    each positive's frames with the stacks of `negatives` other items of the batch from other videos. The batch holds
     `batch_positives · (1 + negatives)` triplets: `({"frame_a", "frame_b"}: float32 in [-1, 1], "flow": float32 px
-    (crop, crop, 2Δ)}, label)` with label 1 for a true stack and 0 for a negative; chance = negatives / (1 + negatives).
+    (crop, crop, 2Δ)}, label)`, label 1 for a true stack and 0 for a negative; chance = negatives / (1 + negatives).
 
     `in_batch=True` yields the P positives only, with `"partners"` (P, K) int32: the batch indices of each one's
     negative stacks, for `TripletVerifier` to pair up after running its ConvNets once per input (the labels are
-    unchanged). `balance=True` adds sample weights so that positives and negatives weigh equally (it keeps training away from
-    the all-negative answer, which already scores the chance level). Evaluation batches (`training=False`) are the same every epoch (seeded by `seed` and the batch index), without
-    augmentation.
+    unchanged). `balance=True` adds sample weights so that positives and negatives weigh equally (it keeps training
+    away from the all-negative answer, which already scores the chance level). Evaluation batches
+    (`training=False`) are the same every epoch (seeded by `seed` and the batch index), without augmentation.
 
     >>> videos = TripletVideos(np.random.default_rng(0).integers(0, 255, (4, 5, 32, 32, 3), np.uint8), delta=3)
     >>> x, y = TripletBatches(videos, batch_positives=4, crop_size=24)[0]
@@ -195,8 +195,8 @@ class TripletBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
 
-    def _rng(self, index):
-        return np.random.default_rng((self.seed, self.epoch if self.training else 0, index))
+    def _rng(self, index, stream):
+        return np.random.default_rng((self.seed, self.epoch if self.training else 0, index, stream))
 
     def _order(self):
         if not self.training:
@@ -210,7 +210,7 @@ class TripletBatches(keras.utils.PyDataset):
 
     def positives(self, index):
         """The batch's positive triplets (uint8 frames, float32 stacks) and their video indices, augmented."""
-        rng = self._rng(index)
+        rng = self._rng(index, 0)
         chosen = self._order()[index * self.batch_positives:(index + 1) * self.batch_positives]
         if len(chosen) < 2:  # a last batch of one: top it up so that it has another video to take negatives from
             chosen = np.concatenate([chosen, rng.choice(np.setdiff1d(self.items, chosen), 1)])
@@ -230,7 +230,7 @@ class TripletBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         frame_a, frame_b, stacks, owners = self.positives(index)
-        rng = self._rng(index)
+        rng = self._rng(index, 1)
         partners = in_batch_negatives(owners, self.negatives, rng)  # (P, K)
         anchor = np.concatenate([np.arange(len(owners)), np.repeat(np.arange(len(owners)), self.negatives)])
         stack_of = np.concatenate([np.arange(len(owners)), partners.reshape(-1)])

@@ -9,8 +9,8 @@ VGG_M = ((96, 7, 2, True), (256, 5, 2, True), (512, 3, 1, False), (512, 3, 1, Fa
 
 @keras.saving.register_keras_serializable(package="keras_motion")
 class VGGMFeatures(keras.Model):
-    """VGG-M up to FC6: five convs (96 7×7/2, 256 5×5/2, 512 3×3, 512 3×3, 512 3×3; 3×3/2 max-pools after conv 1, 2
-    and 5), flattened (so that features keep *where* things are), FC `feature_dim` (4096) + ReLU + dropout.
+    """VGG-M up to FC6: five convs (96 7×7/2, 256 5×5/2, 512 3×3, 512 3×3, 512 3×3; 3×3/2 max-pools after conv 1,
+    2 and 5), flattened (so that features keep *where* things are), FC `feature_dim` (4096) + ReLU + dropout.
 
     `width` scales the filter counts and `stem_stride=1` keeps the resolution of the first two convs, for small
     (e.g. 64 px) inputs on a CPU. `input_channels=2Δ` makes the Motion ConvNet. Local response normalisation is
