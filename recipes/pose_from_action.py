@@ -240,7 +240,9 @@ def downstream(args, verifier, pool, test, num_classes):
     test_x = to_frame_input(center_crop(test["images"], args.crop_size))
     results = {"verifier_init": [], "random_init": []}
     for seed in range(args.seed, args.seed + args.seeds):
-        images, owners = frames_of(pool["frames"], 1 if len(pool["frames"]) >= args.labeled else 10 ** 6, seed)
+        # a frame from each of `labeled` different videos where there are that many, else any of their frames
+        per_video = 1 if len(pool["frames"]) >= args.labeled else max(len(f) for f in pool["frames"])
+        images, owners = frames_of(pool["frames"], per_video, seed)
         chosen = np.random.default_rng(seed).choice(len(images), min(args.labeled, len(images)), replace=False)
         x, y = to_frame_input(center_crop(images[chosen], args.crop_size)), pool["labels"][owners[chosen]]
         for init in results:

@@ -68,3 +68,12 @@ def test_unlabeled_video_folder_short_and_corrupt_videos_are_skipped_and_counted
     assert metrics["skipped"]["videos"] == 2 and metrics["flow"] == "dis"
     assert metrics["data"]["pretrain_videos"] + metrics["data"]["heldout_videos"] == 8
     assert 0 <= metrics["verification"]["heldout_accuracy"] <= 1
+
+
+def test_paper_flag_restores_the_paper_sizes_unless_given():
+    recipe = load_recipe()
+    args = recipe.parse_args(["--paper", "--epochs", "3"])
+    assert (args.crop_size, args.width, args.feature_dim, args.hidden, args.classifier_hidden) == (224, 1.0, 4096,
+                                                                                                  4096, 2048)
+    assert (args.delta, args.negatives, args.stem_stride, args.dropout, args.epochs) == (12, 2, 2, 0.5, 3)
+    assert recipe.parse_args([]).flow == "exact" and recipe.parse_args(["--videos", "v"]).flow == "dis"
