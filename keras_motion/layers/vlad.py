@@ -90,8 +90,8 @@ class VLADEncoder(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None):
         return None
 
-    def compute_output_shape(self, input_shape, mask_shape=None):
-        return (input_shape[0], self.num_centres * self.descriptor_dim)
+    def compute_output_shape(self, descriptors_shape, mask_shape=None):
+        return (descriptors_shape[0], self.num_centres * self.descriptor_dim)
 
     def get_config(self):
         config = super().get_config()

@@ -4,6 +4,8 @@ from keras_motion.training.callbacks import FlowImages
 from keras_motion.training.fusion import choose_fusion_weight, late_fusion
 from keras_motion.training.recognition import accuracy, fit_stream, recognition_table
 from keras_motion.training.schedules import ConstantThenLinear
+from keras_motion.training.visual_motion import (STEPS, VisualMotionBatches, VisualMotionTrainer,
+                                                 set_trainable_groups, train_step)
 
 __all__ = ["ConstantThenLinear", "FlowImages", "accuracy", "choose_fusion_weight", "fit_stream", "late_fusion",
-           "recognition_table"]
+           "recognition_table", "STEPS", "VisualMotionBatches", "VisualMotionTrainer", "set_trainable_groups", "train_step"]
