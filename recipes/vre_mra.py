@@ -38,10 +38,9 @@ def parse_args(argv=None):
     data.add_argument("--hmdb51", help="HMDB51 root: its train videos are the unlabeled videos")
     data.add_argument("--split", type=int, default=1)
     data.add_argument("--max-videos", type=int, default=1000, help="unlabeled videos used (the paper: 1000)")
-    data.add_argument("--images", help="labeled static images, one folder per class (split 75/25 into train/test)")
+    data.add_argument("--images", help="labeled static images, one folder per class (split 75/25 into train/test); "
+                                       "the default: single frames of other synthetic videos")
     data.add_argument("--stanford40", help="Stanford40 root: few-shot train images, official test images")
-    data.add_argument("--synthetic-frames", help="labeled images from the synthetic benchmark (default when no "
-                                                 "--images/--stanford40)", action="store_true")
     data.add_argument("--num-videos", type=int, default=240, help="synthetic unlabeled videos")
     data.add_argument("--pool-per-class", type=int, default=30,
                       help="synthetic labeled-image pool per class (each seed draws --labeled-per-class from it)")
@@ -56,7 +55,8 @@ def parse_args(argv=None):
                         help="flow codebook (the paper: 128; 16 suits the few moving pixels of 64 px frames)")
     labels.add_argument("--num-labels", type=int, default=16)
     labels.add_argument("--flow-method", default="dis", choices=("dis", "farneback", "tvl1"))
-    labels.add_argument("--normalization", default="power+l2", help="VLAD normalisation ('none' = the paper's raw sums)")
+    labels.add_argument("--normalization", default="power+l2",
+                        help="VLAD normalisation ('none' = the paper's raw sums)")
     labels.add_argument("--pooling", default="mean", choices=("mean", "concat"),
                         help="clip embedding from its maps' VLADs (the paper: concat)")
     model = p.add_argument_group("model and training")
@@ -109,7 +109,7 @@ def square(frames, size):
 
 def unlabeled_videos(args, frames_needed):
     """→ (list of uint8 (T, H, W, 3) videos, their true classes or None, class names, skipped count)."""
-    from keras_motion.datasets import HMDB51, UCF101, VideoFolder, few_shot, synthetic_actions
+    from keras_motion.datasets import HMDB51, UCF101, VideoFolder, synthetic_actions
     from keras_motion.utils import progress
 
     if not (args.videos or args.ucf101 or args.hmdb51):

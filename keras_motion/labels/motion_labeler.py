@@ -82,7 +82,8 @@ class MotionLabeler:
     def get_config(self):
         return dict(codebook_size=self.codebook_size, num_labels=self.num_labels, key_frames=self.key_frames,
                     interval=self.interval, flow_method=self.flow_method, normalization=self.normalization,
-                    pooling=self.pooling, size=self.size, on_short=self.on_short, max_codebook_samples=self.max_codebook_samples,
+                    pooling=self.pooling, size=self.size, on_short=self.on_short,
+                    max_codebook_samples=self.max_codebook_samples,
                     minibatch_above=self.minibatch_above, seed=self.seed)
 
     @property

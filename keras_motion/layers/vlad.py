@@ -69,13 +69,17 @@ class VLADEncoder(keras.layers.Layer):
         c = ops.cast(self.codebook, "float32")  # (K, D)
         # Squared distances without a (B, N, K, D) temporary: |x|² − 2 x·c + |c|² (|x|² does not change the argmin).
         scores = ops.matmul(x, ops.transpose(c)) - 0.5 * ops.sum(c * c, axis=-1)
-        assign = ops.one_hot(ops.argmax(scores, axis=-1), self.num_centres, dtype="float32")  # (B, N, K)
-        if mask is not None:
-            assign = assign * ops.reshape(ops.cast(mask, "float32"), (batch, -1, 1))
-        # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k
-        sums = ops.matmul(ops.transpose(assign, (0, 2, 1)), x)  # (B, K, D)
-        counts = ops.sum(assign, axis=1)  # (B, K)
-        residuals = sums - counts[..., None] * c[None]
+        assign = ops.argmax(scores, axis=-1)  # (B, N) nearest centre
+        # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k, as segment sums over (set, centre) ids: O(N·D) memory, where a
+        # one-hot (B, N, K) assignment matrix would cost K times more.
+        ids = ops.reshape(assign + ops.arange(batch, dtype=assign.dtype)[:, None] * self.num_centres, (-1,))
+        weights = (ops.ones(ops.shape(x)[:2], "float32") if mask is None
+                   else ops.reshape(ops.cast(mask, "float32"), (batch, -1)))
+        segments = batch * self.num_centres
+        sums = ops.segment_sum(ops.reshape(x * weights[..., None], (-1, self.descriptor_dim)), ids, segments)
+        counts = ops.segment_sum(ops.reshape(weights, (-1,)), ids, segments)
+        residuals = (ops.reshape(sums, (batch, self.num_centres, self.descriptor_dim))
+                     - ops.reshape(counts, (batch, self.num_centres, 1)) * c[None])
         for step in self._steps:
             if step == "power":
                 residuals = ops.sign(residuals) * ops.sqrt(ops.abs(residuals))

@@ -8,4 +8,5 @@ from keras_motion.training.visual_motion import (STEPS, VisualMotionBatches, Vis
                                                  set_trainable_groups, train_step)
 
 __all__ = ["ConstantThenLinear", "FlowImages", "accuracy", "choose_fusion_weight", "fit_stream", "late_fusion",
-           "recognition_table", "STEPS", "VisualMotionBatches", "VisualMotionTrainer", "set_trainable_groups", "train_step"]
+           "recognition_table", "STEPS", "VisualMotionBatches", "VisualMotionTrainer", "set_trainable_groups",
+           "train_step"]
