@@ -84,3 +84,29 @@ def test_unreadable_video_file_is_skipped(tmp_path, synthetic):
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
         labels = labeler.fit_predict(paths + [str(broken)])
     assert labels[-1] == -1 and (labels[:4] >= 0).all()
+
+
+def test_pseudo_labels_tool_writes_csv_and_reusable_labeler(tmp_path, capsys):
+    import csv
+    import importlib.util
+    import os
+
+    from keras_motion.datasets import write_synthetic
+
+    write_synthetic(tmp_path / "syn", 12, num_frames=10, size=32, show_progress=False)
+    spec = importlib.util.spec_from_file_location(
+        "pseudo_labels", os.path.join(os.path.dirname(__file__), "..", "tools", "pseudo_labels.py"))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    videos, out = str(tmp_path / "syn" / "videos"), str(tmp_path / "out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert tool.main(["--videos", videos, "--out", out, "--codebook-size", "8", "--num-labels", "3",
+                          "--key-frames", "4", "--pooling", "mean"]) == 0
+        rows = list(csv.DictReader(open(os.path.join(out, "labels.csv"))))
+        assert len(rows) == 12 and {r["path"].split("/")[0] for r in rows} <= {"walk_left", "walk_right", "jump",
+                                                                               "squat", "wave", "clap"}
+        assert "NMI" in capsys.readouterr().out
+        again = str(tmp_path / "again")
+        assert tool.main(["--videos", videos, "--out", again, "--labeler", os.path.join(out, "labeler.npz")]) == 0
+    assert open(os.path.join(again, "labels.csv")).read() == open(os.path.join(out, "labels.csv")).read()
