@@ -78,6 +78,7 @@ def parse_args(argv=None):
     model.add_argument("--iterations", type=int, nargs=5, default=(150, 300, 100, 200, 150),
                        metavar=("S1", "S2", "S3", "S4", "S5"), help="iterations of each of the five steps")
     p.add_argument("--seeds", type=int, nargs="+", default=(0, 1, 2))
+    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly (a GPU job)")
     p.add_argument("--out", default="runs/vre_mra")
     args = p.parse_args(argv)
@@ -229,7 +230,7 @@ def run_seed(args, seed, train, test, clips, clip_labels, num_classes):
 
     it = args.iterations
     common = dict(learning_rate=args.learning_rate, decay_every=args.decay_every, proxy_weight=args.proxy_weight,
-                  margin=args.margin)
+                  margin=args.margin, verbose=args.verbose)
 
     def batches(steps, images=True, videos=True, offset=0):
         return vm.VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None, clip_labels,
