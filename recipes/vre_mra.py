@@ -74,6 +74,9 @@ def parse_args(argv=None):
     model.add_argument("--proxy-weight", type=float, default=0.1, help="λ")
     model.add_argument("--margin", type=float, default=1.0, help="δ of the smoothness losses")
     model.add_argument("--batch-images", type=int, default=30)
+    model.add_argument("--flip-images", action="store_true",
+                       help="mirror labeled images at random (only for mirror-invariant classes: the synthetic "
+                            "walk_left / walk_right are not)")
     model.add_argument("--batch-clips", type=int, default=12)
     model.add_argument("--iterations", type=int, nargs=5, default=(150, 300, 100, 200, 150),
                        metavar=("S1", "S2", "S3", "S4", "S5"), help="iterations of each of the five steps")
@@ -235,7 +238,7 @@ def run_seed(args, seed, train, test, clips, clip_labels, num_classes):
     def batches(steps, images=True, videos=True, offset=0):
         return vm.VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None, clip_labels,
                                       batch_images=args.batch_images, batch_clips=args.batch_clips, steps=steps,
-                                      seed=seed * 1000 + offset)
+                                      flip_images=args.flip_images, seed=seed * 1000 + offset)
 
     def held_out(fn):
         return float((vm.predict_in_batches(fn, test[0]).argmax(-1) == test[1]).mean())

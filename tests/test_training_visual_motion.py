@@ -48,6 +48,9 @@ def test_batches_carry_neighbour_sets(data):
                                   subclip_length=3, steps=2)
     x = batches[1]
     assert x["clips"].shape == (3, 5, 16, 16, 3) and x["clips"].min() >= -1 and x["clips"].max() <= 1
+    # Clips are never mirrored (a mirror flips their motion, hence their pseudo label): each is a source clip.
+    source = data["clips"].astype("float32") / 127.5 - 1
+    assert all(any(np.array_equal(clip, s) for s in source) for clip in x["clips"])
     assert x["clip_labels"].shape == (9,)  # three 3-frame sub-clips of each 5-frame clip
     video = np.repeat(np.arange(3), 3)
     assert (video[x["pos_pairs"][:, 0]] == video[x["pos_pairs"][:, 1]]).all()

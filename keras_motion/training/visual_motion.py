@@ -42,8 +42,11 @@ class VisualMotionBatches(keras.utils.PyDataset):
     `batch_clips` distinct clips. A k-frame clip yields every `subclip_length`-frame sub-clip (k − Δt + 1 of them; the
     paper's Δt = k − 2 gives three), and the batch carries the neighbour index sets of the smoothness losses over
     them: positive pairs (same clip, starts ≤ ⌈Δt/2⌉ apart), negative pairs (different clips), positive triples and
-    one negative triple per positive. Sizes are fixed, so compiled steps never retrace. Random horizontal flips
-    (`flip=True`) mirror a whole clip or image.
+    one negative triple per positive. Sizes are fixed, so compiled steps never retrace.
+
+    Clips are never mirrored: a mirrored clip's motion is mirrored too, and its pseudo-motion label (clusters of
+    direction-sensitive VLAD) would no longer hold. `flip_images=True` mirrors labeled images at random — only for
+    classes a mirror preserves (not walk_left / walk_right).
 
     >>> batches = VisualMotionBatches(images=np.zeros((4, 8, 8, 3), np.uint8), labels=[0, 1, 0, 1], batch_images=2,
     ...                               clips=np.zeros((3, 6, 8, 8, 3), np.uint8), clip_labels=[0, 1, 2], batch_clips=2,
@@ -54,12 +57,12 @@ class VisualMotionBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images=None, labels=None, clips=None, clip_labels=None, batch_images=32, batch_clips=16,
-                 subclip_length=None, steps=100, flip=True, seed=0, **kwargs):
+                 subclip_length=None, steps=100, flip_images=False, seed=0, **kwargs):
         super().__init__(**kwargs)
         if images is None and clips is None:
             raise ValueError("VisualMotionBatches needs labeled images, clips, or both")
         self.images, self.clips = images, clips
-        self.steps, self.flip, self.seed = int(steps), flip, seed
+        self.steps, self.flip_images, self.seed = int(steps), flip_images, seed
         if images is not None:
             self.labels = np.asarray(labels, np.int64)
             if len(self.labels) != len(images):
@@ -100,17 +103,13 @@ class VisualMotionBatches(keras.utils.PyDataset):
                                     for e in range(2)])
             pick = order[offset:offset + self.batch_images]
             images = to_model_input(self.images[pick])
-            if self.flip:
+            if self.flip_images:
                 mirror = rng.random(len(pick)) < 0.5
                 images[mirror] = images[mirror, :, ::-1]
             x["images"], x["labels"] = images, self.labels[pick]
         if self.clips is not None:
             pick = rng.choice(len(self.clips), self.batch_clips, replace=False)
-            clips = to_model_input(self.clips[pick])
-            if self.flip:
-                mirror = rng.random(len(pick)) < 0.5
-                clips[mirror] = clips[mirror, :, :, ::-1]
-            x["clips"] = clips
+            x["clips"] = to_model_input(self.clips[pick])
             x["clip_labels"] = np.repeat(self.clip_labels[pick], len(self.starts))
             x["pos_pairs"], x["neg_pairs"] = self.pos_pairs, self.neg_pairs
             x["pos_triples"], x["neg_triples"] = neighbour_triples(self._videos, self._times, self.subclip_length,
