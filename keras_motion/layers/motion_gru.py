@@ -13,7 +13,7 @@ class MotionGRU(keras.layers.Layer):
     clips and images. `return_sequences=True` gives every step's output (B, T, units) instead.
 
     >>> gru = MotionGRU(units=8)
-    >>> gru(np.zeros((2, 5, 16), "float32")).shape, gru(np.zeros((2, 16), "float32")).shape
+    >>> tuple(gru(np.zeros((2, 5, 16), "float32")).shape), tuple(gru(np.zeros((2, 16), "float32")).shape)
     ((2, 8), (2, 8))
     """
 

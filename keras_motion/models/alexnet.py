@@ -14,7 +14,7 @@ class AlexNetEncoder(keras.Model):
     (no moving statistics change while another step of the five-step procedure trains).
 
     >>> enc = AlexNetEncoder(image_size=32, width=0.125, feature_dim=64, stem="small")
-    >>> enc(np.zeros((2, 32, 32, 3), "float32")).shape
+    >>> tuple(enc(np.zeros((2, 32, 32, 3), "float32")).shape)
     (2, 64)
     """
 

@@ -34,7 +34,7 @@ class VisualMotionNet(keras.Model):
 
     >>> net = VisualMotionNet(num_classes=6, num_motion_labels=4, image_size=32, width=0.125, feature_dim=32,
     ...                       stem="small", motion_units=16, motion_hidden=16, classifier_hidden=16)
-    >>> net(np.zeros((2, 32, 32, 3), "float32")).shape
+    >>> tuple(net(np.zeros((2, 32, 32, 3), "float32")).shape)
     (2, 6)
     """
 
