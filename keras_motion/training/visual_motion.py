@@ -19,6 +19,10 @@ from keras_motion.video.sampling import neighbour_pairs, neighbour_triples
 
 PROXY_LOSSES = ("motion", "smooth1", "smooth2")
 LOSSES = ("main",) + PROXY_LOSSES + ("mra",)
+# The groups each loss reaches: a step trains only groups that one of its losses reaches (an ablation's step 2 with
+# L_main alone leaves the GRU untouched instead of "training" it without a gradient).
+REACHES = {"main": ("encoder", "visual_classifier"), "motion": ("encoder", "motion_gru", "motion_classifier"),
+           "smooth1": ("encoder", "motion_gru"), "smooth2": ("encoder", "motion_gru"), "mra": ("mra_classifier",)}
 STEPS = {
     1: dict(groups=("encoder", "visual_classifier"), losses=("main",)),
     2: dict(groups=("encoder", "visual_classifier", "motion_gru", "motion_classifier"),
@@ -195,7 +199,8 @@ def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_r
                groups=None, proxy_weight=0.1, margin=1.0, jit_compile="auto", verbose=0, callbacks=()):
     """Runs step `step` (1–5) of Algorithm 1 on `net` for one pass over `batches` (`VisualMotionBatches`).
 
-    `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"). Adam with the
+    `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"); groups that
+    none of the losses reaches stay frozen (see `REACHES`). Adam with the
     learning rate ×`decay_rate` every `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras
     History. Only the step's groups change: the others are non-trainable during the step and restored after it.
     """
@@ -204,6 +209,7 @@ def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_r
     spec = STEPS.get(step, {})
     losses = tuple(losses if losses is not None else spec["losses"])
     groups = tuple(groups if groups is not None else spec["groups"])
+    groups = tuple(g for g in groups if any(g in REACHES[name] for name in losses))
     subclip = getattr(batches, "subclip_length", None)
     trainer = VisualMotionTrainer(net, losses, proxy_weight=proxy_weight, margin=margin, subclip_length=subclip)
     previous = set_trainable_groups(net, groups)
