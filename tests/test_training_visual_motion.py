@@ -98,3 +98,14 @@ def test_alexnet_default_is_4096_d():
     enc = AlexNetEncoder()
     assert enc.output.shape == (None, 4096) and [l.filters for l in enc.layers if hasattr(l, "filters")] == [
         96, 256, 384, 384, 256]
+
+
+def test_ablation_step_trains_only_groups_its_losses_reach(data):
+    net = tiny_net()
+    batches = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4,
+                                  batch_clips=3, steps=2)
+    before = snapshot(net)
+    train_step(net, 2, batches, losses=("main", "smooth1"), learning_rate=1e-2)  # no motion classification
+    after = snapshot(net)
+    changed = {n for n in net.groups if not all(np.array_equal(a, b) for a, b in zip(before[n], after[n]))}
+    assert changed == {"encoder", "visual_classifier", "motion_gru"}

@@ -22,7 +22,8 @@ LOSSES = ("main",) + PROXY_LOSSES + ("mra",)
 # The groups each loss reaches: a step trains only groups that one of its losses reaches (an ablation's step 2 with
 # L_main alone leaves the GRU untouched instead of "training" it without a gradient).
 REACHES = {"main": ("encoder", "visual_classifier"), "motion": ("encoder", "motion_gru", "motion_classifier"),
-           "smooth1": ("encoder", "motion_gru"), "smooth2": ("encoder", "motion_gru"), "mra": ("mra_classifier",)}
+           "smooth1": ("encoder", "motion_gru"), "smooth2": ("encoder", "motion_gru"),
+           "mra": ("encoder", "motion_gru", "mra_classifier")}
 STEPS = {
     1: dict(groups=("encoder", "visual_classifier"), losses=("main",)),
     2: dict(groups=("encoder", "visual_classifier", "motion_gru", "motion_classifier"),
