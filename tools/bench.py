@@ -3,6 +3,7 @@
 shared machine are noisy; ratios are what the targets are about).
 
     python tools/bench.py flow [--size 240] [--frames 120] [--repeats 3]
+    python tools/bench.py vlad [--repeats 5]
 """
 
 import argparse
