@@ -1,0 +1,106 @@
+"""VLAD (Jégou et al. 2012) of sets of descriptors — here 2-D flow vectors — as a Keras layer on every backend."""
+
+import keras
+import numpy as np
+from keras import ops
+
+NORMALIZATIONS = ("power", "intra", "l2")
+_EPS = 1e-12
+
+
+def _parse_normalization(normalization):
+    """None | "power" | "intra+l2" | ("power", "l2") → a tuple of steps in NORMALIZATIONS, applied in order."""
+    if normalization is None:
+        return ()
+    steps = normalization.split("+") if isinstance(normalization, str) else list(normalization)
+    steps = tuple(s.strip().lower() for s in steps if s and s.strip().lower() != "none")
+    unknown = [s for s in steps if s not in NORMALIZATIONS]
+    if unknown:
+        raise ValueError(f"unknown VLAD normalisation {unknown}; use None or a '+'-joined sequence of "
+                         f"{NORMALIZATIONS}, e.g. 'power+l2'")
+    return steps
+
+
+@keras.saving.register_keras_serializable(package="keras_motion")
+class VLADEncoder(keras.layers.Layer):
+    """Hard-assignment VLAD of a set of D-dim descriptors against a fixed codebook of K centres → (B, K·D).
+
+    For each centre c_k, the sum of residuals (x − c_k) of the descriptors whose nearest centre is c_k (VRE + MRA,
+    supplementary §1: 128 centres × 2-D flow vectors = 256-d per flow map). Descriptors with `mask == 0` (e.g. flow
+    entries below the OTSU threshold) are left out. The output is laid out centre by centre: [k0 d0, k0 d1, k1 d0, …].
+
+    Inputs: descriptors (B, N, D) or (B, H, W, D) (a flow map is a set of H·W vectors), and optionally `mask`
+    (B, N) or (B, H, W) of 0/1 (or bool). The codebook is a non-trainable weight (K, D); the output is differentiable
+    with respect to the descriptors.
+
+    `normalization=None` gives the raw residual sums (the paper's definition). Otherwise a '+'-joined sequence
+    applied in order: "power" (signed square root), "intra" (L2 per centre), "l2" (L2 of the whole vector);
+    Arandjelović & Zisserman's recommended form is "intra+l2", Jégou et al.'s "power+l2".
+
+    >>> vlad = VLADEncoder(np.array([[0.0, 0.0], [4.0, 0.0]], "float32"))
+    >>> flow = np.array([[[1.0, 1.0], [3.0, 0.0], [5.0, 0.0]]], "float32")     # one set of 3 vectors
+    >>> keras.ops.convert_to_numpy(vlad(flow)).tolist()                        # [1, 1] | (-1, 0) + (1, 0)
+    [[1.0, 1.0, 0.0, 0.0]]
+    """
+
+    def __init__(self, codebook, normalization=None, **kwargs):
+        super().__init__(**kwargs)
+        codebook = np.asarray(codebook, np.float32)
+        if codebook.ndim != 2 or len(codebook) < 1:
+            raise ValueError(f"codebook must be a (num_centres, descriptor_dim) array, got shape {codebook.shape}")
+        self._initial_codebook = codebook
+        self.num_centres, self.descriptor_dim = codebook.shape
+        self.normalization = normalization
+        self._steps = _parse_normalization(normalization)
+        self.supports_masking = True  # `mask` is the validity of each descriptor; the output carries no mask
+
+    def build(self, input_shape=None):
+        self.codebook = self.add_weight(
+            shape=self._initial_codebook.shape, initializer=keras.initializers.Constant(self._initial_codebook),
+            trainable=False, name="codebook", dtype="float32")
+
+    def call(self, descriptors, mask=None):
+        descriptors = ops.cast(descriptors, "float32")
+        if descriptors.shape[-1] is not None and descriptors.shape[-1] != self.descriptor_dim:
+            raise ValueError(f"VLADEncoder: descriptors have {descriptors.shape[-1]} dims, the codebook "
+                             f"{self.descriptor_dim}")
+        batch = ops.shape(descriptors)[0]
+        x = ops.reshape(descriptors, (batch, -1, self.descriptor_dim))  # (B, N, D)
+        c = ops.cast(self.codebook, "float32")  # (K, D)
+        # Squared distances without a (B, N, K, D) temporary: |x|² − 2 x·c + |c|² (|x|² does not change the argmin).
+        scores = ops.matmul(x, ops.transpose(c)) - 0.5 * ops.sum(c * c, axis=-1)
+        assign = ops.argmax(scores, axis=-1)  # (B, N) nearest centre
+        # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k, as segment sums over (set, centre) ids: O(N·D) memory, where a
+        # one-hot (B, N, K) assignment matrix would cost K times more.
+        ids = ops.reshape(assign + ops.arange(batch, dtype=assign.dtype)[:, None] * self.num_centres, (-1,))
+        weights = (ops.ones(ops.shape(x)[:2], "float32") if mask is None
+                   else ops.reshape(ops.cast(mask, "float32"), (batch, -1)))
+        segments = batch * self.num_centres
+        sums = ops.segment_sum(ops.reshape(x * weights[..., None], (-1, self.descriptor_dim)), ids, segments)
+        counts = ops.segment_sum(ops.reshape(weights, (-1,)), ids, segments)
+        residuals = (ops.reshape(sums, (batch, self.num_centres, self.descriptor_dim))
+                     - ops.reshape(counts, (batch, self.num_centres, 1)) * c[None])
+        for step in self._steps:
+            if step == "power":
+                residuals = ops.sign(residuals) * ops.sqrt(ops.abs(residuals))
+            elif step == "intra":
+                residuals = residuals / ops.sqrt(ops.sum(residuals * residuals, axis=-1, keepdims=True) + _EPS)
+            else:
+                flat = ops.reshape(residuals, (batch, -1))
+                norm = ops.sqrt(ops.sum(flat * flat, axis=-1) + _EPS)
+                residuals = residuals / norm[:, None, None]
+        return ops.reshape(residuals, (batch, self.num_centres * self.descriptor_dim))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, descriptors_shape, mask_shape=None):
+        return (descriptors_shape[0], self.num_centres * self.descriptor_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        normalization = self.normalization
+        if normalization is not None and not isinstance(normalization, str):
+            normalization = list(normalization)
+        config.update(codebook=self._initial_codebook.tolist(), normalization=normalization)
+        return config

@@ -1,0 +1,66 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_motion.layers import VLADEncoder
+
+pytestmark = pytest.mark.backend_agnostic
+
+
+def reference_vlad(x, mask, codebook):
+    """Direct NumPy: for every descriptor, its nearest centre, and the residual added to that centre's sum."""
+    out = np.zeros((len(x),) + codebook.shape, np.float64)
+    for b in range(len(x)):
+        for n in range(x.shape[1]):
+            if mask[b, n]:
+                k = np.argmin(((codebook - x[b, n]) ** 2).sum(-1))
+                out[b, k] += x[b, n] - codebook[k]
+    return out.reshape(len(x), -1)
+
+
+def test_equals_numpy_residual_sums_on_random_data():
+    rng = np.random.default_rng(0)
+    codebook = rng.normal(size=(7, 2)).astype("float32") * 3
+    x = rng.normal(size=(3, 50, 2)).astype("float32") * 3
+    mask = rng.random((3, 50)) < 0.7
+    got = keras.ops.convert_to_numpy(VLADEncoder(codebook)(x, mask=mask))
+    np.testing.assert_allclose(got, reference_vlad(x, mask, codebook), atol=1e-4)
+    # No mask = every descriptor counts; a (B, H, W, 2) flow map is the same set as (B, H·W, 2).
+    flow = x.reshape(3, 5, 10, 2)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(VLADEncoder(codebook)(flow)),
+                               reference_vlad(x, np.ones((3, 50), bool), codebook), atol=1e-4)
+
+
+def test_normalisations():
+    rng = np.random.default_rng(1)
+    codebook = rng.normal(size=(4, 2)).astype("float32")
+    x = rng.normal(size=(2, 30, 2)).astype("float32") * 2
+    raw = reference_vlad(x, np.ones((2, 30), bool), codebook)
+    power = np.sign(raw) * np.sqrt(np.abs(raw))
+    got = keras.ops.convert_to_numpy(VLADEncoder(codebook, normalization="power+l2")(x))
+    np.testing.assert_allclose(got, power / np.linalg.norm(power, axis=1, keepdims=True), atol=1e-5)
+    intra = keras.ops.convert_to_numpy(VLADEncoder(codebook, normalization=("intra",))(x)).reshape(2, 4, 2)
+    norms = np.linalg.norm(intra, axis=-1)
+    assert np.allclose(norms[norms > 0], 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="normalisation"):
+        VLADEncoder(codebook, normalization="l3")
+
+
+def test_masked_out_set_gives_zeros_and_codebook_is_frozen():
+    codebook = np.array([[0.0, 0.0], [4.0, 0.0]], "float32")
+    layer = VLADEncoder(codebook)
+    out = layer(np.ones((2, 6, 2), "float32"), mask=np.zeros((2, 6)))
+    assert np.all(keras.ops.convert_to_numpy(out) == 0)
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 1
+
+
+def test_keras_round_trip_in_a_model(tmp_path):
+    rng = np.random.default_rng(2)
+    codebook = rng.normal(size=(5, 2)).astype("float32")
+    inputs = keras.Input((8, 8, 2))
+    model = keras.Model(inputs, VLADEncoder(codebook, normalization="intra+l2")(inputs))
+    x = rng.normal(size=(2, 8, 8, 2)).astype("float32")
+    model.save(tmp_path / "vlad.keras")
+    restored = keras.saving.load_model(tmp_path / "vlad.keras")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert restored.layers[-1].get_config()["normalization"] == "intra+l2"

@@ -1,0 +1,32 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, os.path.join(ROOT, "recipes", "vre_mra.py"), "--num-videos", "36", "--pool-per-class",
+           "3", "--test-videos", "12", "--labeled-per-class", "2", "--key-frames", "4", "--codebook-size", "8",
+           "--num-labels", "4", "--image-size", "16", "--width", "0.05", "--feature-dim", "8", "--motion-units", "8",
+           "--motion-hidden", "8", "--classifier-hidden", "8", "--batch-clips", "4", "--iterations", "2", "2", "2",
+           "2", "2", "--seeds", "3", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    rows = ["UNREG", "UNREG+motion", "UNREG+smooth1", "UNREG+smooth2", "w/o MRA", "only MR", "full"]
+    assert list(metrics["ablation"]) == rows
+    for row in rows:
+        entry = metrics["ablation"][row]
+        assert len(entry["runs"]) == 1 and 0 <= entry["mean"] <= 1
+        assert np.isclose(entry["mean"], np.mean(entry["runs"])) and np.isclose(entry["std"], np.std(entry["runs"]))
+    labels = metrics["pseudo_labels"]
+    assert 0 <= labels["nmi"] <= 1 and 0 < labels["purity"] <= 1 and labels["num_videos"] <= 36
+    assert metrics["data"]["test_images"] == 12  # held-out images: other videos than the labeled pool and clips
+    assert (out / "retrieval.png").stat().st_size > 0 and (out / "pseudo_labels.npz").exists()
+    assert "full" in result.stdout and "NMI" in result.stdout

@@ -1,0 +1,111 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_motion.layers import MotionGRU
+from keras_motion.models import AlexNetEncoder, VisualMotionNet
+from keras_motion.training.visual_motion import STEPS, VisualMotionBatches, predict_in_batches, train_step
+
+pytestmark = pytest.mark.backend_agnostic
+
+
+def tiny_net(**kwargs):
+    return VisualMotionNet(num_classes=3, num_motion_labels=4, image_size=16, width=0.05, feature_dim=8,
+                           stem="small", motion_units=6, motion_hidden=5, classifier_hidden=7, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return dict(images=rng.integers(0, 256, (12, 16, 16, 3), dtype=np.uint8), labels=rng.integers(0, 3, 12),
+                clips=rng.integers(0, 256, (6, 5, 16, 16, 3), dtype=np.uint8), clip_labels=rng.integers(0, 4, 6))
+
+
+def snapshot(net):
+    return {name: [np.array(w) for w in layer.get_weights()] for name, layer in net.groups.items()}
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5])
+def test_a_step_changes_exactly_its_groups(step, data):
+    keras.utils.set_random_seed(step)
+    net = tiny_net()
+    images = data["images"] if step != 4 else None
+    clips = data["clips"] if step in (2, 4) else None
+    batches = VisualMotionBatches(images, data["labels"], clips, data["clip_labels"], batch_images=4, batch_clips=3,
+                                  steps=3, seed=step)
+    before = snapshot(net)
+    history = train_step(net, step, batches, learning_rate=1e-2)
+    after = snapshot(net)
+    assert np.isfinite(history.history["loss"]).all()
+    for name in net.groups:
+        same = all(np.array_equal(a, b) for a, b in zip(before[name], after[name]))
+        assert same == (name not in STEPS[step]["groups"]), (step, name)
+    assert all(layer.trainable for layer in net.groups.values())  # restored after the step
+
+
+def test_batches_carry_neighbour_sets(data):
+    batches = VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3,
+                                  subclip_length=3, steps=2)
+    x = batches[1]
+    assert x["clips"].shape == (3, 5, 16, 16, 3) and x["clips"].min() >= -1 and x["clips"].max() <= 1
+    # Clips are never mirrored (a mirror flips their motion, hence their pseudo label): each is a source clip.
+    source = data["clips"].astype("float32") / 127.5 - 1
+    assert all(any(np.array_equal(clip, s) for s in source) for clip in x["clips"])
+    assert x["clip_labels"].shape == (9,)  # three 3-frame sub-clips of each 5-frame clip
+    video = np.repeat(np.arange(3), 3)
+    assert (video[x["pos_pairs"][:, 0]] == video[x["pos_pairs"][:, 1]]).all()
+    assert (video[x["neg_pairs"][:, 0]] != video[x["neg_pairs"][:, 1]]).all()
+    assert len(x["pos_triples"]) == len(x["neg_triples"]) == 3
+    assert (video[x["neg_triples"][:, 2]] != video[x["neg_triples"][:, 0]]).all()
+    with pytest.raises(ValueError, match="-1"):
+        VisualMotionBatches(clips=data["clips"], clip_labels=[0, 1, -1, 0, 1, 2])
+
+
+def test_mra_path_is_one_gru_step_from_zero_state(data):
+    net = tiny_net()
+    x = data["images"][:2].astype("float32") / 127.5 - 1
+    features = net.features(x)
+    gru = keras.layers.GRU(6)
+    gru.build((None, 1, 8))
+    gru.set_weights(net.motion_gru.get_weights())
+    expected = keras.ops.convert_to_numpy(gru(keras.ops.expand_dims(features, 1)))  # default: zero initial state
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(net.image_motion(x)), expected, atol=1e-6)
+    # The clip path's first step is the same computation.
+    clip = np.stack([x, x[::-1]], axis=1)  # (2, 2, 16, 16, 3)
+    seq = MotionGRU(6, return_sequences=True)
+    seq.build((None, None, 8))
+    seq.set_weights(net.motion_gru.get_weights())
+    steps = keras.ops.convert_to_numpy(seq(net.frame_features(clip)))
+    np.testing.assert_allclose(steps[:, 0], expected, atol=1e-6)
+
+
+def test_net_round_trip_and_custom_encoder(tmp_path, data):
+    x = data["images"][:3].astype("float32") / 127.5 - 1
+    for net in (tiny_net(), tiny_net(mra_features="motion"),
+                VisualMotionNet(3, 4, encoder=keras.Sequential([keras.Input((16, 16, 3)),
+                                                                keras.layers.Conv2D(4, 3)]),
+                                image_size=16, motion_units=4, motion_hidden=4, classifier_hidden=4)):
+        path = tmp_path / f"{net.name}_{net.get_config()['mra_features']}.keras"
+        net.save(path)
+        restored = keras.saving.load_model(path)
+        for fn in ("__call__", "visual_scores", "image_motion"):
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(getattr(restored, fn)(x)),
+                                       keras.ops.convert_to_numpy(getattr(net, fn)(x)), atol=1e-6)
+    assert predict_in_batches(net.visual_scores, data["images"], batch_size=5).shape == (12, 3)
+
+
+def test_alexnet_default_is_4096_d():
+    enc = AlexNetEncoder()
+    assert enc.output.shape == (None, 4096) and [l.filters for l in enc.layers if hasattr(l, "filters")] == [
+        96, 256, 384, 384, 256]
+
+
+def test_ablation_step_trains_only_groups_its_losses_reach(data):
+    net = tiny_net()
+    batches = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4,
+                                  batch_clips=3, steps=2)
+    before = snapshot(net)
+    train_step(net, 2, batches, losses=("main", "smooth1"), learning_rate=1e-2)  # no motion classification
+    after = snapshot(net)
+    changed = {n for n in net.groups if not all(np.array_equal(a, b) for a, b in zip(before[n], after[n]))}
+    assert changed == {"encoder", "visual_classifier", "motion_gru"}
