@@ -5,3 +5,7 @@ from keras_motion.models.resnet import ResNet2D
 from keras_motion.models.stream_cnn import StreamCNN
 
 __all__ = ["Im2FlowUNet", "ResNet2D", "StreamCNN"]
+
+from keras_motion.models.video_resnet import R2D3D, R2Plus1D, VideoResNet  # noqa: E402
+
+__all__ += ["R2D3D", "R2Plus1D", "VideoResNet"]

@@ -7,3 +7,7 @@ from keras_motion.training.schedules import ConstantThenLinear
 
 __all__ = ["ConstantThenLinear", "FlowImages", "accuracy", "choose_fusion_weight", "fit_stream", "late_fusion",
            "recognition_table"]
+
+from keras_motion.training.schedules import WarmupCosine  # noqa: E402
+
+__all__ += ["WarmupCosine"]
