@@ -11,3 +11,7 @@ __all__ = ["ConstantThenLinear", "FlowImages", "accuracy", "choose_fusion_weight
 from keras_motion.training.schedules import WarmupCosine  # noqa: E402
 
 __all__ += ["WarmupCosine"]
+
+from keras_motion.training.grad_cam import GradCamImages, grad_cam, grad_cam_strip, motion_mass_ratio  # noqa: E402
+
+__all__ += ["GradCamImages", "grad_cam", "grad_cam_strip", "motion_mass_ratio"]
