@@ -9,3 +9,7 @@ __all__ = ["Im2FlowUNet", "ResNet2D", "StreamCNN"]
 from keras_motion.models.video_resnet import R2D3D, R2Plus1D, VideoResNet  # noqa: E402
 
 __all__ += ["R2D3D", "R2Plus1D", "VideoResNet"]
+
+from keras_motion.models.mosi import pseudo_motion_classifier  # noqa: E402
+
+__all__ += ["pseudo_motion_classifier"]
