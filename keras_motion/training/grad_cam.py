@@ -132,15 +132,17 @@ def _vstack(rows, separator):
 
 
 class GradCamImages(keras.callbacks.Callback):
-    """Every `every` epochs, logs Grad-CAM strips (`grad_cam_strip`) of a few fixed clips: a TensorBoard image
+    """Every `every` epochs, logs Grad-CAM strips (`grad_cam_strip`) of a few fixed clips of `model` (default: the
+    model being trained; pass the backbone when training it inside `pseudo_motion_classifier`): a TensorBoard image
     summary `name` in `log_dir/images` where TensorFlow is installed, else PNGs `log_dir/images/gradcam_0007.png`.
 
     >>> model.fit(ds, epochs=10, callbacks=[GradCamImages(val_clips[:4], "logs/run1")])  # doctest: +SKIP
     """
 
     def __init__(self, clips, log_dir, every=1, layer="conv5_out", class_index=None, frames=8,
-                 name="grad_cam/frames_heat", use_tensorflow=None):
+                 name="grad_cam/frames_heat", use_tensorflow=None, model=None):
         super().__init__()
+        self.video_model = model  # the clip classifier, when the trained model wraps it (e.g. with PseudoMotion)
         self.clips = np.asarray(clips)
         if int(every) < 1:
             raise ValueError(f"every must be ≥ 1 epoch, got {every}")
@@ -150,7 +152,7 @@ class GradCamImages(keras.callbacks.Callback):
         self._writer = None
 
     def make_strip(self):
-        maps, _ = grad_cam(self.model, self.clips, self.class_index, self.layer)
+        maps, _ = grad_cam(self.video_model or self.model, self.clips, self.class_index, self.layer)
         return grad_cam_strip(self.clips, maps, self.frames)
 
     def write(self, epoch, strip=None):
