@@ -20,7 +20,9 @@ def photos():
 
 
 def numpy_of(x):
-    return np.asarray(keras.ops.convert_to_numpy(x)) if not hasattr(x, "numpy") else np.asarray(x.numpy())
+    if type(x).__module__.startswith("tensorflow"):  # tf.data output under any backend
+        return x.numpy()
+    return np.asarray(keras.ops.convert_to_numpy(x))
 
 
 def measured_shift(a, b, radius=9):
