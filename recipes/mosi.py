@@ -32,6 +32,7 @@ import numpy as np
 # pretext Adam 1e-3, 10 warm-up epochs from 1e-4, half cosine, weight decay 1e-4, 100 epochs, 10 images per batch;
 # finetune Adam 2e-3, warm-up from lr/10 for 10 of 300 epochs, weight decay 1e-3; 10-clip evaluation.
 PAPER = dict(source_size=320, crop_size=112, num_frames=16, filters=None, stem="video", pretext_epochs=100,
+             unmasked_epochs=0, frame_wise_jitter=True,
              pretext_warmup=10, batch_images=10, pretext_lr=1e-3, finetune_epochs=300, finetune_warmup=10,
              finetune_lr=2e-3, finetune_batch=32, video_size=128)
 
@@ -52,7 +53,7 @@ def parse_args(argv=None):
                       help="unlabeled synthetic videos whose frames are pretext sources")
     data.add_argument("--video-frames", type=int, default=16, help="frames per synthetic video")
     data.add_argument("--video-size", type=int, default=40, help="synthetic video size / short side of real videos")
-    data.add_argument("--crops-per-photo", type=int, default=24, help="random crops of each training photo")
+    data.add_argument("--crops-per-photo", type=int, default=16, help="random crops of each training photo")
     data.add_argument("--heldout-photos", type=int, default=2, help="photos held out of pretraining")
     gen = p.add_argument_group("pseudo motion")
     gen.add_argument("--source-size", type=int, default=80, help="L_s (the paper: 320)")
@@ -64,13 +65,19 @@ def parse_args(argv=None):
                      help="moving square side as a fraction of L: a range LOW HIGH or one fixed value")
     gen.add_argument("--no-mask", action="store_true", help="unmasked MoSI")
     gen.add_argument("--no-jitter", action="store_true", help="no colour jitter / random grayscale")
+    gen.add_argument("--frame-wise-jitter", action=argparse.BooleanOptionalAction, default=False,
+                     help="jitter every frame on its own (the paper; --paper) or whole clips (default: in a short CPU "
+                          "run, per-frame flicker holds the masked task near chance for longer)")
     model = p.add_argument_group("model and training")
     model.add_argument("--backbone", default="r2plus1d", choices=("r2plus1d", "r2d3d"))
     model.add_argument("--depth", type=int, default=None, help="10 or 18 (default: 10 for R(2+1)D, 18 for R-2D3D)")
     model.add_argument("--filters", type=int, nargs=5, default=(16, 16, 32, 64, 128),
                        help="stem, conv2..conv5 widths (the paper: 64 64 128 256 512)")
     model.add_argument("--stem", default="video", choices=("video", "small"))
-    model.add_argument("--pretext-epochs", type=int, default=12)
+    model.add_argument("--pretext-epochs", type=int, default=12, help="epochs of (masked) MoSI")
+    model.add_argument("--unmasked-epochs", type=int, default=3,
+                       help="epochs of unmasked MoSI (no jitter) before the masked epochs: a warm start for short runs "
+                            "(not in the paper)")
     model.add_argument("--pretext-warmup", type=int, default=1, help="warm-up epochs (the paper: 10 of 100)")
     model.add_argument("--batch-images", type=int, default=4, help="source images per batch (× C_T clips)")
     model.add_argument("--pretext-lr", type=float, default=1e-3)
@@ -192,14 +199,16 @@ def labeled_splits(args):
 
 
 # ----------------------------------------------------------------------------------------------------- the models
-def make_generator(args, seed):
+def make_generator(args, seed, mask=True, jitter=True):
     from keras_motion.layers import PseudoMotion
 
-    mask = None if args.no_mask else (args.mask_size[0] if len(args.mask_size) == 1 else tuple(args.mask_size[:2]))
+    mask = None if args.no_mask or not mask else (args.mask_size[0] if len(args.mask_size) == 1
+                                                   else tuple(args.mask_size[:2]))
+    jitter = jitter and not args.no_jitter
     return PseudoMotion(num_frames=args.num_frames, crop_size=args.crop_size, source_size=args.source_size,
                         speeds=args.speeds, axes=args.axes, mask_size=mask,
-                        color_jitter=None if args.no_jitter else (0.4, 0.4, 0.4, 0.1),
-                        grayscale=0.0 if args.no_jitter else 0.3, seed=seed)
+                        color_jitter=(0.4, 0.4, 0.4, 0.1) if jitter else None, grayscale=0.3 if jitter else 0.0,
+                        frame_wise_jitter=args.frame_wise_jitter, seed=seed)
 
 
 def make_backbone(args, num_classes, name=None):
@@ -246,17 +255,24 @@ def pretext(args, train_sources, heldout_sources, cam_clips):
     else:
         keras.utils.set_random_seed(args.seed)
         backbone = make_backbone(args, generator.num_classes, name="mosi_backbone")
-        model = pseudo_motion_classifier(generator, backbone)
-        train = SourceImages(train_sources, generator, args.batch_images, seed=args.seed)
-        compile_model(model, args.pretext_lr, args.pretext_weight_decay, args.pretext_epochs * len(train),
-                      args.pretext_warmup * len(train))
-        logs = os.path.join(args.out, "logs", "pretext")
-        callbacks = [keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup")), *tensorboard(logs),
-                     GradCamImages(cam_clips, logs, every=max(1, args.pretext_epochs // 4), model=backbone)]
         log(f"pretext: {backbone.count_params():,} parameters, {len(train_sources)} source images × "
             f"{generator.num_classes} labels per epoch, {len(heldout_sources)} held out")
-        model.fit(train, validation_data=heldout, validation_freq=max(1, args.pretext_epochs // 3),
-                  epochs=args.pretext_epochs, callbacks=callbacks, verbose=2)
+        logs = os.path.join(args.out, "logs", "pretext")
+        phases = [("masked", generator, args.pretext_epochs, args.pretext_warmup)]
+        if args.unmasked_epochs:
+            easy = make_generator(args, args.seed + 1, mask=False, jitter=False)
+            phases.insert(0, ("unmasked", easy, args.unmasked_epochs, args.pretext_warmup))
+        for phase, gen, epochs, warmup in phases:
+            model = pseudo_motion_classifier(gen, backbone)
+            train = SourceImages(train_sources, gen, args.batch_images, seed=args.seed)
+            compile_model(model, args.pretext_lr, args.pretext_weight_decay, epochs * len(train), warmup * len(train))
+            callbacks = [keras.callbacks.BackupAndRestore(os.path.join(args.out, f"backup_{phase}")),
+                         *tensorboard(os.path.join(logs, phase)),
+                         GradCamImages(cam_clips, os.path.join(logs, phase), every=max(1, epochs // 3),
+                                       model=backbone)]
+            log(f"pretext, {phase} MoSI: {epochs} epochs")
+            model.fit(train, validation_data=SourceImages(heldout_sources, gen, args.batch_images, training=False),
+                      validation_freq=max(1, epochs // 3), epochs=epochs, callbacks=callbacks, verbose=2)
         with atomic_path(path) as tmp:
             backbone.save(tmp)
     model = pseudo_motion_classifier(generator, backbone)
@@ -320,10 +336,14 @@ def gradcam(args, backbone, test_videos, flows=None, count=24):
     save_png(os.path.join(args.out, "gradcam.png"), grad_cam_strip(clips[:6], maps[:6]))
     if flows is None:
         return None
-    ratios = motion_mass_ratio(maps, np.stack(regions))
-    share = float(np.mean([r.mean() for r in regions]))
+    regions = np.stack(regions)
+    ratios = motion_mass_ratio(maps, regions)
+    # conv5 is the paper's layer, but at CPU clip sizes its maps are only ~3×3: conv4 (twice as fine) for comparison.
+    conv4 = motion_mass_ratio(grad_cam(backbone, clips, layer="conv4_out")[0], regions)
     return {"motion_mass_ratio": float(np.nanmean(ratios)), "motion_mass_ratio_median": float(np.nanmedian(ratios)),
-            "moving_area_share": share, "clips": int(np.isfinite(ratios).sum()),
+            "motion_mass_ratio_conv4": float(np.nanmean(conv4)), "moving_area_share": float(regions.mean()),
+            "conv5_map_size": [int(d) for d in backbone.stage_output(5)(clips[:1].astype("float32")).shape[1:4]],
+            "clips": int(np.isfinite(ratios).sum()),
             "what": "heat-map mass inside pixels moving > 0.5 px (exact flow) / their area share, held-out synthetic "
                     "videos, pretext-only backbone, conv5, predicted pseudo-motion class"}
 
