@@ -1,4 +1,4 @@
-"""MoSI data: source squares and batches (images, decoded videos, files), tf.data, finetuning clips, multi-clip scores."""
+"""MoSI data: source squares and batches (images, videos, files), tf.data, finetuning clips, multi-clip scores."""
 
 import os
 

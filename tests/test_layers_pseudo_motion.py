@@ -112,18 +112,18 @@ def test_tf_data_matches_on_device(photos):
     np.testing.assert_array_equal(numpy_of(device), graph.numpy())
     assert labels.numpy().tolist() == list(range(9)) * 4
 
-    gen = PseudoMotion(num_frames=6, crop_size=32, source_size=64, seed=1)
-    images = np.concatenate([photos] * 6)
+    gen = PseudoMotion(num_frames=4, crop_size=24, source_size=48, seed=1)
+    images = np.concatenate([photos[:, ::2, ::2]] * 4)  # 16 images, 144 clips per path
     on_device, dev_labels = gen(images)
-    in_data = list(tf.data.Dataset.from_tensor_slices(images).batch(24).map(gen))[0]
+    in_data = list(tf.data.Dataset.from_tensor_slices(images).batch(16).map(gen))[0]
     stats = []
     for clips, labels in ((numpy_of(on_device), numpy_of(dev_labels)), (in_data[0].numpy(), in_data[1].numpy())):
         energy = np.abs(np.diff(clips, axis=1)).mean(axis=(1, 2, 3, 4))
         stats.append(dict(mean=clips.mean(), std=clips.std(),
                           energy=np.array([energy[labels == k].mean() for k in range(9)])))
-    assert stats[0]["mean"] == pytest.approx(stats[1]["mean"], rel=0.08)
-    assert stats[0]["std"] == pytest.approx(stats[1]["std"], rel=0.08)
-    np.testing.assert_allclose(stats[0]["energy"], stats[1]["energy"], rtol=0.35)
+    assert stats[0]["mean"] == pytest.approx(stats[1]["mean"], rel=0.1)
+    assert stats[0]["std"] == pytest.approx(stats[1]["std"], rel=0.1)
+    np.testing.assert_allclose(stats[0]["energy"], stats[1]["energy"], rtol=0.4)
 
 
 def test_tf_data_is_deterministic_with_a_seed(photos):

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "recipes"))
 
-TOY = ["--pretext-epochs", "1", "--unmasked-epochs", "1", "--seeds", "1", "--finetune-epochs", "1",
+TOY = ["--pretext-epochs", "1", "--unmasked-epochs", "0", "--seeds", "1", "--finetune-epochs", "1",
        "--synthetic-test", "6", "--synthetic-labeled", "6", "--synthetic-unlabeled", "6", "--crops-per-photo", "1",
        "--source-size", "32", "--crop-size", "16", "--num-frames", "4", "--video-size", "16", "--video-frames", "6",
        "--filters", "4", "4", "4", "4", "4", "--shots", "1", "--eval-clips", "2", "--batch-images", "4"]

@@ -37,9 +37,10 @@ class SourceImages(keras.utils.PyDataset):
     """Batches `(squares uint8 (B, L_s, L_s, 3), labels int32 (B·C_T,))` of MoSI source images, for a model that
     starts with the `PseudoMotion` layer `generator` (pseudo motion made on device, no TensorFlow needed).
 
-    `sources` items may be images (H, W, 3) / (H, W) of any size or their file paths, decoded videos (T, H, W, 3) — one random frame per
-    video per epoch (the middle frame when `training=False`) — or video file paths (one random frame decoded per
-    epoch; unreadable files are warned about, skipped and counted in `self.skips`). Training batches take a random
+    `sources` items may be images (H, W, 3) / (H, W) of any size or their file paths, decoded videos
+    (T, H, W, 3) — one random frame per video per epoch (the middle frame when `training=False`) — or video file
+    paths (one random frame decoded per epoch; unreadable files are warned about, skipped and counted in
+    `self.skips`). Training batches take a random
     square of each image and shuffle every epoch; evaluation batches take the central square, in order.
 
     >>> gen = PseudoMotion(num_frames=4, crop_size=16, source_size=32)  # doctest: +SKIP

@@ -137,8 +137,9 @@ class VideoResNet(keras.Model):
 class R2Plus1D(VideoResNet):
     """R(2+1)D-10/18 (Tran et al., 2018): every 3×3×3 conv factorised into 1×3×3 spatial + 3×1×1 temporal, stem
     3×7×7 factorised the same way; filters (stem, conv2..conv5) = 64, 64, 128, 256, 512; conv3-5 halve T, H, W.
-    Inputs are pixel values in [0, 255] (`rescale=False`: already normalised). `num_classes` adds the head (global pool → dropout → linear logits); without it the model outputs pooled
-    features. BatchNorm momentum 0.9 (PyTorch's 0.1) rather than Keras' 0.99, for short runs.
+    Inputs are pixel values in [0, 255] (`rescale=False`: already normalised). `num_classes` adds the head
+    (global pool → dropout → linear logits); without it the model outputs pooled features. BatchNorm momentum 0.9
+    (PyTorch's 0.1) rather than Keras' 0.99, for short runs.
 
     >>> net = R2Plus1D(depth=10, num_classes=9, filters=(8, 8, 16, 32, 64))
     >>> net(np.zeros((2, 8, 32, 32, 3), "float32")).shape
