@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "recipes"))
 TOY = ["--pretext-epochs", "1", "--unmasked-epochs", "0", "--seeds", "1", "--finetune-epochs", "1",
        "--synthetic-test", "6", "--synthetic-labeled", "6", "--synthetic-unlabeled", "6", "--crops-per-photo", "1",
        "--source-size", "32", "--crop-size", "16", "--num-frames", "4", "--video-size", "16", "--video-frames", "6",
-       "--filters", "4", "4", "4", "4", "4", "--shots", "1", "--eval-clips", "2", "--batch-images", "4"]
+       "--filters", "4", "4", "4", "4", "4", "--gradcam-size", "24", "--shots", "1", "--eval-clips", "2",
+       "--batch-images", "4"]
 
 
 def test_recipe_end_to_end(tmp_path):
@@ -29,6 +30,7 @@ def test_recipe_end_to_end(tmp_path):
         assert set(metrics["finetune"][init]) == {"video_accuracy", "clip_accuracy"}
         assert len(metrics["finetune"][init]["video_accuracy"]["runs"]) == 1
     assert metrics["gradcam"]["motion_mass_ratio"] > 0
+    assert set(metrics["gradcam"]["at_gradcam_size"]) >= {"conv5", "conv4", "map_size_conv5", "moving_area_share"}
     assert os.path.getsize(os.path.join(out, "gradcam.png")) > 0
     backbone = keras.saving.load_model(os.path.join(out, "pretext_backbone.keras"))
     assert backbone.output_shape[-1] == 9
