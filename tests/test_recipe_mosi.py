@@ -15,6 +15,7 @@ TOY = ["--pretext-epochs", "1", "--unmasked-epochs", "0", "--seeds", "1", "--fin
        "--batch-images", "4"]
 
 
+@pytest.mark.slow
 def test_recipe_end_to_end(tmp_path):
     import keras
 
