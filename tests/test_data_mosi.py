@@ -74,3 +74,20 @@ def test_video_clips_and_multi_clip_scores():
     assert scores == {"video_accuracy": 1.0, "clip_accuracy": 1.0}
     probs = np.array([[[0.9, 0.1], [0.4, 0.6], [0.45, 0.55]]])  # 1 of 3 clips right, the average is right
     assert multi_clip_accuracy(probs, np.array([0])) == {"video_accuracy": 1.0, "clip_accuracy": pytest.approx(1 / 3)}
+
+
+@pytest.mark.backend_agnostic
+def test_pretext_model_trains_on_device_from_source_images(astronaut):
+    """The generator as the first layer of a model, fed uint8 source images by a NumPy PyDataset (no TensorFlow)."""
+    import keras
+
+    from keras_motion.models import R2Plus1D, pseudo_motion_classifier
+
+    gen = PseudoMotion(num_frames=2, crop_size=8, source_size=16, speeds=1, axes="x", seed=0)
+    model = pseudo_motion_classifier(gen, R2Plus1D(num_classes=gen.num_classes, filters=(2, 2, 2, 2, 2)))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(SourceImages([astronaut] * 4, gen, batch_images=2), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model.predict(SourceImages([astronaut], gen, training=False), verbose=0).shape == (3, 3)
+    with pytest.raises(ValueError, match="num_classes"):
+        pseudo_motion_classifier(gen, R2Plus1D(num_classes=9, filters=(2, 2, 2, 2, 2)))
