@@ -197,8 +197,42 @@ def labeled_splits(args):
         log(dataset.skips.summary())
         return [v for v, _, _ in items], np.array([l for _, l, _ in items]), dataset.skips.count
 
-    (train_v, train_y, s1), (test_v, test_y, s2) = decode(train), decode(test)
-    return (train_v, train_y), (test_v, test_y), train.class_names, s1 + s2
+    (train_v, train_y, s1) = decode(train)
+    test, s2 = readable(test)
+    return (train_v, train_y), (LazyVideos(test, args.video_size), test.labels), train.class_names, s1 + s2
+
+
+def readable(dataset):
+    """The videos of `dataset` whose header OpenCV can read (the others warned about, skipped and counted)."""
+    from keras_motion.errors import KerasMotionError
+    from keras_motion.video import video_info
+
+    keep = []
+    for i, path in enumerate(dataset.paths):
+        try:
+            if video_info(path)["num_frames"] < 1:
+                raise KerasMotionError(f"{path} reports no frames; re-encode or remove it")
+            keep.append(i)
+        except KerasMotionError as e:
+            dataset.skips.skip(path, e)
+    log(dataset.skips.summary())
+    return dataset.subset(keep), dataset.skips.count
+
+
+class LazyVideos:
+    """A sequence of the decoded videos of a `VideoDataset` (short side `size`), decoded when indexed: the test set
+    never sits in memory as a whole."""
+
+    def __init__(self, dataset, size):
+        self.dataset, self.size = dataset, size
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.dataset.load(i, size=self.size)
 
 
 # ----------------------------------------------------------------------------------------------------- the models
@@ -411,8 +445,9 @@ def main(argv=None):
             labeled_v.class_names
         unlabeled, flows = unlabeled_v.frames, test_v.flows
     # Held-out pretext sources: held-out photos and the test videos' frames (never pretrained on).
-    train_sources, heldout_sources = pretext_sources(args, unlabeled, test[0])
-    cam_clips = np.stack([np.asarray(v)[:args.num_frames, :args.crop_size, :args.crop_size] for v in test[0][:4]])
+    test_frames = test[0].dataset.paths if isinstance(test[0], LazyVideos) else test[0]
+    train_sources, heldout_sources = pretext_sources(args, unlabeled, test_frames)
+    cam_clips = gradcam_clips(args, test[0][:4], flows)[0]
     backbone, generator, pretext_accuracy = pretext(args, train_sources, heldout_sources, cam_clips)
     fine = None
     if flows is not None and args.gradcam_size:

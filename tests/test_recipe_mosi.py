@@ -41,3 +41,28 @@ def test_recipe_end_to_end(tmp_path):
     before = os.path.getmtime(os.path.join(out, "finetune_mosi_seed1000.keras"))
     assert mosi.main(TOY + ["--out", out, "--skip-pretext"]) == 0
     assert os.path.getmtime(os.path.join(out, "finetune_mosi_seed1000.keras")) == before
+
+
+@pytest.mark.slow
+def test_recipe_on_a_labeled_video_folder(tmp_path):
+    """--labeled: real video files (decoded lazily for evaluation, unreadable ones skipped and counted)."""
+    import mosi
+    from keras_motion.datasets import write_synthetic
+
+    root = os.path.join(tmp_path, "data")
+    write_synthetic(root, 12, num_frames=6, size=16, show_progress=False)
+    open(os.path.join(root, "videos", "jump", "broken.mp4"), "wb").close()
+    out = os.path.join(tmp_path, "run")
+    args = list(TOY)
+    for flag in ("--synthetic-test", "--synthetic-labeled", "--synthetic-unlabeled"):
+        del args[args.index(flag):args.index(flag) + 2]
+    assert mosi.main(args + ["--labeled", os.path.join(root, "videos"), "--out", out]) == 0
+    with open(os.path.join(out, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["gradcam"] is None and metrics["finetune"]["test_videos"] >= 1
+    assert os.path.getsize(os.path.join(out, "gradcam.png")) > 0
+    from keras_motion.datasets import VideoFolder
+
+    with pytest.warns(RuntimeWarning, match="broken.mp4"):
+        kept, skipped = mosi.readable(VideoFolder(os.path.join(root, "videos"), labeled=True))
+    assert skipped == 1 and len(kept) == 12

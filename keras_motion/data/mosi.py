@@ -179,19 +179,24 @@ class VideoClips(keras.utils.PyDataset):
         return np.stack(clips), self.labels[batch]
 
 
-def multi_clip_predict(model, videos, clip_len=16, crop_size=112, num_clips=10, size=None, batch_size=16):
+def multi_clip_predict(model, videos, clip_len=16, crop_size=112, num_clips=10, size=None, batch_size=16,
+                       videos_per_chunk=32):
     """Class probabilities of `num_clips` evenly spaced, centrally cropped clips per video: (V, num_clips, C).
 
-    The model outputs logits (softmax is applied here). Average over clips for the video-level prediction
-    (`multi_clip_accuracy`)."""
-    clips = []
-    for video in videos:
-        video = np.asarray(video)
-        starts = uniform_clip_starts(len(video), clip_len, num_clips)
-        for s in starts:
-            clips.append(_crop(_resize_clip(video[clip_indices(s, clip_len, len(video))], size), crop_size, None))
-    logits = model.predict(np.stack(clips), batch_size=batch_size, verbose=0)
-    probs = keras.ops.convert_to_numpy(keras.ops.softmax(logits.astype("float32"), axis=-1))
+    `videos` is any sequence of decoded videos (T, H, W, 3), e.g. one that decodes lazily on indexing; they are
+    taken `videos_per_chunk` at a time, so memory does not grow with the test set. The model outputs logits
+    (softmax is applied here). Average over clips for the video-level prediction (`multi_clip_accuracy`)."""
+    out = []
+    for first in range(0, len(videos), videos_per_chunk):
+        clips = []
+        for k in range(first, min(first + videos_per_chunk, len(videos))):
+            video = np.asarray(videos[k])
+            for s in uniform_clip_starts(len(video), clip_len, num_clips):
+                clips.append(_crop(_resize_clip(video[clip_indices(s, clip_len, len(video))], size), crop_size,
+                                   None))
+        logits = keras.ops.convert_to_numpy(model.predict(np.stack(clips), batch_size=batch_size, verbose=0))
+        out.append(keras.ops.convert_to_numpy(keras.ops.softmax(logits.astype("float32"), axis=-1)))
+    probs = np.concatenate(out)
     return probs.reshape(len(videos), num_clips, -1)
 
 
