@@ -88,10 +88,9 @@ def parse_args(argv=None):
                         "magnitude weighting, 30 px magnitude bound (a GPU job)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/im2flow", help="output folder")
-    args = p.parse_args(argv)
-    if args.paper:
-        p.set_defaults(**PAPER)
-        args = p.parse_args(argv)
+    from keras_motion.utils.cli import parse_with_preset
+
+    args = parse_with_preset(p, argv, PAPER)
     return args
 
 

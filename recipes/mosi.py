@@ -100,10 +100,9 @@ def parse_args(argv=None):
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/mosi", help="output folder")
-    args = p.parse_args(argv)
-    if args.paper:
-        p.set_defaults(**PAPER)
-        args = p.parse_args(argv)
+    from keras_motion.utils.cli import parse_with_preset
+
+    args = parse_with_preset(p, argv, PAPER)
     if args.depth is None:
         args.depth = 10 if args.backbone == "r2plus1d" else 18
     return args

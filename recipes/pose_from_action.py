@@ -81,10 +81,9 @@ def parse_args(argv=None):
                         "4096-d FC6/FC7, 2048-d classifier FC, dropout 0.5, ~128 triplets a batch (a GPU job)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/pose_from_action", help="output folder")
-    args = p.parse_args(argv)
-    if args.paper:
-        p.set_defaults(**PAPER)
-        args = p.parse_args(argv)
+    from keras_motion.utils.cli import parse_with_preset
+
+    args = parse_with_preset(p, argv, PAPER)
     if args.flow is None:
         args.flow = "dis" if (args.videos or args.ucf101 or args.hmdb51) else "exact"
     return args

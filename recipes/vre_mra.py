@@ -84,10 +84,9 @@ def parse_args(argv=None):
     p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly (a GPU job)")
     p.add_argument("--out", default="runs/vre_mra")
-    args = p.parse_args(argv)
-    if args.paper:
-        p.set_defaults(**PAPER)
-        args = p.parse_args(argv)
+    from keras_motion.utils.cli import parse_with_preset
+
+    args = parse_with_preset(p, argv, PAPER)
     if str(args.normalization).lower() == "none":
         args.normalization = None
     return args

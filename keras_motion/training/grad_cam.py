@@ -5,14 +5,12 @@ move. `grad_cam` computes the maps on any Keras backend, `grad_cam_strip` draws 
 `motion_mass_ratio` scores them against a known moving region and `GradCamImages` logs them during training.
 """
 
-import os
-
 import cv2
 import keras
 import numpy as np
 
-from keras_motion.flow.grid import save_png, to_display_uint8
-from keras_motion.training.callbacks import _import_tf_for_summaries, tensorflow_available
+from keras_motion.flow.grid import to_display_uint8
+from keras_motion.training.callbacks import ImageLogger
 
 
 def _value_and_grad(fn, x):
@@ -131,7 +129,7 @@ def _vstack(rows, separator):
     return np.concatenate([x for r in rows for x in (r, gap)][:-1], axis=0)
 
 
-class GradCamImages(keras.callbacks.Callback):
+class GradCamImages(ImageLogger):
     """Every `every` epochs, logs Grad-CAM strips (`grad_cam_strip`) of a few fixed clips of `model` (default: the
     model being trained; pass the backbone when training it inside `pseudo_motion_classifier`): a TensorBoard image
     summary `name` in `log_dir/images` where TensorFlow is installed, else PNGs `log_dir/images/gradcam_0007.png`.
@@ -141,39 +139,15 @@ class GradCamImages(keras.callbacks.Callback):
 
     def __init__(self, clips, log_dir, every=1, layer="conv5_out", class_index=None, frames=8,
                  name="grad_cam/frames_heat", use_tensorflow=None, model=None):
-        super().__init__()
+        super().__init__(log_dir, every, name, use_tensorflow)
         self.video_model = model  # the clip classifier, when the trained model wraps it (e.g. with PseudoMotion)
         self.clips = np.asarray(clips)
-        if int(every) < 1:
-            raise ValueError(f"every must be ≥ 1 epoch, got {every}")
-        self.log_dir, self.every, self.layer = os.fspath(log_dir), int(every), layer
-        self.class_index, self.frames, self.name = class_index, frames, name
-        self.use_tensorflow = tensorflow_available() if use_tensorflow is None else bool(use_tensorflow)
-        self._writer = None
+        self.layer, self.class_index, self.frames = layer, class_index, frames
+
+    file_prefix = "gradcam"
 
     def make_strip(self):
         maps, _ = grad_cam(self.video_model or self.model, self.clips, self.class_index, self.layer)
         return grad_cam_strip(self.clips, maps, self.frames)
 
-    def write(self, epoch, strip=None):
-        strip = self.make_strip() if strip is None else strip
-        if self.use_tensorflow:
-            tf = _import_tf_for_summaries()
-            if self._writer is None:
-                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "images"))
-            with self._writer.as_default():
-                tf.summary.image(self.name, strip[None], step=int(epoch), max_outputs=1)
-            self._writer.flush()
-            return None
-        path = os.path.join(self.log_dir, "images", f"gradcam_{int(epoch):04d}.png")
-        save_png(path, strip)
-        return path
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
-            self.write(epoch)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+    make_image = make_strip
