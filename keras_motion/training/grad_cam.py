@@ -36,7 +36,9 @@ def _value_and_grad(fn, x):
         value = fn(x)
         value.sum().backward()
         return value.detach().cpu().numpy(), x.grad.detach().cpu().numpy()
-    raise NotImplementedError(f"grad_cam has no gradient for the {backend} backend")
+    # Keras' numpy / openvino backends compute no gradients at all.
+    raise RuntimeError(f"grad_cam needs gradients, which the Keras {backend!r} backend does not compute; set "
+                       "KERAS_BACKEND to tensorflow, jax or torch")
 
 
 def _layer_split(model, layer):
