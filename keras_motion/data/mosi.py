@@ -190,10 +190,9 @@ def multi_clip_predict(model, videos, clip_len=16, crop_size=112, num_clips=10, 
     for first in range(0, len(videos), videos_per_chunk):
         clips = []
         for k in range(first, min(first + videos_per_chunk, len(videos))):
-            video = np.asarray(videos[k])
+            video = _resize_clip(np.asarray(videos[k]), size)  # once per video: the 10 clips overlap
             for s in uniform_clip_starts(len(video), clip_len, num_clips):
-                clips.append(_crop(_resize_clip(video[clip_indices(s, clip_len, len(video))], size), crop_size,
-                                   None))
+                clips.append(_crop(video[clip_indices(s, clip_len, len(video))], crop_size, None))
         logits = keras.ops.convert_to_numpy(model.predict(np.stack(clips), batch_size=batch_size, verbose=0))
         out.append(keras.ops.convert_to_numpy(keras.ops.softmax(logits.astype("float32"), axis=-1)))
     probs = np.concatenate(out)
