@@ -64,3 +64,21 @@ def test_keras_round_trip_in_a_model(tmp_path):
     restored = keras.saving.load_model(tmp_path / "vlad.keras")
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     assert restored.layers[-1].get_config()["normalization"] == "intra+l2"
+
+
+def test_gradient_with_respect_to_descriptors():
+    """The assignment is piecewise constant, so d(r · VLAD)/dx_n = r[k(n)] for a kept descriptor and 0 for a
+    masked one (TensorFlow's fast path supplies this gradient itself)."""
+    from conftest import value_and_grad
+
+    rng = np.random.default_rng(3)
+    codebook = rng.normal(size=(6, 2)).astype("float32") * 2
+    x = rng.normal(size=(2, 40, 2)).astype("float32") * 2
+    mask = rng.random((2, 40)) < 0.6
+    weights = rng.normal(size=(2, 6 * 2)).astype("float32")
+    layer = VLADEncoder(codebook)
+    layer(x, mask=mask)  # build outside the differentiated function
+    _, grad = value_and_grad(lambda v: keras.ops.sum(keras.ops.multiply(layer(v, mask=mask), weights)), x)
+    nearest = ((x[:, :, None] - codebook) ** 2).sum(-1).argmin(-1)
+    expected = weights.reshape(2, 6, 2)[np.arange(2)[:, None], nearest] * mask[..., None]
+    np.testing.assert_allclose(grad, expected, atol=1e-5)

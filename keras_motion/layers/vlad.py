@@ -21,6 +21,38 @@ def _parse_normalization(normalization):
     return steps
 
 
+def _argmax_last(x):
+    """Index of the maximum along the last axis. On TensorFlow and JAX, Keras's float argmax adds three full
+    passes (a flush-to-zero fix for -0.0 ties) that a nearest-centre search does not need: call the native op."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.argmax(x, axis=-1, output_type=tf.int32)
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        return jnp.argmax(x, axis=-1).astype("int32")
+    return ops.argmax(x, axis=-1)
+
+
+def _segment_sums(columns, ids, segments):
+    """(segments, C) sums of the rows of `columns` (M, C) with the same id in [0, segments). On TensorFlow a
+    weighted bincount per column is 3-5× faster on CPU than unsorted_segment_sum; it has no gradient of its own,
+    so the (exact) one — each row receives its segment's upstream gradient — is given here."""
+    if keras.backend.backend() != "tensorflow":
+        return ops.segment_sum(columns, ids, segments)
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def sums(columns):
+        out = tf.stack([tf.math.bincount(ids, weights=columns[:, j], minlength=segments, maxlength=segments)
+                        for j in range(columns.shape[-1])], axis=-1)
+        return out, lambda upstream: tf.gather(upstream, ids)
+
+    return sums(columns)
+
+
 @keras.saving.register_keras_serializable(package="keras_motion")
 class VLADEncoder(keras.layers.Layer):
     """Hard-assignment VLAD of a set of D-dim descriptors against a fixed codebook of K centres → (B, K·D).
@@ -65,21 +97,22 @@ class VLADEncoder(keras.layers.Layer):
             raise ValueError(f"VLADEncoder: descriptors have {descriptors.shape[-1]} dims, the codebook "
                              f"{self.descriptor_dim}")
         batch = ops.shape(descriptors)[0]
-        x = ops.reshape(descriptors, (batch, -1, self.descriptor_dim))  # (B, N, D)
+        k, d = self.num_centres, self.descriptor_dim
+        x = ops.reshape(descriptors, (-1, d))  # (B·N, D): all sets at once
         c = ops.cast(self.codebook, "float32")  # (K, D)
-        # Squared distances without a (B, N, K, D) temporary: |x|² − 2 x·c + |c|² (|x|² does not change the argmin).
-        scores = ops.matmul(x, ops.transpose(c)) - 0.5 * ops.sum(c * c, axis=-1)
-        assign = ops.argmax(scores, axis=-1)  # (B, N) nearest centre
-        # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k, as segment sums over (set, centre) ids: O(N·D) memory, where a
-        # one-hot (B, N, K) assignment matrix would cost K times more.
-        ids = ops.reshape(assign + ops.arange(batch, dtype=assign.dtype)[:, None] * self.num_centres, (-1,))
-        weights = (ops.ones(ops.shape(x)[:2], "float32") if mask is None
-                   else ops.reshape(ops.cast(mask, "float32"), (batch, -1)))
-        segments = batch * self.num_centres
-        sums = ops.segment_sum(ops.reshape(x * weights[..., None], (-1, self.descriptor_dim)), ids, segments)
-        counts = ops.segment_sum(ops.reshape(weights, (-1,)), ids, segments)
-        residuals = (ops.reshape(sums, (batch, self.num_centres, self.descriptor_dim))
-                     - ops.reshape(counts, (batch, self.num_centres, 1)) * c[None])
+        # Nearest centre = argmax_k x·c_k − |c_k|²/2 (|x|² does not change it). A constant 1 appended to x turns
+        # the bias into a column of the matmul: one (B·N, K) pass instead of two, and no (B·N, K, D) temporary.
+        ones = ops.ones_like(x[:, :1])
+        x1 = ops.concatenate([x, ones], axis=-1)  # (B·N, D + 1)
+        c1 = ops.concatenate([c, -0.5 * ops.sum(c * c, axis=-1, keepdims=True)], axis=-1)
+        assign = _argmax_last(ops.matmul(x1, ops.transpose(c1)))
+        # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k: one segment sum of [x, 1] (masked) over (set, centre) ids
+        # gives both, in O(N·D) memory where a one-hot (B·N, K) assignment matrix would cost K times more.
+        ids = ops.reshape(ops.reshape(assign, (batch, -1)) + ops.arange(batch, dtype=assign.dtype)[:, None] * k, (-1,))
+        if mask is not None:
+            x1 = x1 * ops.reshape(ops.cast(mask, "float32"), (-1, 1))
+        sums = ops.reshape(_segment_sums(x1, ids, batch * k), (batch, k, d + 1))
+        residuals = sums[..., :d] - sums[..., d:] * c[None]
         for step in self._steps:
             if step == "power":
                 residuals = ops.sign(residuals) * ops.sqrt(ops.abs(residuals))
