@@ -14,6 +14,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_motion.utils.fast_ops import take_rows
+
 # ITU-R BT.601 luma: the gray value of random grayscale, saturation and contrast (as torchvision uses).
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 # RGB → YIQ; a hue shift is a rotation of the (I, Q) plane, which leaves the luma axis (gray) fixed.
@@ -55,7 +57,8 @@ class _KerasOps:
 
     def __init__(self, seed_generator):
         self.seed_generator = seed_generator
-        for name in ("cast", "reshape", "take", "where", "arange", "floor", "round", "clip", "minimum", "maximum",
+        self.take = lambda x, indices, axis=0: take_rows(x, indices) if axis == 0 else ops.take(x, indices, axis)
+        for name in ("cast", "reshape", "where", "arange", "floor", "round", "clip", "minimum", "maximum",
                      "stack", "concatenate", "tile", "matmul", "einsum", "mean", "cos", "sin", "transpose"):
             setattr(self, name, getattr(ops, name))
         self.convert = ops.convert_to_tensor
@@ -319,13 +322,16 @@ class PseudoMotion(keras.layers.Layer):
                                  xp.reshape(xp.arange(b * ct, dtype="int32") * n + xp.reshape(q, (-1,)), (-1,)),
                                  axis=0)
             index = xp.where(moving, index, xp.reshape(background, (b, ct, 1, crop, crop)))
-        flat = xp.reshape(images, (-1, channels))
-        clips = xp.take(flat, xp.reshape(index, (-1,)), axis=0)
-        clips = xp.cast(xp.reshape(clips, (b * ct, n, crop, crop, channels)), "float32")
+        # Float32 rows gather as fast as uint8 ones (the cost is per row), so the cast is done on the small source.
+        flat = xp.cast(xp.reshape(images, (-1, channels)), "float32")
         if channels == 1:
-            clips = xp.tile(clips, (1, 1, 1, 1, 3))
+            flat = xp.tile(flat, (1, 3))
+        if jitter:  # a constant 1 per pixel folds each frame's colour offset into its matrix (see `_jitter`)
+            flat = xp.concatenate([flat, flat[:, :1] * 0.0 + 1.0], axis=1)
+        pixels = xp.take(flat, xp.reshape(index, (b * ct * n, crop * crop)), axis=0)  # (frames, L·L, 3 or 4)
         if jitter:
-            clips = self._jitter(clips, frame_u, clip_u[..., 6], xp)
+            pixels = self._jitter(pixels, frame_u, clip_u[..., 6], xp)
+        clips = xp.reshape(pixels, (b * ct, n, crop, crop, 3))
         labels = xp.reshape(xp.tile(xp.arange(ct, dtype="int32")[None], (b, 1)), (-1,))
         params = None
         if return_params:
@@ -333,9 +339,11 @@ class PseudoMotion(keras.layers.Layer):
                           mask_side=side, mask_top=mask_top, mask_left=mask_left, height=height, width=width)
         return clips, labels, params
 
-    def _jitter(self, clips, frame_u, gray_u, xp):
+    def _jitter(self, pixels, frame_u, gray_u, xp):
         """Frame-wise brightness β, contrast γ, saturation σ, hue θ and per-clip grayscale, as one affine map per
-        frame: x' = c·b·[G + s·cos θ·(I − G) + s·sin θ·P] x + (1 − c)·b·mean_gray(x), clipped to `value_range`."""
+        frame: x' = c·b·[G + s·cos θ·(I − G) + s·sin θ·P] x + (1 − c)·b·mean_gray(x), clipped to `value_range`.
+        `pixels` (frames, L·L, 4) carry a constant 1 as 4th channel, so the offset is the 4th column of a 3×4
+        matrix and the whole map is one batched product (one pass over the clips instead of two)."""
         brightness, contrast, saturation, hue = self.color_jitter or (0.0, 0.0, 0.0, 0.0)
 
         def factor(k, strength):
@@ -349,16 +357,15 @@ class PseudoMotion(keras.layers.Layer):
         a, c, h = scale, scale * sat * xp.cos(angle), scale * sat * xp.sin(angle)  # (B, C_T, N)
         gray, chroma, turn = (xp.convert(m) for m in (_GRAY, _CHROMA, _HUE))
         matrix = a[..., None, None] * gray + c[..., None, None] * chroma + h[..., None, None] * turn
-        pixels = self.crop_size * self.crop_size
-        frames = xp.reshape(clips, (-1, pixels * 3))  # (B·C_T·N, L·L·3)
+        area = self.crop_size * self.crop_size
         # Mean gray of each frame as one matrix-vector product (a reduction over the middle axis is ~5× slower).
-        luma = xp.convert(np.tile(_LUMA / pixels, pixels)[:, None])
-        offset = xp.reshape((1.0 - contr) * bright, (-1, 1, 1)) * xp.reshape(xp.matmul(frames, luma), (-1, 1, 1))
-        # Per-frame 3×3 colour matrices as an einsum (a batched matmul with inner size 3 is ~2× slower on CPU).
-        frames = xp.einsum("fpc,fdc->fpd", xp.reshape(frames, (-1, pixels, 3)), xp.reshape(matrix, (-1, 3, 3)))
-        frames = frames + offset
+        luma = xp.convert(np.tile(np.append(_LUMA / area, np.float32(0.0)), area)[:, None])
+        mean_gray = xp.matmul(xp.reshape(pixels, (-1, area * 4)), luma)  # (frames, 1)
+        offset = xp.reshape((1.0 - contr) * bright, (-1, 1)) * mean_gray
+        matrix = xp.concatenate([xp.reshape(matrix, (-1, 3, 3)), xp.tile(offset[:, None, :], (1, 3, 1))], axis=2)
+        pixels = xp.einsum("fpc,fdc->fpd", pixels, matrix)  # (frames, L·L, 3)
         low, high = self.value_range
-        return xp.reshape(xp.clip(frames, low, high), xp.shape(clips))
+        return xp.clip(pixels, low, high)
 
     # ----------------------------------------------------------------------------------------------- Keras
     def compute_output_spec(self, images, training=True):

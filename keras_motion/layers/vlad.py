@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_motion.utils.fast_ops import argmax_last
+
 NORMALIZATIONS = ("power", "intra", "l2")
 _EPS = 1e-12
 
@@ -19,21 +21,6 @@ def _parse_normalization(normalization):
         raise ValueError(f"unknown VLAD normalisation {unknown}; use None or a '+'-joined sequence of "
                          f"{NORMALIZATIONS}, e.g. 'power+l2'")
     return steps
-
-
-def _argmax_last(x):
-    """Index of the maximum along the last axis. On TensorFlow and JAX, Keras's float argmax adds three full
-    passes (a flush-to-zero fix for -0.0 ties) that a nearest-centre search does not need: call the native op."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.argmax(x, axis=-1, output_type=tf.int32)
-    if backend == "jax":
-        import jax.numpy as jnp
-
-        return jnp.argmax(x, axis=-1).astype("int32")
-    return ops.argmax(x, axis=-1)
 
 
 def _segment_sums(columns, ids, segments):
@@ -105,7 +92,7 @@ class VLADEncoder(keras.layers.Layer):
         ones = ops.ones_like(x[:, :1])
         x1 = ops.concatenate([x, ones], axis=-1)  # (B·N, D + 1)
         c1 = ops.concatenate([c, -0.5 * ops.sum(c * c, axis=-1, keepdims=True)], axis=-1)
-        assign = _argmax_last(ops.matmul(x1, ops.transpose(c1)))
+        assign = argmax_last(ops.matmul(x1, ops.transpose(c1)))
         # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k: one segment sum of [x, 1] (masked) over (set, centre) ids
         # gives both, in O(N·D) memory where a one-hot (B·N, K) assignment matrix would cost K times more.
         ids = ops.reshape(ops.reshape(assign, (batch, -1)) + ops.arange(batch, dtype=assign.dtype)[:, None] * k, (-1,))

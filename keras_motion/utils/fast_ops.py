@@ -1,0 +1,40 @@
+"""Native fast paths for two `keras.ops` calls whose portable versions add full passes over large tensors.
+
+Keras's `take` on TensorFlow and PyTorch first rewrites negative indices (a compare, an add and a select over every
+index), and its float `argmax` on TensorFlow and JAX (CPU) first replaces -0.0 (three more passes). For a gather of
+~10⁷ pixel indices that are never negative, or a nearest-centre search over (N, 128) scores, those passes cost as
+much as the op itself. These helpers call the backend's own op and fall back to `keras.ops` elsewhere.
+"""
+
+import keras
+from keras import ops
+
+
+def take_rows(x, indices):
+    """`x[indices]` along axis 0 for non-negative `indices` of any shape → indices.shape + x.shape[1:]."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow" or type(x).__module__.startswith("tensorflow"):
+        import tensorflow as tf
+
+        return tf.gather(x, indices)
+    if backend == "torch":
+        import torch
+
+        x, indices = ops.convert_to_tensor(x), ops.convert_to_tensor(indices)
+        rows = torch.index_select(x, 0, indices.reshape(-1).long())
+        return rows.reshape(tuple(indices.shape) + tuple(x.shape[1:]))
+    return ops.take(x, indices, axis=0)
+
+
+def argmax_last(x):
+    """Index (int32) of the maximum along the last axis; ties and ±0 as the backend's native argmax has them."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.argmax(x, axis=-1, output_type=tf.int32)
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        return jnp.argmax(x, axis=-1).astype("int32")
+    return ops.argmax(x, axis=-1)
