@@ -128,7 +128,7 @@ def reference_pseudo_motion(square, label, num_frames, crop, speeds, mask_range,
         s = 0.0 if gray_clip else max(s, 0.0)
         angle = rng.uniform(-jitter[3], jitter[3]) * 2 * np.pi
         matrix = c * b * (_GRAY + s * np.cos(angle) * _CHROMA + s * np.sin(angle) * _HUE)
-        mean_gray = float(frame.reshape(-1, 3).mean(0) @ _LUMA)
+        mean_gray = float((frame.reshape(-1, 3) @ _LUMA).mean())  # a matvec: NumPy reduces axis 0 of (P, 3) slowly
         clip[t] = np.clip(frame @ matrix.T + (1 - c) * b * mean_gray, 0, 255)
     return clip
 

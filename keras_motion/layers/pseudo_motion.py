@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_motion.utils.fast_ops import take_rows
+from keras_motion.utils import fast_ops
 
 # ITU-R BT.601 luma: the gray value of random grayscale, saturation and contrast (as torchvision uses).
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -57,9 +57,10 @@ class _KerasOps:
 
     def __init__(self, seed_generator):
         self.seed_generator = seed_generator
-        self.take = lambda x, indices, axis=0: take_rows(x, indices) if axis == 0 else ops.take(x, indices, axis)
-        for name in ("cast", "reshape", "where", "arange", "floor", "round", "clip", "minimum", "maximum",
-                     "stack", "concatenate", "tile", "matmul", "einsum", "mean", "cos", "sin", "transpose"):
+        self.take = lambda x, indices, axis=0: fast_ops.take_rows(x, indices) if axis == 0 else ops.take(x, indices, axis)
+        self.clip = fast_ops.clip
+        for name in ("cast", "reshape", "where", "arange", "floor", "round", "minimum", "maximum",
+                     "stack", "concatenate", "tile", "matmul", "einsum", "mean", "cos", "sin", "transpose", "pad"):
             setattr(self, name, getattr(ops, name))
         self.convert = ops.convert_to_tensor
 
@@ -84,9 +85,10 @@ class _TFOps:
         self.tf, self.seed = tf, seed
         self.convert = tf.convert_to_tensor
         self.cast, self.reshape, self.take, self.where = tf.cast, tf.reshape, self._take, tf.where
-        self.floor, self.round, self.clip = tf.floor, tf.round, tf.clip_by_value
+        self.floor, self.round, self.clip = tf.floor, tf.round, fast_ops.clip
         self.minimum, self.maximum, self.stack, self.tile = tf.minimum, tf.maximum, tf.stack, tf.tile
         self.concatenate = lambda xs, axis=0: tf.concat(xs, axis)
+        self.pad = lambda x, pad_width, constant_values=0: tf.pad(x, pad_width, constant_values=constant_values)
         self.matmul, self.einsum, self.mean, self.cos, self.sin = tf.matmul, tf.einsum, self._mean, tf.cos, tf.sin
         self.transpose = lambda x, axes=None: tf.transpose(x, axes)
 
@@ -327,7 +329,7 @@ class PseudoMotion(keras.layers.Layer):
         if channels == 1:
             flat = xp.tile(flat, (1, 3))
         if jitter:  # a constant 1 per pixel folds each frame's colour offset into its matrix (see `_jitter`)
-            flat = xp.concatenate([flat, flat[:, :1] * 0.0 + 1.0], axis=1)
+            flat = xp.pad(flat, ((0, 0), (0, 1)), constant_values=1.0)
         pixels = xp.take(flat, xp.reshape(index, (b * ct * n, crop * crop)), axis=0)  # (frames, L·L, 3 or 4)
         if jitter:
             pixels = self._jitter(pixels, frame_u, clip_u[..., 6], xp)

@@ -1,19 +1,25 @@
-"""Native fast paths for two `keras.ops` calls whose portable versions add full passes over large tensors.
+"""Native fast paths for `keras.ops` calls whose portable versions add full passes over large tensors.
 
 Keras's `take` on TensorFlow and PyTorch first rewrites negative indices (a compare, an add and a select over every
-index), and its float `argmax` on TensorFlow and JAX (CPU) first replaces -0.0 (three more passes). For a gather of
-~10⁷ pixel indices that are never negative, or a nearest-centre search over (N, 128) scores, those passes cost as
-much as the op itself. These helpers call the backend's own op and fall back to `keras.ops` elsewhere.
+index); its float `argmax` on TensorFlow and JAX (CPU) first replaces -0.0 (three more passes); TensorFlow's
+`clip_by_value` is a minimum then a maximum. For a gather of ~10⁷ pixel indices that are never negative, a
+nearest-centre search over (N, 128) scores or the clipping of a batch of clips, those passes cost as much as the op
+itself. These helpers call the backend's own op (TensorFlow's also for TensorFlow tensors inside `tf.data` on any
+backend) and fall back to `keras.ops` elsewhere.
 """
 
 import keras
 from keras import ops
 
 
+def _tensorflow(x):
+    return keras.backend.backend() == "tensorflow" or type(x).__module__.startswith("tensorflow")
+
+
 def take_rows(x, indices):
     """`x[indices]` along axis 0 for non-negative `indices` of any shape → indices.shape + x.shape[1:]."""
     backend = keras.backend.backend()
-    if backend == "tensorflow" or type(x).__module__.startswith("tensorflow"):
+    if _tensorflow(x):
         import tensorflow as tf
 
         return tf.gather(x, indices)
@@ -38,3 +44,13 @@ def argmax_last(x):
 
         return jnp.argmax(x, axis=-1).astype("int32")
     return ops.argmax(x, axis=-1)
+
+
+def clip(x, low, high):
+    """`x` clipped to [low, high] in one pass (TensorFlow's fused ClipByValue kernel, which has a gradient)."""
+    if _tensorflow(x):
+        import tensorflow as tf
+
+        return tf.raw_ops.ClipByValue(t=x, clip_value_min=tf.constant(low, x.dtype),
+                                      clip_value_max=tf.constant(high, x.dtype))
+    return ops.clip(x, low, high)
