@@ -4,8 +4,9 @@ sliding across the image, with a static mask that keeps the motion inside one sq
 The whole generator is one integer index gather: every output pixel (clip, frame, row, column) reads one pixel of the
 resized source. The crop positions (rounded to whole pixels), the source's random square crop, its horizontal flip and
 the static mask are all folded into those indices, so a batch of images becomes B·C_T clips in a single `take`, on
-TensorFlow inside `tf.data` or on device with `keras.ops` (JAX, PyTorch, TensorFlow). Colour jitter is then one 3×3
-colour matrix per frame (brightness, contrast, saturation, hue and grayscale are all linear in RGB).
+TensorFlow inside `tf.data` or on device with `keras.ops` (JAX, PyTorch, TensorFlow). Colour jitter is then one
+affine colour map per frame (brightness, contrast, saturation, hue and grayscale are all linear in RGB), applied as a
+3×4 matrix to pixels that carry a constant 1, so the gather, the colour map and the clipping are one pass each.
 """
 
 import math
@@ -185,8 +186,8 @@ class PseudoMotion(keras.layers.Layer):
         self.value_range = tuple(float(v) for v in value_range)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        # Raw arrays pass through untouched: uint8 stays uint8 until after the gather, and TensorFlow tensors stay
-        # TensorFlow tensors inside tf.data even when the Keras backend is JAX or PyTorch.
+        # Raw arrays pass through untouched: TensorFlow tensors stay TensorFlow tensors inside tf.data even when the
+        # Keras backend is JAX or PyTorch, and NumPy arrays are converted once, by `generate`.
         self._convert_input_args = False
         self._allow_non_tensor_positional_args = True
 
