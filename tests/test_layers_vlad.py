@@ -82,3 +82,29 @@ def test_gradient_with_respect_to_descriptors():
     nearest = ((x[:, :, None] - codebook) ** 2).sum(-1).argmin(-1)
     expected = weights.reshape(2, 6, 2)[np.arange(2)[:, None], nearest] * mask[..., None]
     np.testing.assert_allclose(grad, expected, atol=1e-5)
+
+
+def test_traced_call_equals_eager_call():
+    """Eagerly (TensorFlow, PyTorch) only the valid descriptors are searched; traced, all are, masked after."""
+    rng = np.random.default_rng(4)
+    codebook = rng.normal(size=(9, 2)).astype("float32")
+    x = rng.normal(size=(3, 64, 2)).astype("float32")
+    mask = rng.random((3, 64)) < 0.3
+    layer = VLADEncoder(codebook, normalization="power+l2")
+    descriptors, valid = keras.Input((64, 2)), keras.Input((64,), dtype="bool")
+    model = keras.Model([descriptors, valid], layer(descriptors, mask=valid))
+    np.testing.assert_allclose(model.predict_on_batch([x, mask]),
+                               keras.ops.convert_to_numpy(layer(x, mask=mask)), atol=1e-5)
+
+
+def test_compiles_with_xla_on_tensorflow():
+    """Keras compiles models with XLA on a TensorFlow GPU by default: the traced path must hold XLA-able ops only."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA through tf.function is the TensorFlow backend's")
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    layer = VLADEncoder(rng.normal(size=(8, 2)).astype("float32"))
+    x, mask = rng.normal(size=(2, 50, 2)).astype("float32"), rng.random((2, 50)) < 0.5
+    compiled = tf.function(lambda a, b: layer(a, mask=b), jit_compile=True)
+    np.testing.assert_allclose(compiled(x, mask).numpy(), layer(x, mask=mask).numpy(), atol=1e-5)

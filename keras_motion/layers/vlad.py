@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_motion.utils.fast_ops import argmax_last
+from keras_motion.utils.fast_ops import argmax_last, take_rows, true_indices
 
 NORMALIZATIONS = ("power", "intra", "l2")
 _EPS = 1e-12
@@ -24,12 +24,16 @@ def _parse_normalization(normalization):
 
 
 def _segment_sums(columns, ids, segments):
-    """(segments, C) sums of the rows of `columns` (M, C) with the same id in [0, segments). On TensorFlow a
-    weighted bincount per column is 3-5× faster on CPU than unsorted_segment_sum; it has no gradient of its own,
-    so the (exact) one — each row receives its segment's upstream gradient — is given here."""
+    """(segments, C) sums of the rows of `columns` (M, C) with the same id in [0, segments). Eager TensorFlow uses a
+    weighted bincount per column, 3-5× faster on CPU than unsorted_segment_sum; it has no gradient of its own (the
+    exact one, each row receiving its segment's upstream gradient, is given here) and no XLA kernel, so traced
+    graphs keep the segment sum."""
     if keras.backend.backend() != "tensorflow":
         return ops.segment_sum(columns, ids, segments)
     import tensorflow as tf
+
+    if not tf.executing_eagerly():
+        return tf.math.unsorted_segment_sum(columns, ids, segments)
 
     @tf.custom_gradient
     def sums(columns):
@@ -86,16 +90,26 @@ class VLADEncoder(keras.layers.Layer):
         batch = ops.shape(descriptors)[0]
         k, d = self.num_centres, self.descriptor_dim
         x = ops.reshape(descriptors, (-1, d))  # (B·N, D): all sets at once
+        per_set = ops.shape(x)[0] // batch
+        owner = None  # the set of each row of x, when x keeps only the valid descriptors
+        if mask is not None:
+            valid = ops.reshape(ops.cast(mask, "bool"), (-1,))
+            kept = true_indices(valid)
+            if kept is not None:  # eager TF / torch: search only the valid descriptors (OTSU drops most of them)
+                x, owner, mask = take_rows(x, kept), kept // per_set, None
         c = ops.cast(self.codebook, "float32")  # (K, D)
         # Nearest centre = argmax_k x·c_k − |c_k|²/2 (|x|² does not change it). A constant 1 appended to x turns
         # the bias into a column of the matmul: one (B·N, K) pass instead of two, and no (B·N, K, D) temporary.
-        ones = ops.ones_like(x[:, :1])
-        x1 = ops.concatenate([x, ones], axis=-1)  # (B·N, D + 1)
+        x1 = ops.concatenate([x, ops.ones_like(x[:, :1])], axis=-1)  # (rows, D + 1)
         c1 = ops.concatenate([c, -0.5 * ops.sum(c * c, axis=-1, keepdims=True)], axis=-1)
         assign = argmax_last(ops.matmul(x1, ops.transpose(c1)))
         # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k: one segment sum of [x, 1] (masked) over (set, centre) ids
         # gives both, in O(N·D) memory where a one-hot (B·N, K) assignment matrix would cost K times more.
-        ids = ops.reshape(ops.reshape(assign, (batch, -1)) + ops.arange(batch, dtype=assign.dtype)[:, None] * k, (-1,))
+        if owner is None:
+            ids = ops.reshape(ops.reshape(assign, (batch, -1)) + ops.arange(batch, dtype=assign.dtype)[:, None] * k,
+                              (-1,))
+        else:
+            ids = ops.cast(owner, assign.dtype) * k + assign
         if mask is not None:
             x1 = x1 * ops.reshape(ops.cast(mask, "float32"), (-1, 1))
         sums = ops.reshape(_segment_sums(x1, ids, batch * k), (batch, k, d + 1))

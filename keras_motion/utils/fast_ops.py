@@ -54,3 +54,20 @@ def clip(x, low, high):
         return tf.raw_ops.ClipByValue(t=x, clip_value_min=tf.constant(low, x.dtype),
                                       clip_value_max=tf.constant(high, x.dtype))
     return ops.clip(x, low, high)
+
+
+def true_indices(flags):
+    """Indices (int32, 1-D) of the true entries of a 1-D boolean tensor where a result of data-dependent length is
+    cheap and allowed: eager TensorFlow and PyTorch. None under JAX and inside TensorFlow graphs (which XLA may
+    compile), so that the caller keeps its fixed-shape path there."""
+    if _tensorflow(flags):
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            return None
+        return tf.cast(tf.where(flags)[:, 0], tf.int32)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.nonzero(ops.convert_to_tensor(flags)).reshape(-1).int()
+    return None
