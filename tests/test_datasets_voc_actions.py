@@ -247,11 +247,12 @@ def test_few_shot_subsets_group_splits_and_decode_skips(tmp_path):
     # walking has 2 persons, every other present class 1: all of them kept, each with its own box and crop
     assert len(shot) == 7 and np.bincount(shot.labels, minlength=10).tolist() == [1, 1, 0, 1, 0, 1, 0, 1, 0, 2]
     walkers = np.flatnonzero(trainval.labels == trainval.class_names.index("walking"))
-    sub = trainval.subset(walkers[::-1])
-    assert sub.image_ids == [trainval.image_ids[i] for i in walkers[::-1]]
-    np.testing.assert_array_equal(sub.boxes, trainval.boxes[walkers[::-1]])
-    assert sub.actions.shape == (2, 10) and sub.object_indices.tolist() == trainval.object_indices[walkers[::-1]].tolist()
-    for k, i in enumerate(walkers[::-1]):
+    order = walkers[::-1]
+    sub = trainval.subset(order)  # per-person arrays travel with their items
+    assert sub.image_ids == [trainval.image_ids[i] for i in order] and sub.labels.tolist() == [9, 9]
+    np.testing.assert_array_equal(sub.boxes, trainval.boxes[order])
+    assert sub.actions.shape == (2, 10) and sub.object_indices.tolist() == trainval.object_indices[order].tolist()
+    for k, i in enumerate(order):
         colour_k = colour(trainval.image_ids[i], int(trainval.object_indices[i]))
         assert np.abs(sub.load(k, context=0.0)[10, 10].astype(int) - colour_k).max() <= 12
     # persons of one image never fall on both sides of a split by image

@@ -124,6 +124,71 @@ def _read_class_list(path):
     return rows
 
 
+def _read_class_lists(action_dir, subset):
+    """The actions with an `<action>_<subset>.txt` list (devkit order first) and {(id, index): {action: value}}."""
+    suffix = f"_{subset}.txt"
+    names = [n[: -len(suffix)] for n in os.listdir(action_dir) if n.endswith(suffix)]
+    actions = [a for a in VOC_ACTIONS if a in names] + sorted(a for a in names if a not in VOC_ACTIONS + (OTHER,))
+    values = {}
+    for action in actions:
+        for image_id, index, value in _read_class_list(os.path.join(action_dir, action + suffix)):
+            values.setdefault((image_id, index), {})[action] = value
+    return actions, values
+
+
+def _subset_persons(action_dir, subset, list_values, layout):
+    """{image id: listed object indices, or None for every object with an <actions> block}, sorted by id."""
+    if list_values:
+        persons_of = {}
+        for image_id, index in sorted(list_values):
+            persons_of.setdefault(image_id, []).append(index)
+        return persons_of
+    ids_file = os.path.join(action_dir, subset + ".txt")
+    if not os.path.isfile(ids_file):
+        raise DatasetLayoutError(
+            f"VOCActions: neither {ids_file} nor any <action>_{subset}.txt in {action_dir} lists the {subset!r} "
+            f"persons; expected {layout}."
+        )
+    return {image_id: None for image_id in sorted({line.split()[0] for line in _read_lines(ids_file)})}
+
+
+def _read_persons(voc, persons_of, list_values):
+    """Reads each image's annotation once → person records `(image path, box, id, index, flags, where)`, the
+    `(where, reason)` of what had to be skipped, and the action tags seen."""
+    lookup = _CaseInsensitiveDir()
+    records, skipped, found_actions = [], [], set()
+    for image_id, wanted in persons_of.items():
+        xml_path = os.path.join(voc, "Annotations", image_id + ".xml")
+        try:
+            objects = _read_objects(xml_path)
+        except FileNotFoundError:
+            skipped.append((xml_path, "annotation missing"))
+            continue
+        except (OSError, ET.ParseError, ValueError, TypeError, AttributeError) as e:
+            skipped.append((xml_path, f"annotation unparsable ({type(e).__name__}: {e})"))
+            continue
+        image_path = lookup.find(os.path.join(voc, "JPEGImages"), image_id + ".jpg")
+        if image_path is None:
+            skipped.append((os.path.join(voc, "JPEGImages", image_id + ".jpg"), "missing"))
+            continue
+        if wanted is None:  # no per-class lists: every object with an <actions> block takes part
+            wanted = [k + 1 for k, (_, _, flags) in enumerate(objects) if flags is not None]
+        for index in wanted:
+            where = f"{xml_path} object {index}"
+            if index > len(objects) or objects[index - 1][0] != "person":
+                skipped.append((where, "listed person not in the annotation"))
+                continue
+            _, box, flags = objects[index - 1]
+            if box is None or box[2] <= box[0] or box[3] <= box[1]:
+                skipped.append((where, "person without a valid <bndbox>"))
+                continue
+            if flags is None:  # no <actions> block: the lists' +1 entries (a 0 there means "not annotated")
+                flags = {a: v == 1 for a, v in list_values[image_id, index].items()}
+            found_actions.update(flags)
+            records.append((image_path, box, image_id, index, flags, where))
+    return records, skipped, found_actions
+
+
 class VOCActions(ImageDataset):
     """PASCAL VOC 2010/2011/2012 Action Classification persons of the official train, val or trainval set.
 
@@ -139,7 +204,8 @@ class VOCActions(ImageDataset):
     these lists, every `<object>` with an `<actions>` block in the images of `ImageSets/Action/<subset>.txt`.
     Classes are the actions with a list file (else the action tags of the annotations) in the devkit order
     (`VOC_ACTIONS`; VOC 2010 lacks jumping); a person's actions are the 0/1 flags of its `<actions>` block (the
-    lists' +1 entries for a person without one).
+    lists' +1 entries for a person without one; a 0 there, "not annotated for this action", counts as negative).
+    Persons of one image share `image_ids[i]`: split by it (`split_groups(ds.image_ids, ...)`) to keep them together.
 
     Rules, each counted rather than silent:
       * `other` persons (no action of the ten) are left out and counted in `num_other`, unless `keep_other=True`
@@ -182,61 +248,9 @@ class VOCActions(ImageDataset):
                     "holds both folders next to ImageSets: unpack it whole."
                 )
 
-        # Persons of the subset: the per-class lists' (id, object index) pairs, or every annotated person of the ids.
-        suffix = f"_{subset}.txt"
-        listed_actions = [n[: -len(suffix)] for n in os.listdir(action_dir) if n.endswith(suffix)]
-        listed_actions = [a for a in VOC_ACTIONS if a in listed_actions] + sorted(
-            a for a in listed_actions if a not in VOC_ACTIONS and a != OTHER)
-        list_values = {}  # (id, index) -> {action: ±1/0} from the lists
-        for action in listed_actions:
-            for image_id, index, value in _read_class_list(os.path.join(action_dir, action + suffix)):
-                list_values.setdefault((image_id, index), {})[action] = value
-        ids_file = os.path.join(action_dir, subset + ".txt")
-        persons_of = {}
-        for image_id, index in sorted(list_values):
-            persons_of.setdefault(image_id, []).append(index)
-        if list_values:
-            image_ids = sorted(persons_of)
-        elif os.path.isfile(ids_file):
-            image_ids = sorted({line.split()[0] for line in _read_lines(ids_file)})
-        else:
-            raise DatasetLayoutError(
-                f"VOCActions: neither {ids_file} nor any <action>{suffix} in {action_dir} lists the {subset!r} "
-                f"persons; expected {layout}."
-            )
-
-        lookup = _CaseInsensitiveDir()
-        skipped, records, found_actions = [], [], set()
-        for image_id in image_ids:
-            xml_path = os.path.join(voc, "Annotations", image_id + ".xml")
-            wanted = persons_of.get(image_id)
-            try:
-                objects = _read_objects(xml_path)
-            except FileNotFoundError:
-                skipped.append((xml_path, "annotation missing"))
-                continue
-            except (OSError, ET.ParseError, ValueError, TypeError, AttributeError) as e:
-                skipped.append((xml_path, f"annotation unparsable ({type(e).__name__}: {e})"))
-                continue
-            image_path = lookup.find(os.path.join(voc, "JPEGImages"), image_id + ".jpg")
-            if image_path is None:
-                skipped.append((os.path.join(voc, "JPEGImages", image_id + ".jpg"), "missing"))
-                continue
-            if wanted is None:  # no lists: every object with an <actions> block takes part
-                wanted = [k + 1 for k, (_, _, flags) in enumerate(objects) if flags is not None]
-            for index in wanted:
-                where = f"{xml_path} object {index}"
-                if index > len(objects) or objects[index - 1][0] != "person":
-                    skipped.append((where, "listed person not in the annotation"))
-                    continue
-                _, box, flags = objects[index - 1]
-                if box is None or box[2] <= box[0] or box[3] <= box[1]:
-                    skipped.append((where, "person without a valid <bndbox>"))
-                    continue
-                if flags is None:
-                    flags = {a: v == 1 for a, v in list_values[image_id, index].items()}
-                found_actions.update(flags)
-                records.append((image_path, box, image_id, index, flags, where))
+        listed_actions, list_values = _read_class_lists(action_dir, subset)
+        persons_of = _subset_persons(action_dir, subset, list_values, layout)
+        records, skipped, found_actions = _read_persons(voc, persons_of, list_values)
 
         class_names = listed_actions or (
             [a for a in VOC_ACTIONS if a in found_actions]
