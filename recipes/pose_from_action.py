@@ -5,6 +5,7 @@ classifier from its Appearance ConvNet and finetune it on few labeled images, ag
 
     python recipes/pose_from_action.py               # embedded default: synthetic actions over real photos, CPU-sized
     python recipes/pose_from_action.py --ucf101 DATA/UCF101 --paper      # the paper's sizes (a GPU job)
+    python recipes/pose_from_action.py --ucf101 DATA/UCF101 --voc DATA/VOCdevkit --paper   # and its PASCAL test
 
 Steps:
   1. data: videos split by video into pretraining / held-out / test. The verifier trains on the pretraining videos
@@ -42,6 +43,9 @@ def parse_args(argv=None):
     data.add_argument("--max-videos", type=int, default=None, help="use at most this many videos per split")
     data.add_argument("--max-frames", type=int, default=64, help="frames decoded per real video")
     data.add_argument("--images", help="static action images, one folder per class: the downstream data set")
+    data.add_argument("--voc", metavar="ROOT",
+                      help="PASCAL VOC 2010-2012 Actions (VOCdevkit or VOC20XX folder): the downstream data set, "
+                           "--labeled person crops of its train set, tested on its val set (the paper's setting)")
     data.add_argument("--num-videos", type=int, default=400, help="synthetic videos")
     data.add_argument("--num-frames", type=int, default=16, help="frames per synthetic video (≥ Δ + 1)")
     data.add_argument("--jitter", type=float, default=0.0, help="synthetic camera jitter in px")
@@ -84,6 +88,8 @@ def parse_args(argv=None):
     from keras_motion.utils.cli import parse_with_preset
 
     args = parse_with_preset(p, argv, PAPER)
+    if args.images and args.voc:
+        p.error("--images and --voc both name the downstream images: give one")
     if args.flow is None:
         args.flow = "dis" if (args.videos or args.ucf101 or args.hmdb51) else "exact"
     return args
@@ -171,16 +177,33 @@ def folder_videos(args):
     return videos.subset(pretrain), videos.subset(heldout), videos.skips
 
 
-def image_data(args):
-    """--images: class-per-folder static images → labeled pool (60 %) and test (40 %), squares of --render-size."""
-    from keras_motion.data import center_crop, split_groups
-    from keras_motion.datasets import ImageFolder
+def square_images(dataset, size):
+    """Every decodable image of `dataset` as a central `size` × `size` square (short side resized to `size`)."""
+    from keras_motion.data import center_crop
 
-    dataset = ImageFolder(args.images)
-    items = [(center_crop(image[None], min(image.shape[:2]))[0], label)
-             for image, label, _ in dataset.iter_items(size=args.render_size)]
+    items = [(center_crop(image[None], size)[0], label) for image, label, _ in dataset.iter_items(size=size)]
     log(dataset.skips.summary())
-    images, labels = np.stack([i for i, _ in items]), np.array([l for _, l in items])
+    return np.stack([i for i, _ in items]), np.array([l for _, l in items])
+
+
+def image_data(args):
+    """--images: class-per-folder static images → labeled pool (60 %) and test (40 %); --voc: PASCAL VOC Actions
+    persons (square boxes with context) → labeled pool from its train set, test images from its val set (the paper's
+    PASCAL setting). Images are squares of --render-size."""
+    from keras_motion.data import split_groups
+    from keras_motion.datasets import ImageFolder, VOCActions
+    from keras_motion.errors import DatasetLayoutError
+
+    if args.voc:
+        train, val = (VOCActions(args.voc, subset, square=True) for subset in ("train", "val"))
+        if val.class_names != train.class_names:
+            raise DatasetLayoutError(f"VOC Actions: train classes {train.class_names} but val classes "
+                                     f"{val.class_names} in {train.voc_dir}/ImageSets/Action; check the list files.")
+        (pool_x, pool_y), (test_x, test_y) = (square_images(d, args.render_size) for d in (train, val))
+        return dict(frames=pool_x[:, None], labels=pool_y), dict(images=test_x, labels=test_y), train.class_names, \
+            train.skips.count + val.skips.count
+    dataset = ImageFolder(args.images)
+    images, labels = square_images(dataset, args.render_size)
     pool, test = split_groups(np.arange(len(labels)), (0.6, 0.4), seed=args.seed)
     return dict(frames=images[pool][:, None], labels=labels[pool]), dict(images=images[test], labels=labels[test]), \
         dataset.class_names, dataset.skips.count
@@ -290,7 +313,7 @@ def main(argv=None):
         if args.videos:
             pretrain, heldout, skips = folder_videos(args)
             skipped["videos"] = skips.count
-    if args.images:
+    if args.images or args.voc:
         pool, test, class_names, skipped["images"] = image_data(args)
     log(f"videos: {len(pretrain)} pretraining, {len(heldout)} held out; downstream: {len(pool['labels'])} "
         f"labeled-pool videos/images, {len(test['labels'])} test images")

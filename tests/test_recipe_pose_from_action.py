@@ -7,6 +7,7 @@ import shutil
 
 import cv2
 import numpy as np
+import pytest
 
 TINY = ["--num-videos", "30", "--render-size", "24", "--crop-size", "16", "--width", "0.0625", "--feature-dim", "16",
         "--hidden", "16", "--classifier-hidden", "8", "--batch-positives", "4", "--per-video", "1", "--epochs", "1",
@@ -77,3 +78,23 @@ def test_paper_flag_restores_the_paper_sizes_unless_given():
                                                                                                   4096, 2048)
     assert (args.delta, args.negatives, args.stem_stride, args.dropout, args.epochs) == (12, 2, 2, 0.5, 3)
     assert recipe.parse_args([]).flow == "exact" and recipe.parse_args(["--videos", "v"]).flow == "dis"
+
+
+def test_voc_actions_downstream_labeled_from_train_tested_on_val(tmp_path):
+    from test_datasets_voc_actions import voc_tree
+
+    from keras_motion.datasets import VOC_ACTIONS
+
+    voc_tree(tmp_path)  # train: 3 usable persons (4 listed ones skipped or left out), val: 3 persons
+    out = tmp_path / "run"
+    args = TINY + ["--voc", str(tmp_path / "VOCdevkit"), "--num-videos", "10", "--seeds", "1", "--out", str(out)]
+    assert load_recipe().main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == list(VOC_ACTIONS) and metrics["downstream"]["chance"] == 0.1
+    assert metrics["downstream"]["labeled"] == 3 and metrics["data"]["test_images"] == 3  # all train / val persons
+    assert metrics["skipped"]["images"] == 4  # the train set's missing and bad files and its multi-action person
+    assert 0 <= metrics["downstream"]["verifier_init"]["mean"] <= 1
+    recipe = load_recipe()
+    assert recipe.parse_args(["--voc", "v"]).flow == "exact"  # the pretraining videos stay the synthetic ones
+    with pytest.raises(SystemExit):
+        recipe.parse_args(["--voc", "v", "--images", "i"])

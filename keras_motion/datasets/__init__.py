@@ -12,3 +12,6 @@ from keras_motion.datasets.ucf101 import UCF101
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "FileDataset",
            "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VideoDataset", "VideoFolder", "few_shot",
            "synthetic_actions", "write_synthetic"]
+from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_window  # noqa: E402
+
+__all__ += ["VOC_ACTIONS", "VOCActions", "person_window"]
