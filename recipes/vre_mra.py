@@ -41,6 +41,8 @@ def parse_args(argv=None):
     data.add_argument("--images", help="labeled static images, one folder per class (split 75/25 into train/test); "
                                        "the default: single frames of other synthetic videos")
     data.add_argument("--stanford40", help="Stanford40 root: few-shot train images, official test images")
+    data.add_argument("--voc", metavar="ROOT", help="PASCAL VOC 2010-2012 Actions root (VOCdevkit or VOC20XX): "
+                      "--labeled-per-class person crops from its train set, up to --max-test-images from its val set")
     data.add_argument("--num-videos", type=int, default=240, help="synthetic unlabeled videos")
     data.add_argument("--pool-per-class", type=int, default=30,
                       help="synthetic labeled-image pool per class (each seed draws --labeled-per-class from it)")
@@ -143,12 +145,14 @@ def unlabeled_videos(args, frames_needed):
 def labeled_images(args):
     """→ dict(pool=(images, labels), test=(images, labels)), class names; images uint8 (N, S, S, 3)."""
     from keras_motion.data import split_groups
-    from keras_motion.datasets import ImageFolder, Stanford40, synthetic_actions
+    from keras_motion.datasets import ImageFolder, Stanford40, VOCActions, synthetic_actions
     from keras_motion.utils import progress
 
-    if args.images or args.stanford40:
+    if args.images or args.stanford40 or args.voc:
         if args.stanford40:
             train, test = Stanford40(args.stanford40, "train"), Stanford40(args.stanford40, "test")
+        elif args.voc:  # person crops (square boxes with 10 % context); VOC's test labels are not public: val
+            train, test = VOCActions(args.voc, "train", square=True), VOCActions(args.voc, "val", square=True)
         else:
             everything = ImageFolder(args.images)
             parts = split_groups(np.arange(len(everything)), (0.75, 0.25), seed=0)

@@ -30,3 +30,27 @@ def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
     assert metrics["data"]["test_images"] == 12  # held-out images: other videos than the labeled pool and clips
     assert (out / "retrieval.png").stat().st_size > 0 and (out / "pseudo_labels.npz").exists()
     assert "full" in result.stdout and "NMI" in result.stdout
+
+
+def test_voc_actions_as_the_labeled_images(tmp_path):
+    """--voc: the few labeled images are person crops of VOC's train set, the held-out ones its val persons."""
+    import importlib.util
+
+    import warnings
+
+    from test_datasets_voc_actions import voc_tree
+
+    from keras_motion.datasets import VOC_ACTIONS
+
+    voc_tree(tmp_path)
+    spec = importlib.util.spec_from_file_location("vre_mra", os.path.join(ROOT, "recipes", "vre_mra.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    args = recipe.parse_args(["--voc", str(tmp_path / "VOCdevkit"), "--image-size", "24"])
+    with warnings.catch_warnings():  # the tree's deliberately missing and multi-action persons
+        warnings.simplefilter("ignore", RuntimeWarning)
+        images, names = recipe.labeled_images(args)
+    assert names == list(VOC_ACTIONS)
+    for part in ("pool", "test"):
+        pictures, labels = images[part]
+        assert pictures.shape[1:] == (24, 24, 3) and pictures.dtype == np.uint8 and len(labels) == len(pictures) > 0
