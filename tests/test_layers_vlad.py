@@ -85,7 +85,8 @@ def test_gradient_with_respect_to_descriptors():
 
 
 def test_traced_call_equals_eager_call():
-    """Eagerly (TensorFlow, PyTorch) only the valid descriptors are searched; traced, all are, masked after."""
+    """A model's traced call equals the eager one (on TensorFlow both search only the valid descriptors; under XLA,
+    tested below, and JAX all are searched and the invalid ones masked after)."""
     rng = np.random.default_rng(4)
     codebook = rng.normal(size=(9, 2)).astype("float32")
     x = rng.normal(size=(3, 64, 2)).astype("float32")

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_motion.utils.fast_ops import argmax_last, take_rows, true_indices
+from keras_motion.utils.fast_ops import argmax_last, take_rows, tensorflow_without_xla, true_indices
 
 NORMALIZATIONS = ("power", "intra", "l2")
 _EPS = 1e-12
@@ -24,15 +24,15 @@ def _parse_normalization(normalization):
 
 
 def _segment_sums(columns, ids, segments):
-    """(segments, C) sums of the rows of `columns` (M, C) with the same id in [0, segments). Eager TensorFlow uses a
+    """(segments, C) sums of the rows of `columns` (M, C) with the same id in [0, segments). TensorFlow uses a
     weighted bincount per column, 3-5× faster on CPU than unsorted_segment_sum; it has no gradient of its own (the
-    exact one, each row receiving its segment's upstream gradient, is given here) and no XLA kernel, so traced
-    graphs keep the segment sum."""
+    exact one, each row receiving its segment's upstream gradient, is given here) and no XLA kernel, so under XLA
+    the segment sum stays."""
     if keras.backend.backend() != "tensorflow":
         return ops.segment_sum(columns, ids, segments)
     import tensorflow as tf
 
-    if not tf.executing_eagerly():
+    if not tensorflow_without_xla():
         return tf.math.unsorted_segment_sum(columns, ids, segments)
 
     @tf.custom_gradient
@@ -95,7 +95,7 @@ class VLADEncoder(keras.layers.Layer):
         if mask is not None:
             valid = ops.reshape(ops.cast(mask, "bool"), (-1,))
             kept = true_indices(valid)
-            if kept is not None:  # eager TF / torch: search only the valid descriptors (OTSU drops most of them)
+            if kept is not None:  # TF without XLA, torch: search only the valid descriptors (OTSU drops most)
                 x, owner, mask = take_rows(x, kept), kept // per_set, None
         c = ops.cast(self.codebook, "float32")  # (K, D)
         # Nearest centre = argmax_k x·c_k − |c_k|²/2 (|x|² does not change it). A constant 1 appended to x turns

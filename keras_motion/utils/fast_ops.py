@@ -56,14 +56,28 @@ def clip(x, low, high):
     return ops.clip(x, low, high)
 
 
+def tensorflow_without_xla():
+    """True when TensorFlow runs eagerly or traces a graph that XLA will not compile (`tf.data`, `tf.function`
+    without `jit_compile`): there, ops with data-dependent shapes or without XLA kernels are allowed."""
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        return True
+    try:  # TensorFlow's own test for a jit_compile context (not public API: when it moves, assume XLA)
+        from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+    except ImportError:
+        return False
+    return not GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
 def true_indices(flags):
     """Indices (int32, 1-D) of the true entries of a 1-D boolean tensor where a result of data-dependent length is
-    cheap and allowed: eager TensorFlow and PyTorch. None under JAX and inside TensorFlow graphs (which XLA may
-    compile), so that the caller keeps its fixed-shape path there."""
+    cheap and allowed: TensorFlow outside XLA, and PyTorch. None under JAX and XLA, so that the caller keeps its
+    fixed-shape path there."""
     if _tensorflow(flags):
         import tensorflow as tf
 
-        if not tf.executing_eagerly():
+        if not tensorflow_without_xla():
             return None
         return tf.cast(tf.where(flags)[:, 0], tf.int32)
     if keras.backend.backend() == "torch":
