@@ -4,7 +4,8 @@ import pytest
 
 from keras_motion.layers import MotionGRU
 from keras_motion.models import AlexNetEncoder, VisualMotionNet
-from keras_motion.training.visual_motion import STEPS, VisualMotionBatches, predict_in_batches, train_step
+from keras_motion.training.visual_motion import (STEPS, VisualMotionBatches, VisualMotionSteps, predict_in_batches,
+                                                 train_step)
 
 pytestmark = pytest.mark.backend_agnostic
 
@@ -109,3 +110,26 @@ def test_ablation_step_trains_only_groups_its_losses_reach(data):
     after = snapshot(net)
     changed = {n for n in net.groups if not all(np.array_equal(a, b) for a, b in zip(before[n], after[n]))}
     assert changed == {"encoder", "visual_classifier", "motion_gru"}
+
+
+def test_a_reused_compiled_step_trains_as_a_fresh_one(data):
+    keras.utils.set_random_seed(0)
+    net = tiny_net(dropout=0.0)  # no random draws: a rerun from the same weights is exact
+    start = net.get_weights()
+    batches = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4,
+                                  batch_clips=3, steps=3, seed=1)
+    steps = VisualMotionSteps(net, learning_rate=1e-2)
+    runs = []
+    for _ in range(2):
+        net.set_weights(start)
+        steps(2, batches, losses=("main", "motion"))
+        steps(3, batches)  # the same losses and groups as step 1: one trainer for both
+        runs.append(net.get_weights())
+    assert len(steps.trainers) == 2
+    net.set_weights(start)
+    train_step(net, 2, batches, losses=("main", "motion"), learning_rate=1e-2)  # freshly compiled
+    train_step(net, 3, batches, learning_rate=1e-2)
+    for reused, first, fresh in zip(runs[1], runs[0], net.get_weights()):
+        np.testing.assert_allclose(reused, first, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(reused, fresh, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(start, runs[0]))
