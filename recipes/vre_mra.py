@@ -44,7 +44,8 @@ def parse_args(argv=None):
     data.add_argument("--num-videos", type=int, default=240, help="synthetic unlabeled videos")
     data.add_argument("--pool-per-class", type=int, default=30,
                       help="synthetic labeled-image pool per class (each seed draws --labeled-per-class from it)")
-    data.add_argument("--test-videos", type=int, default=300, help="synthetic held-out videos (one image each)")
+    data.add_argument("--test-videos", type=int, default=1000,
+                      help="synthetic held-out videos (one image each; 1000 keep the binomial noise near ±1.3 points)")
     data.add_argument("--labeled-per-class", type=int, default=10, help="labeled images per class (VOC: 10)")
     data.add_argument("--max-test-images", type=int, default=2000, help="held-out images used (VOC: 2000)")
     data.add_argument("--render-size", type=int, default=64, help="frame size for flow (synthetic render / decode)")
@@ -54,6 +55,8 @@ def parse_args(argv=None):
     labels.add_argument("--codebook-size", type=int, default=16,
                         help="flow codebook (the paper: 128; 16 suits the few moving pixels of 64 px frames)")
     labels.add_argument("--num-labels", type=int, default=16)
+    labels.add_argument("--labeler", help="reuse a fitted labeler (an earlier run's <out>/pseudo_labels.npz, or "
+                                          "tools/pseudo_labels.py's labeler.npz) instead of fitting one")
     labels.add_argument("--flow-method", default="dis", choices=("dis", "farneback", "tvl1"))
     labels.add_argument("--normalization", default="power+l2",
                         help="VLAD normalisation ('none' = the paper's raw sums)")
@@ -68,6 +71,8 @@ def parse_args(argv=None):
     model.add_argument("--motion-hidden", type=int, default=128, help="p_m hidden size (the paper: 512)")
     model.add_argument("--classifier-hidden", type=int, default=256, help="p_c hidden size (the paper: 4096)")
     model.add_argument("--mra-hidden", type=int, default=None, help="p_a hidden size (default feature + motion)")
+    model.add_argument("--norm", default="none", choices=("none", "batch"),
+                       help="normalisation after each encoder conv (the paper's AlexNet: none)")
     model.add_argument("--dropout", type=float, default=0.5)
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
@@ -189,17 +194,26 @@ def pseudo_labels(args, videos, classes):
 
     from keras_motion.labels import MotionLabeler
 
-    labeler = MotionLabeler(codebook_size=args.codebook_size, num_labels=args.num_labels, key_frames=args.key_frames,
-                            interval=args.interval, flow_method=args.flow_method, normalization=args.normalization,
-                            pooling=args.pooling)
     start = time.time()
-    labels = labeler.fit_predict(videos)
+    if args.labeler:  # a labeler fitted before: flow and VLAD only, no codebook or label k-means
+        labeler = MotionLabeler.load(args.labeler)
+        mine = dict(key_frames=args.key_frames, interval=args.interval, num_labels=args.num_labels)
+        theirs = {k: getattr(labeler, k) for k in mine}
+        if theirs != mine:
+            raise SystemExit(f"--labeler {args.labeler} was fitted with {theirs}, but this run uses {mine}: pass the "
+                             "same --key-frames / --interval / --num-labels, or drop --labeler to fit a new one")
+        labels = labeler.predict(videos)
+    else:
+        labeler = MotionLabeler(codebook_size=args.codebook_size, num_labels=args.num_labels,
+                                key_frames=args.key_frames, interval=args.interval, flow_method=args.flow_method,
+                                normalization=args.normalization, pooling=args.pooling)
+        labels = labeler.fit_predict(videos)
     seconds = time.time() - start
     labeler.save(os.path.join(args.out, "pseudo_labels.npz"))
     kept = labels >= 0
     report = {"num_videos": int(kept.sum()), "skipped": int((~kept).sum()), "otsu_threshold_px": labeler.threshold_,
               "cluster_sizes": np.bincount(labels[kept], minlength=args.num_labels).tolist(),
-              "seconds": round(seconds, 1)}
+              "seconds": round(seconds, 1), "labeler": args.labeler or "fitted"}
     if classes is not None:
         report["nmi"] = float(normalized_mutual_info_score(classes[kept], labels[kept]))
         report["purity"] = purity(labels[kept], classes[kept])
@@ -221,7 +235,8 @@ def build_net(args, num_classes, mra_features="both"):
     return VisualMotionNet(num_classes, args.num_labels, image_size=args.image_size, width=args.width,
                            feature_dim=args.feature_dim, stem=args.stem, motion_units=args.motion_units,
                            motion_hidden=args.motion_hidden, classifier_hidden=args.classifier_hidden,
-                           mra_hidden=args.mra_hidden, dropout=args.dropout, mra_features=mra_features)
+                           mra_hidden=args.mra_hidden, dropout=args.dropout, mra_features=mra_features,
+                           norm=None if args.norm == "none" else args.norm)
 
 
 class Ablation:

@@ -30,3 +30,27 @@ def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
     assert metrics["data"]["test_images"] == 12  # held-out images: other videos than the labeled pool and clips
     assert (out / "retrieval.png").stat().st_size > 0 and (out / "pseudo_labels.npz").exists()
     assert "full" in result.stdout and "NMI" in result.stdout
+
+
+def test_recipe_reuses_a_fitted_labeler(tmp_path):
+    import importlib.util
+
+    import pytest
+
+    from keras_motion.datasets import synthetic_actions
+
+    spec = importlib.util.spec_from_file_location("vre_mra_recipe", os.path.join(ROOT, "recipes", "vre_mra.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    data = synthetic_actions(12, num_frames=7, size=32)
+    flags = ["--key-frames", "3", "--codebook-size", "4", "--num-labels", "3", "--out", str(tmp_path)]
+    fitted, _, report = recipe.pseudo_labels(recipe.parse_args(flags), list(data.frames), data.labels)
+    assert report["labeler"] == "fitted"
+    path = str(tmp_path / "pseudo_labels.npz")
+    reused, _, report = recipe.pseudo_labels(recipe.parse_args(flags + ["--labeler", path]), list(data.frames),
+                                             data.labels)
+    np.testing.assert_array_equal(reused, fitted)  # the same labels without fitting again
+    assert report["labeler"] == path
+    with pytest.raises(SystemExit, match="key_frames"):
+        recipe.pseudo_labels(recipe.parse_args(["--key-frames", "4", "--num-labels", "3", "--labeler", path,
+                                                "--out", str(tmp_path)]), list(data.frames), data.labels)

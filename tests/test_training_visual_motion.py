@@ -133,3 +133,23 @@ def test_a_reused_compiled_step_trains_as_a_fresh_one(data):
         np.testing.assert_allclose(reused, first, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(reused, fresh, rtol=1e-5, atol=1e-6)
     assert any(not np.allclose(a, b) for a, b in zip(start, runs[0]))
+
+
+def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
+    keras.utils.set_random_seed(0)
+    net = tiny_net(norm="batch")
+    assert any(isinstance(l, keras.layers.BatchNormalization) for l in net.encoder.layers)
+    encoder_state = [np.array(w) for w in net.encoder.get_weights()]  # kernels and moving statistics
+    train_step(net, 4, VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3,
+                                           steps=2), learning_rate=1e-2)
+    assert all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
+    train_step(net, 1, VisualMotionBatches(data["images"], data["labels"], batch_images=4, steps=2),
+               learning_rate=1e-2)
+    moving = [w for w in net.encoder.non_trainable_weights if "moving" in w.path]
+    assert moving and not all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
+    x = data["images"][:3].astype("float32") / 127.5 - 1
+    net.save(tmp_path / "bn.keras")
+    restored = keras.saving.load_model(tmp_path / "bn.keras")
+    assert restored.encoder.get_config()["norm"] == "batch"
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(net(x)),
+                               atol=1e-5)
