@@ -9,9 +9,11 @@ class AlexNetEncoder(keras.Model):
 
     AlexNet minus fc7 and fc8 (those two are VRE + MRA's visual classifier p_c), 4096-d as in the paper. `width`
     scales every layer's filters (0.125 → 12, 32, 48, 48, 32) for CPU runs; `stem="small"` replaces the 11×11/4
-    conv and 3×3/2 pools with a 3×3/1 conv and 2×2/2 pools for 32–64 px images. No normalisation layers: the
-    original's local response normalisation is left out, and without BatchNorm a frozen encoder is truly frozen
-    (no moving statistics change while another step of the five-step procedure trains).
+    conv and 3×3/2 pools with a 3×3/1 conv and 2×2/2 pools for 32–64 px images. By default no normalisation layers
+    (the original's local response normalisation is left out). `norm="batch"` puts BatchNormalization (momentum
+    `norm_momentum`) after each conv: it trains much faster from scratch (on the synthetic benchmark, 38 % instead
+    of 27 % held-out accuracy after 800 supervised iterations), and a frozen encoder stays frozen, since Keras runs
+    a non-trainable BatchNormalization in inference mode (its moving statistics do not change).
 
     >>> enc = AlexNetEncoder(image_size=32, width=0.125, feature_dim=64, stem="small")
     >>> tuple(enc(np.zeros((2, 32, 32, 3), "float32")).shape)
