@@ -15,6 +15,7 @@ class AlexNetEncoder(keras.Model):
     of 27 % held-out accuracy after 800 supervised iterations), and a frozen encoder stays frozen, since Keras runs
     a non-trainable BatchNormalization in inference mode (its moving statistics do not change).
 
+    >>> import numpy as np
     >>> enc = AlexNetEncoder(image_size=32, width=0.125, feature_dim=64, stem="small")
     >>> tuple(enc(np.zeros((2, 32, 32, 3), "float32")).shape)
     (2, 64)
