@@ -216,9 +216,15 @@ class VisualMotionSteps:
     are reset to zero, so a reused step trains exactly as a freshly compiled one, without tracing again. Only the
     step's groups change: the others are non-trainable during the step and restored after it.
 
-    >>> steps = VisualMotionSteps(net, learning_rate=1e-3)                                    # doctest: +SKIP
-    >>> steps(1, VisualMotionBatches(images, labels, steps=150))                              # doctest: +SKIP
-    >>> steps(2, VisualMotionBatches(images, labels, clips, pseudo, steps=300), losses=("main", "motion"))  # +SKIP
+    >>> from keras_motion.models import VisualMotionNet
+    >>> net = VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=4,
+    ...                       motion_hidden=4, classifier_hidden=4)
+    >>> images, labels = np.zeros((6, 16, 16, 3), np.uint8), [0, 1, 2, 0, 1, 2]
+    >>> steps = VisualMotionSteps(net, learning_rate=1e-3)
+    >>> _ = steps(1, VisualMotionBatches(images, labels, batch_images=3, steps=2))
+    >>> _ = steps(3, VisualMotionBatches(images, labels, batch_images=3, steps=2))  # step 1's compiled trainer
+    >>> len(steps.trainers)
+    1
     """
 
     def __init__(self, net, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, proxy_weight=0.1, margin=1.0,
