@@ -32,6 +32,7 @@ class VisualMotionNet(keras.Model):
     images to (B, F) features (a (B, h, w, F) output is average-pooled). Two FC layers per classifier, the paper's
     hidden sizes by default: p_c 4096, p_m 512, p_a feature_dim + motion_units (4608). Images are floats in [-1, 1].
 
+    >>> import numpy as np
     >>> net = VisualMotionNet(num_classes=6, num_motion_labels=4, image_size=32, width=0.125, feature_dim=32,
     ...                       stem="small", motion_units=16, motion_hidden=16, classifier_hidden=16)
     >>> tuple(net(np.zeros((2, 32, 32, 3), "float32")).shape)
