@@ -46,7 +46,8 @@ def parse_args(argv=None):
     data.add_argument("--num-videos", type=int, default=240, help="synthetic unlabeled videos")
     data.add_argument("--pool-per-class", type=int, default=30,
                       help="synthetic labeled-image pool per class (each seed draws --labeled-per-class from it)")
-    data.add_argument("--test-videos", type=int, default=300, help="synthetic held-out videos (one image each)")
+    data.add_argument("--test-videos", type=int, default=1000,
+                      help="synthetic held-out videos (one image each; 1000 keep the binomial noise near ±1.3 points)")
     data.add_argument("--labeled-per-class", type=int, default=10, help="labeled images per class (VOC: 10)")
     data.add_argument("--max-test-images", type=int, default=2000, help="held-out images used (VOC: 2000)")
     data.add_argument("--render-size", type=int, default=64, help="frame size for flow (synthetic render / decode)")
@@ -56,6 +57,8 @@ def parse_args(argv=None):
     labels.add_argument("--codebook-size", type=int, default=16,
                         help="flow codebook (the paper: 128; 16 suits the few moving pixels of 64 px frames)")
     labels.add_argument("--num-labels", type=int, default=16)
+    labels.add_argument("--labeler", help="reuse a fitted labeler (an earlier run's <out>/pseudo_labels.npz, or "
+                                          "tools/pseudo_labels.py's labeler.npz) instead of fitting one")
     labels.add_argument("--flow-method", default="dis", choices=("dis", "farneback", "tvl1"))
     labels.add_argument("--normalization", default="power+l2",
                         help="VLAD normalisation ('none' = the paper's raw sums)")
@@ -70,6 +73,8 @@ def parse_args(argv=None):
     model.add_argument("--motion-hidden", type=int, default=128, help="p_m hidden size (the paper: 512)")
     model.add_argument("--classifier-hidden", type=int, default=256, help="p_c hidden size (the paper: 4096)")
     model.add_argument("--mra-hidden", type=int, default=None, help="p_a hidden size (default feature + motion)")
+    model.add_argument("--norm", default="none", choices=("none", "batch"),
+                       help="normalisation after each encoder conv (the paper's AlexNet: none)")
     model.add_argument("--dropout", type=float, default=0.5)
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
@@ -193,17 +198,26 @@ def pseudo_labels(args, videos, classes):
 
     from keras_motion.labels import MotionLabeler
 
-    labeler = MotionLabeler(codebook_size=args.codebook_size, num_labels=args.num_labels, key_frames=args.key_frames,
-                            interval=args.interval, flow_method=args.flow_method, normalization=args.normalization,
-                            pooling=args.pooling)
     start = time.time()
-    labels = labeler.fit_predict(videos)
+    if args.labeler:  # a labeler fitted before: flow and VLAD only, no codebook or label k-means
+        labeler = MotionLabeler.load(args.labeler)
+        mine = dict(key_frames=args.key_frames, interval=args.interval, num_labels=args.num_labels)
+        theirs = {k: getattr(labeler, k) for k in mine}
+        if theirs != mine:
+            raise SystemExit(f"--labeler {args.labeler} was fitted with {theirs}, but this run uses {mine}: pass the "
+                             "same --key-frames / --interval / --num-labels, or drop --labeler to fit a new one")
+        labels = labeler.predict(videos)
+    else:
+        labeler = MotionLabeler(codebook_size=args.codebook_size, num_labels=args.num_labels,
+                                key_frames=args.key_frames, interval=args.interval, flow_method=args.flow_method,
+                                normalization=args.normalization, pooling=args.pooling)
+        labels = labeler.fit_predict(videos)
     seconds = time.time() - start
     labeler.save(os.path.join(args.out, "pseudo_labels.npz"))
     kept = labels >= 0
     report = {"num_videos": int(kept.sum()), "skipped": int((~kept).sum()), "otsu_threshold_px": labeler.threshold_,
               "cluster_sizes": np.bincount(labels[kept], minlength=args.num_labels).tolist(),
-              "seconds": round(seconds, 1)}
+              "seconds": round(seconds, 1), "labeler": args.labeler or "fitted"}
     if classes is not None:
         report["nmi"] = float(normalized_mutual_info_score(classes[kept], labels[kept]))
         report["purity"] = purity(labels[kept], classes[kept])
@@ -225,67 +239,103 @@ def build_net(args, num_classes, mra_features="both"):
     return VisualMotionNet(num_classes, args.num_labels, image_size=args.image_size, width=args.width,
                            feature_dim=args.feature_dim, stem=args.stem, motion_units=args.motion_units,
                            motion_hidden=args.motion_hidden, classifier_hidden=args.classifier_hidden,
-                           mra_hidden=args.mra_hidden, dropout=args.dropout, mra_features=mra_features)
+                           mra_hidden=args.mra_hidden, dropout=args.dropout, mra_features=mra_features,
+                           norm=None if args.norm == "none" else args.norm)
 
 
-def run_seed(args, seed, train, test, clips, clip_labels, num_classes):
-    """The seven rows of Table 2 for one seed → ({row: held-out accuracy}, the full net)."""
-    import keras
+class Ablation:
+    """The seven rows of Table 2, seed after seed, on two nets (p_a on [f̃(x); f(x)], and on f̃(x) alone for "only
+    MR") kept across rows and seeds: each seed re-initialises their weights, so the compiled steps are reused."""
 
-    from keras_motion.training import visual_motion as vm
+    def __init__(self, args, num_classes, clips, clip_labels):
+        from keras_motion.training import visual_motion as vm
 
-    it = args.iterations
-    common = dict(learning_rate=args.learning_rate, decay_every=args.decay_every, proxy_weight=args.proxy_weight,
-                  margin=args.margin, verbose=args.verbose)
+        self.args, self.num_classes, self.clips, self.clip_labels = args, num_classes, clips, clip_labels
+        self.net = self.only_mr = None
+        self.steps = {}
+        common = dict(learning_rate=args.learning_rate, decay_every=args.decay_every, proxy_weight=args.proxy_weight,
+                      margin=args.margin)
+        self._runner = lambda net: vm.VisualMotionSteps(net, **common)
 
-    def batches(steps, images=True, videos=True, offset=0):
-        return vm.VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None, clip_labels,
-                                      batch_images=args.batch_images, batch_clips=args.batch_clips, steps=steps,
-                                      flip_images=args.flip_images, seed=seed * 1000 + offset)
+    def _fresh(self, attribute, mra_features):
+        """The net of `attribute` with newly initialised weights (built once, re-initialised for later seeds)."""
+        fresh = build_net(self.args, self.num_classes, mra_features)
+        net = getattr(self, attribute)
+        if net is None:
+            setattr(self, attribute, fresh)
+            self.steps[attribute] = self._runner(fresh)
+            return fresh
+        net.set_weights(fresh.get_weights())
+        return net
 
-    def held_out(fn):
-        return float((vm.predict_in_batches(fn, test[0]).argmax(-1) == test[1]).mean())
+    def run_seed(self, seed, train, test):
+        """→ {row: held-out accuracy} for one seed; `self.net` is then the seed's full net."""
+        import keras
 
-    keras.utils.set_random_seed(seed)
-    net = build_net(args, num_classes)
-    vm.train_step(net, 1, batches(it[0], videos=False, offset=1), **common)
-    after_step1 = net.get_weights()
-    results = {}
-    variants = (("UNREG", ()), ("UNREG+motion", ("motion",)), ("UNREG+smooth1", ("smooth1",)),
-                ("UNREG+smooth2", ("smooth2",)), ("w/o MRA", vm.PROXY_LOSSES))
-    for row, proxy in variants:
-        net.set_weights(after_step1)
-        keras.utils.set_random_seed(seed + 1)
-        # UNREG runs the same schedule with the proxy switched off: every row sees the same L_main training.
-        vm.train_step(net, 2, batches(it[1], videos=bool(proxy), offset=2), losses=("main",) + proxy, **common)
-        vm.train_step(net, 3, batches(it[2], videos=False, offset=3), **common)
-        results[row] = held_out(net.visual_scores)
-        log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
-    # Steps 4 and 5 continue from "w/o MRA" (steps 1–3 with the full proxy).
-    vm.train_step(net, 4, batches(it[3], images=False, offset=4), **common)
-    only_mr = build_net(args, num_classes, mra_features="motion")
-    for name in ("encoder", "visual_classifier", "motion_gru", "motion_classifier"):
-        only_mr.groups[name].set_weights(net.groups[name].get_weights())
-    for row, model in (("only MR", only_mr), ("full", net)):
-        keras.utils.set_random_seed(seed + 5)
-        vm.train_step(model, 5, batches(it[4], videos=False, offset=5), **common)
-        results[row] = held_out(model)
-        log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
-    return results, net
+        from keras_motion.training import visual_motion as vm
+
+        args, it, clips, clip_labels = self.args, self.args.iterations, self.clips, self.clip_labels
+        verbose = args.verbose
+
+        def batches(steps, images=True, videos=True, offset=0):
+            return vm.VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None,
+                                          clip_labels, batch_images=args.batch_images, batch_clips=args.batch_clips,
+                                          steps=steps, flip_images=args.flip_images, seed=seed * 1000 + offset)
+
+        def held_out(fn):
+            return float((vm.predict_in_batches(fn, test[0]).argmax(-1) == test[1]).mean())
+
+        keras.utils.set_random_seed(seed)
+        net = self._fresh("net", "both")
+        step = self.steps["net"]
+        step(1, batches(it[0], videos=False, offset=1), verbose=verbose)
+        after_step1 = net.get_weights()
+        results = {}
+        variants = (("UNREG", ()), ("UNREG+motion", ("motion",)), ("UNREG+smooth1", ("smooth1",)),
+                    ("UNREG+smooth2", ("smooth2",)), ("w/o MRA", vm.PROXY_LOSSES))
+        for row, proxy in variants:
+            net.set_weights(after_step1)
+            keras.utils.set_random_seed(seed + 1)
+            # UNREG runs the same schedule with the proxy switched off: every row sees the same L_main training.
+            step(2, batches(it[1], videos=bool(proxy), offset=2), losses=("main",) + proxy, verbose=verbose)
+            step(3, batches(it[2], videos=False, offset=3), verbose=verbose)
+            results[row] = held_out(net.visual_scores)
+            log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
+        # Steps 4 and 5 continue from "w/o MRA" (steps 1–3 with the full proxy).
+        step(4, batches(it[3], images=False, offset=4), verbose=verbose)
+        only_mr = self._fresh("only_mr", "motion")
+        for name in ("encoder", "visual_classifier", "motion_gru", "motion_classifier"):
+            only_mr.groups[name].set_weights(net.groups[name].get_weights())
+        for row, model, runner in (("only MR", only_mr, self.steps["only_mr"]), ("full", net, step)):
+            keras.utils.set_random_seed(seed + 5)
+            runner(5, batches(it[4], videos=False, offset=5), verbose=verbose)
+            results[row] = held_out(model)
+            log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
+        return results
 
 
 # ------------------------------------------------------------------------------------------------------ retrieval
-def retrieval(args, net, test, clips, clip_classes, path, shown=8):
-    """Image → nearest clip by f̃ (the clip's first frame, one GRU step, as for the image); a PNG of the matches.
-    Returns the share of held-out images whose retrieved clip has the image's class (where clips have classes)."""
-    from keras_motion.flow.grid import save_png
+def retrieval(args, net, test, clips, clip_classes, path=None, shown=8):
+    """Image → nearest clip by f̃ (the clip's first frame, one GRU step, as for the image); a PNG of the matches at
+    `path` (if given). Returns the share of held-out images whose retrieved clip has the image's class (where clips
+    have classes)."""
     from keras_motion.training.visual_motion import predict_in_batches
 
     image_motion = predict_in_batches(net.image_motion, test[0])
     clip_motion = predict_in_batches(net.image_motion, clips[:, 0])
     d = (image_motion ** 2).sum(1)[:, None] - 2 * image_motion @ clip_motion.T + (clip_motion ** 2).sum(1)[None]
     nearest = d.argmin(1)
-    s, sep = args.image_size, 2
+    if path:
+        draw_matches(path, test, clips, nearest, args.image_size, shown)
+    if clip_classes is None:
+        return None
+    return float((clip_classes[nearest] == test[1]).mean())
+
+
+def draw_matches(path, test, clips, nearest, s, shown, sep=2):
+    """A PNG: per class, one held-out image, then the first frames of its nearest clip."""
+    from keras_motion.flow.grid import save_png
+
     frames = min(clips.shape[1], 6)
     rows = []
     for i in np.unique(test[1], return_index=True)[1][:shown]:  # one image per class
@@ -298,9 +348,6 @@ def retrieval(args, net, test, clips, clip_classes, path, shown=8):
         rows.append(row)
     grid = np.concatenate([np.concatenate([r, np.full((sep, r.shape[1], 3), 255, np.uint8)]) for r in rows])
     save_png(path, np.kron(grid, np.ones((2, 2, 1), np.uint8)))  # doubled for viewing
-    if clip_classes is None:
-        return None
-    return float((clip_classes[nearest] == test[1]).mean())
 
 
 def main(argv=None):
@@ -326,15 +373,18 @@ def main(argv=None):
     log(f"{len(clips)} unlabeled clips of {args.key_frames} key frames, {num_classes} classes, "
         f"{args.labeled_per_class} labeled images per class, {len(images['test'][1])} held-out images")
 
-    runs, full_net = {row: [] for row in ROWS}, None
-    for seed in args.seeds:
+    runs, same_class = {row: [] for row in ROWS}, []
+    ablation = Ablation(args, num_classes, clips, clip_labels)
+    for n, seed in enumerate(args.seeds):
         train = few_labeled(images["pool"], args.labeled_per_class, seed)
-        results, net = run_seed(args, seed, train, images["test"], clips, clip_labels, num_classes)
+        results = ablation.run_seed(seed, train, images["test"])
         for row in ROWS:
             runs[row].append(results[row])
-        full_net = full_net or net
+        # Retrieval with each seed's full net; the first seed's matches are drawn.
+        png = os.path.join(args.out, "retrieval.png") if n == 0 else None
+        same_class.append(retrieval(args, ablation.net, images["test"], clips, clip_classes, png))
+    same_class = None if same_class[0] is None else float(np.mean(same_class))
     ablation = {row: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v} for row, v in runs.items()}
-    same_class = retrieval(args, full_net, images["test"], clips, clip_classes, os.path.join(args.out, "retrieval.png"))
 
     metrics = {"ablation": ablation, "pseudo_labels": label_report,
                "retrieval": {"same_class_rate": same_class, "chance": 1.0 / num_classes},

@@ -1,11 +1,21 @@
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_recipe():
+    spec = importlib.util.spec_from_file_location("vre_mra_recipe", os.path.join(ROOT, "recipes", "vre_mra.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    return recipe
 
 
 def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
@@ -34,18 +44,12 @@ def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
 
 def test_voc_actions_as_the_labeled_images(tmp_path):
     """--voc: the few labeled images are person crops of VOC's train set, the held-out ones its val persons."""
-    import importlib.util
-
-    import warnings
-
     from test_datasets_voc_actions import voc_tree
 
     from keras_motion.datasets import VOC_ACTIONS
 
     voc_tree(tmp_path)
-    spec = importlib.util.spec_from_file_location("vre_mra", os.path.join(ROOT, "recipes", "vre_mra.py"))
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe()
     args = recipe.parse_args(["--voc", str(tmp_path / "VOCdevkit"), "--image-size", "24"])
     with warnings.catch_warnings():  # the tree's deliberately missing and multi-action persons
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -54,3 +58,21 @@ def test_voc_actions_as_the_labeled_images(tmp_path):
     for part in ("pool", "test"):
         pictures, labels = images[part]
         assert pictures.shape[1:] == (24, 24, 3) and pictures.dtype == np.uint8 and len(labels) == len(pictures) > 0
+
+
+def test_recipe_reuses_a_fitted_labeler(tmp_path):
+    from keras_motion.datasets import synthetic_actions
+
+    recipe = load_recipe()
+    data = synthetic_actions(12, num_frames=7, size=32)
+    flags = ["--key-frames", "3", "--codebook-size", "4", "--num-labels", "3", "--out", str(tmp_path)]
+    fitted, _, report = recipe.pseudo_labels(recipe.parse_args(flags), list(data.frames), data.labels)
+    assert report["labeler"] == "fitted"
+    path = str(tmp_path / "pseudo_labels.npz")
+    reused, _, report = recipe.pseudo_labels(recipe.parse_args(flags + ["--labeler", path]), list(data.frames),
+                                             data.labels)
+    np.testing.assert_array_equal(reused, fitted)  # the same labels without fitting again
+    assert report["labeler"] == path
+    with pytest.raises(SystemExit, match="key_frames"):
+        recipe.pseudo_labels(recipe.parse_args(["--key-frames", "4", "--num-labels", "3", "--labeler", path,
+                                                "--out", str(tmp_path)]), list(data.frames), data.labels)

@@ -4,7 +4,8 @@ import pytest
 
 from keras_motion.layers import MotionGRU
 from keras_motion.models import AlexNetEncoder, VisualMotionNet
-from keras_motion.training.visual_motion import STEPS, VisualMotionBatches, predict_in_batches, train_step
+from keras_motion.training.visual_motion import (STEPS, VisualMotionBatches, VisualMotionSteps, predict_in_batches,
+                                                 train_step)
 
 pytestmark = pytest.mark.backend_agnostic
 
@@ -109,3 +110,46 @@ def test_ablation_step_trains_only_groups_its_losses_reach(data):
     after = snapshot(net)
     changed = {n for n in net.groups if not all(np.array_equal(a, b) for a, b in zip(before[n], after[n]))}
     assert changed == {"encoder", "visual_classifier", "motion_gru"}
+
+
+def test_a_reused_compiled_step_trains_as_a_fresh_one(data):
+    keras.utils.set_random_seed(0)
+    net = tiny_net(dropout=0.0)  # no random draws: a rerun from the same weights is exact
+    start = net.get_weights()
+    batches = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4,
+                                  batch_clips=3, steps=3, seed=1)
+    steps = VisualMotionSteps(net, learning_rate=1e-2)
+    runs = []
+    for _ in range(2):
+        net.set_weights(start)
+        steps(2, batches, losses=("main", "motion"))
+        steps(3, batches)  # the same losses and groups as step 1: one trainer for both
+        runs.append(net.get_weights())
+    assert len(steps.trainers) == 2
+    net.set_weights(start)
+    train_step(net, 2, batches, losses=("main", "motion"), learning_rate=1e-2)  # freshly compiled
+    train_step(net, 3, batches, learning_rate=1e-2)
+    for reused, first, fresh in zip(runs[1], runs[0], net.get_weights()):
+        np.testing.assert_allclose(reused, first, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(reused, fresh, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(start, runs[0]))
+
+
+def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
+    keras.utils.set_random_seed(0)
+    net = tiny_net(norm="batch")
+    assert any(isinstance(l, keras.layers.BatchNormalization) for l in net.encoder.layers)
+    encoder_state = [np.array(w) for w in net.encoder.get_weights()]  # kernels and moving statistics
+    train_step(net, 4, VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3,
+                                           steps=2), learning_rate=1e-2)
+    assert all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
+    train_step(net, 1, VisualMotionBatches(data["images"], data["labels"], batch_images=4, steps=2),
+               learning_rate=1e-2)
+    moving = [w for w in net.encoder.non_trainable_weights if "moving" in w.path]
+    assert moving and not all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
+    x = data["images"][:3].astype("float32") / 127.5 - 1
+    net.save(tmp_path / "bn.keras")
+    restored = keras.saving.load_model(tmp_path / "bn.keras")
+    assert restored.encoder.get_config()["norm"] == "batch"
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(net(x)),
+                               atol=1e-5)

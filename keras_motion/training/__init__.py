@@ -9,8 +9,10 @@ from keras_motion.training.schedules import ConstantThenLinear, WarmupCosine
 from keras_motion.training.verification import verification_report
 from keras_motion.training.visual_motion import (STEPS, VisualMotionBatches, VisualMotionTrainer,
                                                  set_trainable_groups, train_step)
+from keras_motion.training.visual_motion import VisualMotionSteps
 
 __all__ = ["STEPS", "ConstantThenLinear", "FlowImages", "GradCamImages", "VisualMotionBatches", "VisualMotionTrainer",
+           "VisualMotionSteps",
            "WarmupCosine", "accuracy", "choose_fusion_weight", "fit_stream", "grad_cam", "grad_cam_strip",
            "late_fusion", "motion_mass_ratio", "recognition_table", "set_trainable_groups", "train_step",
            "verification_report"]

@@ -196,32 +196,83 @@ def set_trainable_groups(net, groups):
     return previous
 
 
-def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, losses=None,
-               groups=None, proxy_weight=0.1, margin=1.0, jit_compile="auto", verbose=0, callbacks=()):
-    """Runs step `step` (1–5) of Algorithm 1 on `net` for one pass over `batches` (`VisualMotionBatches`).
-
-    `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"); groups that
-    none of the losses reaches stay frozen (see `REACHES`). Adam with the
-    learning rate ×`decay_rate` every `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras
-    History. Only the step's groups change: the others are non-trainable during the step and restored after it.
-    """
+def step_losses_and_groups(step, losses=None, groups=None):
+    """The (losses, groups) step `step` trains: the step's own, or `losses` / `groups` overrides; groups that none of
+    the losses reaches are dropped (see `REACHES`)."""
     if step not in STEPS and (losses is None or groups is None):
         raise ValueError(f"step must be one of {sorted(STEPS)} (or give both losses and groups), got {step!r}")
     spec = STEPS.get(step, {})
     losses = tuple(losses if losses is not None else spec["losses"])
     groups = tuple(groups if groups is not None else spec["groups"])
-    groups = tuple(g for g in groups if any(g in REACHES[name] for name in losses))
-    subclip = getattr(batches, "subclip_length", None)
-    trainer = VisualMotionTrainer(net, losses, proxy_weight=proxy_weight, margin=margin, subclip_length=subclip)
-    previous = set_trainable_groups(net, groups)
-    try:
-        schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, decay_every, decay_rate,
-                                                               staircase=True)
-        trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=jit_compile)
-        return trainer.fit(batches, epochs=1, verbose=verbose, callbacks=list(callbacks))
-    finally:
-        for name, layer in net.groups.items():
-            layer.trainable = previous[name]
+    return losses, tuple(g for g in groups if any(g in REACHES[name] for name in losses))
+
+
+class VisualMotionSteps:
+    """Runs steps of Algorithm 1 on one `net`, compiling each distinct step once.
+
+    A step is a `VisualMotionTrainer` fitted with Adam (learning rate ×`decay_rate` every `decay_every` iterations;
+    the paper: 1e-4, ×0.1 every 1800). Steps that train the same losses and groups (steps 1 and 3, or the rows of an
+    ablation that start again from the same weights) reuse one compiled trainer: its Adam state and iteration count
+    are reset to zero, so a reused step trains exactly as a freshly compiled one, without tracing again. Only the
+    step's groups change: the others are non-trainable during the step and restored after it.
+
+    >>> from keras_motion.models import VisualMotionNet
+    >>> net = VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=4,
+    ...                       motion_hidden=4, classifier_hidden=4)
+    >>> images, labels = np.zeros((6, 16, 16, 3), np.uint8), [0, 1, 2, 0, 1, 2]
+    >>> steps = VisualMotionSteps(net, learning_rate=1e-3)
+    >>> _ = steps(1, VisualMotionBatches(images, labels, batch_images=3, steps=2))
+    >>> _ = steps(3, VisualMotionBatches(images, labels, batch_images=3, steps=2))  # step 1's compiled trainer
+    >>> len(steps.trainers)
+    1
+    """
+
+    def __init__(self, net, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, proxy_weight=0.1, margin=1.0,
+                 jit_compile="auto"):
+        self.net = net
+        self.learning_rate, self.decay_every, self.decay_rate = learning_rate, decay_every, decay_rate
+        self.proxy_weight, self.margin, self.jit_compile = proxy_weight, margin, jit_compile
+        self.trainers = {}  # (losses, groups, subclip length) → compiled VisualMotionTrainer
+
+    def __call__(self, step, batches, losses=None, groups=None, verbose=0, callbacks=()):
+        """Runs step `step` (1–5) for one pass over `batches`; `losses` / `groups` override the step's (e.g. an
+        ablation's step 2 with only "main" and "motion"). Returns the Keras History."""
+        losses, groups = step_losses_and_groups(step, losses, groups)
+        subclip = getattr(batches, "subclip_length", None)
+        key = (losses, groups, subclip)
+        previous = set_trainable_groups(self.net, groups)
+        try:
+            trainer = self.trainers.get(key)
+            if trainer is None:
+                trainer = VisualMotionTrainer(self.net, losses, proxy_weight=self.proxy_weight, margin=self.margin,
+                                              subclip_length=subclip)
+                schedule = keras.optimizers.schedules.ExponentialDecay(self.learning_rate, self.decay_every,
+                                                                       self.decay_rate, staircase=True)
+                trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=self.jit_compile)
+                self.trainers[key] = trainer
+            else:  # a fresh Adam: zero moments, iteration 0 (the schedule starts again)
+                for variable in trainer.optimizer.variables:
+                    variable.assign(ops.zeros(variable.shape, variable.dtype))
+            # No shuffling: the batches are seeded draws already, and a step reruns exactly.
+            return trainer.fit(batches, epochs=1, shuffle=False, verbose=verbose, callbacks=list(callbacks))
+        finally:
+            for name, layer in self.net.groups.items():
+                layer.trainable = previous[name]
+
+
+def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, losses=None,
+               groups=None, proxy_weight=0.1, margin=1.0, jit_compile="auto", verbose=0, callbacks=()):
+    """Runs step `step` (1–5) of Algorithm 1 on `net` for one pass over `batches` (`VisualMotionBatches`): a one-off
+    `VisualMotionSteps` (use one of those to run many steps without compiling each again).
+
+    `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"); groups that
+    none of the losses reaches stay frozen (see `REACHES`). Adam with the learning rate ×`decay_rate` every
+    `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras History. Only the step's groups
+    change: the others are non-trainable during the step and restored after it.
+    """
+    runner = VisualMotionSteps(net, learning_rate=learning_rate, decay_every=decay_every, decay_rate=decay_rate,
+                               proxy_weight=proxy_weight, margin=margin, jit_compile=jit_compile)
+    return runner(step, batches, losses=losses, groups=groups, verbose=verbose, callbacks=callbacks)
 
 
 def predict_in_batches(fn, images, batch_size=128):
