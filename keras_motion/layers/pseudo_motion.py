@@ -58,7 +58,7 @@ class _KerasOps:
 
     def __init__(self, seed_generator):
         self.seed_generator = seed_generator
-        self.take = lambda x, indices, axis=0: fast_ops.take_rows(x, indices) if axis == 0 else ops.take(x, indices, axis)
+        self.take = lambda x, indices, axis=0: fast_ops.take_rows(x, indices)  # every gather here is along axis 0
         self.clip = fast_ops.clip
         for name in ("cast", "reshape", "where", "arange", "floor", "round", "minimum", "maximum",
                      "stack", "concatenate", "tile", "matmul", "einsum", "mean", "cos", "sin", "transpose", "pad"):
@@ -365,7 +365,8 @@ class PseudoMotion(keras.layers.Layer):
         luma = xp.convert(np.tile(np.append(_LUMA / area, np.float32(0.0)), area)[:, None])
         mean_gray = xp.matmul(xp.reshape(pixels, (-1, area * 4)), luma)  # (frames, 1)
         offset = xp.reshape((1.0 - contr) * bright, (-1, 1)) * mean_gray
-        matrix = xp.concatenate([xp.reshape(matrix, (-1, 3, 3)), xp.tile(offset[:, None, :], (1, 3, 1))], axis=2)
+        offset = xp.tile(offset[:, None, :], (1, 3, 1))  # (frames, 3, 1): the same offset for R, G and B
+        matrix = xp.concatenate([xp.reshape(matrix, (-1, 3, 3)), offset], axis=2)
         pixels = xp.einsum("fpc,fdc->fpd", pixels, matrix)  # (frames, L·L, 3)
         low, high = self.value_range
         return xp.clip(pixels, low, high)
