@@ -37,7 +37,9 @@ def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
         assert np.isclose(entry["mean"], np.mean(entry["runs"])) and np.isclose(entry["std"], np.std(entry["runs"]))
     labels = metrics["pseudo_labels"]
     assert 0 <= labels["nmi"] <= 1 and 0 < labels["purity"] <= 1 and labels["num_videos"] <= 36
-    assert metrics["data"]["test_images"] == 12  # held-out images: other videos than the labeled pool and clips
+    assert metrics["holdout"] == "test" and metrics["data"]["holdout_images"] == 12  # other videos than pool, clips
+    accuracy = metrics["motion_classifier_accuracy"]
+    assert len(accuracy["after step 2"]) == len(accuracy["after step 4"]) == 1 and 0 <= accuracy["after step 4"][0] <= 1
     assert (out / "retrieval.png").stat().st_size > 0 and (out / "pseudo_labels.npz").exists()
     assert "full" in result.stdout and "NMI" in result.stdout
 

@@ -153,3 +153,27 @@ def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
     assert restored.encoder.get_config()["norm"] == "batch"
     np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(net(x)),
                                atol=1e-5)
+
+
+def test_distance_reaches_the_smoothness_losses(data):
+    from keras_motion.losses import first_order_smoothness, second_order_smoothness
+    from keras_motion.training.visual_motion import VisualMotionTrainer
+
+    net = tiny_net()
+    x = VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1, seed=2)[0]
+    losses = {}
+    for distance in ("euclidean", "squared"):
+        trainer = VisualMotionTrainer(net, ("smooth1", "smooth2"), margin=2.0, distance=distance)
+        y_pred = trainer(x)
+        loss = trainer.compute_loss(x, None, y_pred)
+        f = y_pred["motion_features"]
+        expected = (first_order_smoothness(f, x["pos_pairs"], x["neg_pairs"], 2.0, distance)
+                    + second_order_smoothness(f, x["pos_triples"], x["neg_triples"], 2.0, distance))
+        losses[distance] = float(keras.ops.convert_to_numpy(loss))
+        assert losses[distance] == pytest.approx(float(keras.ops.convert_to_numpy(expected)), rel=1e-5)
+    assert losses["euclidean"] != pytest.approx(losses["squared"])
+    steps = VisualMotionSteps(net, learning_rate=1e-2, distance="squared")
+    steps(4, VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1))
+    assert [t.distance for t in steps.trainers.values()] == ["squared"]
+    with pytest.raises(ValueError, match="distance"):
+        VisualMotionSteps(net, distance="l1")
