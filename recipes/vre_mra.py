@@ -100,6 +100,9 @@ def parse_args(argv=None):
     model.add_argument("--iterations", type=int, nargs=5, default=(150, 300, 100, 200, 150),
                        metavar=("S1", "S2", "S3", "S4", "S5"), help="iterations of each of the five steps")
     p.add_argument("--seeds", type=int, nargs="+", default=(0, 1, 2))
+    p.add_argument("--rows", nargs="+", default=ROWS, choices=ROWS, metavar="ROW",
+                   help="rows of the table to run (default all; e.g. UNREG 'w/o MRA' full to tune faster): 'only MR' "
+                        "and 'full' continue from 'w/o MRA', which then runs too")
     p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly (a GPU job)")
     p.add_argument("--out", default="runs/vre_mra")
@@ -347,7 +350,8 @@ class Ablation:
         results = {}
         variants = (("UNREG", ()), ("UNREG+motion", ("motion",)), ("UNREG+smooth1", ("smooth1",)),
                     ("UNREG+smooth2", ("smooth2",)), ("w/o MRA", vm.PROXY_LOSSES))
-        for row, proxy in variants:
+        wanted = ablation_rows(args)
+        for row, proxy in (v for v in variants if v[0] in wanted):
             net.set_weights(after_step1)
             keras.utils.set_random_seed(seed + 1)
             # UNREG runs the same schedule with the proxy switched off: every row sees the same L_main training.
@@ -357,6 +361,8 @@ class Ablation:
             step(3, batches(it[2], videos=False, offset=3), verbose=verbose)
             results[row] = held_out(net.visual_scores)
             log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
+        if not {"only MR", "full"} & wanted:
+            return results
         # Steps 4 and 5 continue from "w/o MRA" (steps 1–3 with the full proxy).
         step(4, batches(it[3], images=False, offset=4), verbose=verbose)
         self._log_motion_accuracy(seed, "after step 4")
@@ -364,6 +370,8 @@ class Ablation:
         for name in ("encoder", "visual_classifier", "motion_gru", "motion_classifier"):
             only_mr.groups[name].set_weights(net.groups[name].get_weights())
         for row, model, runner in (("only MR", only_mr, self.steps["only_mr"]), ("full", net, step)):
+            if row not in wanted:
+                continue
             keras.utils.set_random_seed(seed + 5)
             runner(5, batches(it[4], videos=False, offset=5), verbose=verbose)
             results[row] = held_out(model)
@@ -384,6 +392,11 @@ class Ablation:
         self.motion_accuracy[when].append(accuracy)
         log(f"seed {seed}: motion classifier {when}: {100 * accuracy:.1f} % of its training clips' pseudo labels "
             f"(the largest label: {100 * np.bincount(self.clip_labels).max() / len(self.clip_labels):.1f} %)")
+
+
+def ablation_rows(args):
+    """The rows a run measures: --rows, plus "w/o MRA" where "only MR" or "full" (which continue from it) is asked."""
+    return set(args.rows) | ({"w/o MRA"} if {"only MR", "full"} & set(args.rows) else set())
 
 
 # ------------------------------------------------------------------------------------------------------ retrieval
@@ -446,12 +459,13 @@ def main(argv=None):
     log(f"{len(clips)} unlabeled clips of {args.key_frames} key frames, {num_classes} classes, "
         f"{args.labeled_per_class} labeled images per class, {len(held[1])} held-out {args.holdout} images")
 
-    runs, same_class = {row: [] for row in ROWS}, []
+    rows = [row for row in ROWS if row in ablation_rows(args)]
+    runs, same_class = {row: [] for row in rows}, []
     ablation = Ablation(args, num_classes, clips, clip_labels)
     for n, seed in enumerate(args.seeds):
         train = few_labeled(images["pool"], args.labeled_per_class, seed)
         results = ablation.run_seed(seed, train, held)
-        for row in ROWS:
+        for row in rows:
             runs[row].append(results[row])
         # Retrieval with each seed's full net; the first seed's matches are drawn.
         png = os.path.join(args.out, "retrieval.png") if n == 0 else None
@@ -476,7 +490,7 @@ def main(argv=None):
     print(f"\nHeld-out ({args.holdout}) accuracy, {args.labeled_per_class} labeled images per class, seeds "
           f"{list(args.seeds)} "
           f"(chance {100 / num_classes:.1f} %)")
-    for row in ROWS:
+    for row in rows:
         print(f"  {row:<16}{100 * ablation[row]['mean']:6.1f} ± {100 * ablation[row]['std']:.1f} %")
     if same_class is not None:
         print(f"\nRetrieval: the nearest clip by f̃ has the image's class for {100 * same_class:.1f} % of held-out "

@@ -121,3 +121,10 @@ def test_validation_split_of_an_image_folder(tmp_path):
     assert len(images["pool"][1]) == len(pool) and len(images["validation"][1]) == len(validation)
     with pytest.raises(SystemExit, match="validation-fraction"):
         recipe.labeled_images(recipe.parse_args(flags[:-2] + ["--labeled-per-class", "9", "--holdout", "validation"]))
+
+
+def test_rows_flag_runs_what_the_asked_rows_need():
+    recipe = load_recipe()
+    assert recipe.ablation_rows(recipe.parse_args([])) == set(recipe.ROWS)
+    assert recipe.ablation_rows(recipe.parse_args(["--rows", "UNREG", "full"])) == {"UNREG", "w/o MRA", "full"}
+    assert recipe.ablation_rows(recipe.parse_args(["--rows", "UNREG+motion"])) == {"UNREG+motion"}
