@@ -85,7 +85,10 @@ def parse_args(argv=None):
     model.add_argument("--mra-hidden", type=int, default=None, help="p_a hidden size (default feature + motion)")
     model.add_argument("--norm", default="none", choices=("none", "batch"),
                        help="normalisation after each encoder conv (the paper's AlexNet: none)")
-    model.add_argument("--dropout", type=float, default=0.5)
+    model.add_argument("--dropout", type=float, default=0.5, help="classifiers' dropout (and the encoder's by default)")
+    model.add_argument("--encoder-dropout", type=float, default=None,
+                       help="dropout before the encoder's fc6 (default --dropout, as the paper's AlexNet); its "
+                            "per-frame masks can hide the frame-to-frame changes the GRU learns motion from")
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
     model.add_argument("--proxy-weight", type=float, default=0.1, help="λ")
@@ -296,7 +299,7 @@ def build_net(args, num_classes, mra_features="both"):
                            feature_dim=args.feature_dim, stem=args.stem, motion_units=args.motion_units,
                            motion_hidden=args.motion_hidden, classifier_hidden=args.classifier_hidden,
                            mra_hidden=args.mra_hidden, dropout=args.dropout, mra_features=mra_features,
-                           norm=None if args.norm == "none" else args.norm)
+                           norm=None if args.norm == "none" else args.norm, encoder_dropout=args.encoder_dropout)
 
 
 class Ablation:

@@ -82,7 +82,7 @@ def test_mra_path_is_one_gru_step_from_zero_state(data):
 
 def test_net_round_trip_and_custom_encoder(tmp_path, data):
     x = data["images"][:3].astype("float32") / 127.5 - 1
-    for net in (tiny_net(), tiny_net(mra_features="motion"),
+    for net in (tiny_net(), tiny_net(mra_features="motion", encoder_dropout=0.0),
                 VisualMotionNet(3, 4, encoder=keras.Sequential([keras.Input((16, 16, 3)),
                                                                 keras.layers.Conv2D(4, 3)]),
                                 image_size=16, motion_units=4, motion_hidden=4, classifier_hidden=4)):
@@ -177,3 +177,11 @@ def test_distance_reaches_the_smoothness_losses(data):
     assert [t.distance for t in steps.trainers.values()] == ["squared"]
     with pytest.raises(ValueError, match="distance"):
         VisualMotionSteps(net, distance="l1")
+
+
+def test_encoder_dropout_is_separate_from_the_classifiers():
+    rates = lambda model: [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
+    net = tiny_net(dropout=0.5, encoder_dropout=0.0)
+    assert rates(net.encoder) == [0.0] and set(rates(net.visual_classifier)) == {0.5}
+    assert rates(tiny_net(dropout=0.3).encoder) == [0.3]  # by default the encoder's follows `dropout`
+    assert VisualMotionNet.from_config(net.get_config()).get_config()["encoder_dropout"] == 0.0
