@@ -28,7 +28,7 @@ import numpy as np
 PAPER = dict(key_frames=12, codebook_size=128, num_labels=16, normalization="none", pooling="concat",
              image_size=224, render_size=256, width=1.0, stem="imagenet", feature_dim=4096, motion_units=512,
              motion_hidden=512, classifier_hidden=4096, mra_hidden=None, learning_rate=1e-4, decay_every=1800,
-             labeled_per_class=10, distance="euclidean")
+             labeled_per_class=10, distance="euclidean", encoder_dropout=None)
 ROWS = ("UNREG", "UNREG+motion", "UNREG+smooth1", "UNREG+smooth2", "w/o MRA", "only MR", "full")
 
 
