@@ -276,9 +276,9 @@ def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_r
     `VisualMotionSteps` (use one of those to run many steps without compiling each again).
 
     `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"); groups that
-    none of the losses reaches stay frozen (see `REACHES`). `margin` / `distance`: the smoothness losses'. Adam with the learning rate ×`decay_rate` every
-    `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras History. Only the step's groups
-    change: the others are non-trainable during the step and restored after it.
+    none of the losses reaches stay frozen (see `REACHES`). `margin` / `distance`: the smoothness losses'. Adam with
+    the learning rate ×`decay_rate` every `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the
+    Keras History. Only the step's groups change: the others are non-trainable during the step and restored after it.
     """
     runner = VisualMotionSteps(net, learning_rate=learning_rate, decay_every=decay_every, decay_rate=decay_rate,
                                proxy_weight=proxy_weight, margin=margin, distance=distance, jit_compile=jit_compile)
