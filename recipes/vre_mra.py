@@ -3,12 +3,14 @@
 
     python recipes/vre_mra.py                     # embedded default: synthetic action videos, CPU-sized (~10 min)
     python recipes/vre_mra.py --ucf101 DATA/UCF101 --stanford40 DATA/Stanford40 --paper
+    python recipes/vre_mra.py --holdout validation --seeds 10 11   # tune on validation images, never on the test ones
 
 Steps:
   1. unlabeled videos → pseudo-motion labels (MotionLabeler: key-frame DIS flow, OTSU, k-means codebook, VLAD,
      k-means); their agreement with the true classes (NMI, purity) where the videos have labels;
   2. per seed, a few labeled images per class, and the ablation of the paper's Table 2 on held-out images:
-     UNREG, UNREG+motion, UNREG+smooth1, UNREG+smooth2, w/o MRA (steps 1–3), only MR and full (steps 1–5);
+     UNREG, UNREG+motion, UNREG+smooth1, UNREG+smooth2, w/o MRA (steps 1–3), only MR and full (steps 1–5), on the
+     test images or (--holdout validation, for tuning) on validation images the few-shot draw never uses;
   3. retrieval: for held-out images, the unlabeled clip whose first frame's motion feature f̃ is nearest.
 Writes <out>/metrics.json, <out>/retrieval.png, <out>/pseudo_labels.npz (the fitted labeler).
 """
@@ -26,7 +28,7 @@ import numpy as np
 PAPER = dict(key_frames=12, codebook_size=128, num_labels=16, normalization="none", pooling="concat",
              image_size=224, render_size=256, width=1.0, stem="imagenet", feature_dim=4096, motion_units=512,
              motion_hidden=512, classifier_hidden=4096, mra_hidden=None, learning_rate=1e-4, decay_every=1800,
-             labeled_per_class=10)
+             labeled_per_class=10, distance="euclidean", encoder_dropout=None)
 ROWS = ("UNREG", "UNREG+motion", "UNREG+smooth1", "UNREG+smooth2", "w/o MRA", "only MR", "full")
 
 
@@ -49,6 +51,14 @@ def parse_args(argv=None):
     data.add_argument("--test-videos", type=int, default=1000,
                       help="synthetic held-out videos (one image each; 1000 keep the binomial noise near ±1.3 points)")
     data.add_argument("--labeled-per-class", type=int, default=10, help="labeled images per class (VOC: 10)")
+    data.add_argument("--holdout", default="test", choices=("test", "validation"),
+                      help="the images the table is measured on: the test images, or validation images for tuning "
+                           "(synthetic: frames of yet other videos; folders / Stanford40 / VOC: a split of the "
+                           "labeled training pool that the few-shot draw never uses)")
+    data.add_argument("--validation-videos", type=int, default=600, help="synthetic validation videos (one image each)")
+    data.add_argument("--validation-fraction", type=float, default=0.25,
+                      help="share of the labeled training pool held out as validation images (folders / "
+                           "Stanford40 / VOC)")
     data.add_argument("--max-test-images", type=int, default=2000, help="held-out images used (VOC: 2000)")
     data.add_argument("--render-size", type=int, default=64, help="frame size for flow (synthetic render / decode)")
     labels = p.add_argument_group("pseudo-motion labels")
@@ -75,11 +85,16 @@ def parse_args(argv=None):
     model.add_argument("--mra-hidden", type=int, default=None, help="p_a hidden size (default feature + motion)")
     model.add_argument("--norm", default="none", choices=("none", "batch"),
                        help="normalisation after each encoder conv (the paper's AlexNet: none)")
-    model.add_argument("--dropout", type=float, default=0.5)
+    model.add_argument("--dropout", type=float, default=0.5, help="classifiers' dropout (and the encoder's by default)")
+    model.add_argument("--encoder-dropout", type=float, default=None,
+                       help="dropout before the encoder's fc6 (default --dropout, as the paper's AlexNet); its "
+                            "per-frame masks can hide the frame-to-frame changes the GRU learns motion from")
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
     model.add_argument("--proxy-weight", type=float, default=0.1, help="λ")
     model.add_argument("--margin", type=float, default=1.0, help="δ of the smoothness losses")
+    model.add_argument("--distance", default="euclidean", choices=("euclidean", "squared"),
+                       help="smoothness losses on the plain distance (the paper's) or squared (Hadsell et al.'s)")
     model.add_argument("--batch-images", type=int, default=30)
     model.add_argument("--flip-images", action="store_true",
                        help="mirror labeled images at random (only for mirror-invariant classes: the synthetic "
@@ -88,6 +103,9 @@ def parse_args(argv=None):
     model.add_argument("--iterations", type=int, nargs=5, default=(150, 300, 100, 200, 150),
                        metavar=("S1", "S2", "S3", "S4", "S5"), help="iterations of each of the five steps")
     p.add_argument("--seeds", type=int, nargs="+", default=(0, 1, 2))
+    p.add_argument("--rows", nargs="+", default=ROWS, choices=ROWS, metavar="ROW",
+                   help="rows of the table to run (default all; e.g. UNREG 'w/o MRA' full to tune faster): 'only MR' "
+                        "and 'full' continue from 'w/o MRA', which then runs too")
     p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly (a GPU job)")
     p.add_argument("--out", default="runs/vre_mra")
@@ -148,39 +166,80 @@ def unlabeled_videos(args, frames_needed):
 
 
 def labeled_images(args):
-    """→ dict(pool=(images, labels), test=(images, labels)), class names; images uint8 (N, S, S, 3)."""
-    from keras_motion.data import split_groups
-    from keras_motion.datasets import ImageFolder, Stanford40, VOCActions, synthetic_actions
+    """→ dict(pool=(images, labels), <args.holdout>=(images, labels)), class names; images uint8 (N, S, S, 3).
+
+    The pool is what the few-shot draw picks from; the hold-out part is the test images, or (--holdout validation)
+    validation images that neither the pool nor the test images hold: the test images are then not even loaded."""
+    from keras_motion.datasets import ImageFolder, Stanford40, VOCActions
     from keras_motion.utils import progress
 
-    if args.images or args.stanford40 or args.voc:
-        if args.stanford40:
-            train, test = Stanford40(args.stanford40, "train"), Stanford40(args.stanford40, "test")
-        elif args.voc:  # person crops (square boxes with 10 % context); VOC's test labels are not public: val
-            train, test = VOCActions(args.voc, "train", square=True), VOCActions(args.voc, "val", square=True)
-        else:
-            everything = ImageFolder(args.images)
-            parts = split_groups(np.arange(len(everything)), (0.75, 0.25), seed=0)
-            train, test = everything.subset(parts[0]), everything.subset(parts[1])
-        if len(test) > args.max_test_images:
-            test = test.subset(np.sort(np.random.default_rng(1).choice(len(test), args.max_test_images, False)))
+    if not (args.images or args.stanford40 or args.voc):
+        return synthetic_images(args)
+    if args.stanford40:
+        train, test = Stanford40(args.stanford40, "train"), Stanford40(args.stanford40, "test")
+    elif args.voc:  # person crops (square boxes with 10 % context); VOC's test labels are not public: val
+        train, test = VOCActions(args.voc, "train", square=True), VOCActions(args.voc, "val", square=True)
+    else:
+        everything = ImageFolder(args.images)
+        parts = split_groups_or_items(everything, (0.75, 0.25), seed=0)
+        train, test = everything.subset(parts[0]), everything.subset(parts[1])
+    if args.holdout == "validation":
+        train, test = validation_split(train, args.validation_fraction, args.labeled_per_class)
+    if len(test) > args.max_test_images:
+        test = test.subset(np.sort(np.random.default_rng(1).choice(len(test), args.max_test_images, False)))
 
-        def load(dataset):
-            items = [(square(image, args.image_size), label) for image, label, _ in
-                     progress(dataset.iter_items(size=args.render_size), total=len(dataset), desc="images")]
-            log(dataset.skips.summary())
-            return np.stack([i for i, _ in items]), np.array([l for _, l in items])
+    def load(dataset):
+        items = [(square(image, args.image_size), label) for image, label, _ in
+                 progress(dataset.iter_items(size=args.render_size), total=len(dataset), desc="images")]
+        log(dataset.skips.summary())
+        return np.stack([i for i, _ in items]), np.array([l for _, l in items])
 
-        return dict(pool=load(train), test=load(test)), train.class_names
-    # Synthetic: labeled pool and test images are single frames of videos the unlabeled set does not hold.
-    per_class, frames = args.pool_per_class, 8
-    rng = np.random.default_rng(12345)
-    out = {}
-    for name, start, count in (("pool", args.num_videos, 6 * per_class),
-                               ("test", args.num_videos + 6 * per_class, args.test_videos)):
-        data = synthetic_actions(count, num_frames=frames, size=args.render_size, seed=0, start=start)
-        t = rng.integers(0, frames, count)
-        out[name] = (square(data.frames[np.arange(count), t], args.image_size), data.labels)
+    return {"pool": load(train), args.holdout: load(test)}, train.class_names
+
+
+def split_groups_or_items(dataset, fractions, seed):
+    """Index parts of `dataset`, persons of one image (VOC's `image_ids`) kept in one part."""
+    from keras_motion.data import split_groups
+
+    return split_groups(getattr(dataset, "image_ids", np.arange(len(dataset))), fractions, seed=seed)
+
+
+def validation_split(train, fraction, per_class):
+    """(few-shot pool, validation) subsets of a labeled training set; a clear error when either falls short."""
+    if not 0 < fraction < 1:
+        raise SystemExit(f"--validation-fraction must be in (0, 1), got {fraction}")
+    pool, validation = split_groups_or_items(train, (1 - fraction, fraction), seed=7)
+    labels = np.asarray(train.labels)
+    classes = np.arange(len(train.class_names))
+    short = [train.class_names[c] for c in classes if (labels[pool] == c).sum() < per_class]
+    if short or len(validation) == 0:
+        raise SystemExit(f"--holdout validation: holding out {fraction:.0%} of the {len(train)} labeled training "
+                         f"images leaves fewer than {per_class} per class for the few-shot draw ({short}) or no "
+                         "validation images: lower --validation-fraction or --labeled-per-class")
+    return train.subset(pool), train.subset(validation)
+
+
+def synthetic_ranges(args, num_classes=6):
+    """Video index ranges of the synthetic data: unlabeled videos, labeled pool, test and validation images (one
+    frame each), one after the other, so no video is in two parts."""
+    counts = {"unlabeled": args.num_videos, "pool": num_classes * args.pool_per_class, "test": args.test_videos,
+              "validation": args.validation_videos}
+    starts = np.cumsum([0] + list(counts.values()))
+    return {name: range(int(start), int(start) + count) for (name, count), start in zip(counts.items(), starts)}
+
+
+def synthetic_images(args):
+    """Labeled pool and hold-out images: single frames (random time) of synthetic videos outside the unlabeled ones."""
+    from keras_motion.datasets import synthetic_actions
+
+    frames, out, ranges = 8, {}, synthetic_ranges(args)
+    times = np.random.default_rng(12345)  # the frame of each pool image, then of each test image
+    for name in ("pool", args.holdout):
+        part = ranges[name]
+        rng = np.random.default_rng(2024) if name == "validation" else times
+        data = synthetic_actions(len(part), num_frames=frames, size=args.render_size, seed=0, start=part.start)
+        t = rng.integers(0, frames, len(part))
+        out[name] = (square(data.frames[np.arange(len(part)), t], args.image_size), data.labels)
     return out, data.class_names
 
 
@@ -240,7 +299,7 @@ def build_net(args, num_classes, mra_features="both"):
                            feature_dim=args.feature_dim, stem=args.stem, motion_units=args.motion_units,
                            motion_hidden=args.motion_hidden, classifier_hidden=args.classifier_hidden,
                            mra_hidden=args.mra_hidden, dropout=args.dropout, mra_features=mra_features,
-                           norm=None if args.norm == "none" else args.norm)
+                           norm=None if args.norm == "none" else args.norm, encoder_dropout=args.encoder_dropout)
 
 
 class Ablation:
@@ -254,7 +313,8 @@ class Ablation:
         self.net = self.only_mr = None
         self.steps = {}
         common = dict(learning_rate=args.learning_rate, decay_every=args.decay_every, proxy_weight=args.proxy_weight,
-                      margin=args.margin)
+                      margin=args.margin, distance=args.distance)
+        self.motion_accuracy = {"after step 2": [], "after step 4": []}  # of the "w/o MRA" / full net, per seed
         self._runner = lambda net: vm.VisualMotionSteps(net, **common)
 
     def _fresh(self, attribute, mra_features):
@@ -293,25 +353,53 @@ class Ablation:
         results = {}
         variants = (("UNREG", ()), ("UNREG+motion", ("motion",)), ("UNREG+smooth1", ("smooth1",)),
                     ("UNREG+smooth2", ("smooth2",)), ("w/o MRA", vm.PROXY_LOSSES))
-        for row, proxy in variants:
+        wanted = ablation_rows(args)
+        for row, proxy in (v for v in variants if v[0] in wanted):
             net.set_weights(after_step1)
             keras.utils.set_random_seed(seed + 1)
             # UNREG runs the same schedule with the proxy switched off: every row sees the same L_main training.
             step(2, batches(it[1], videos=bool(proxy), offset=2), losses=("main",) + proxy, verbose=verbose)
+            if row == "w/o MRA":
+                self._log_motion_accuracy(seed, "after step 2")
             step(3, batches(it[2], videos=False, offset=3), verbose=verbose)
             results[row] = held_out(net.visual_scores)
             log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
+        if not {"only MR", "full"} & wanted:
+            return results
         # Steps 4 and 5 continue from "w/o MRA" (steps 1–3 with the full proxy).
         step(4, batches(it[3], images=False, offset=4), verbose=verbose)
+        self._log_motion_accuracy(seed, "after step 4")
         only_mr = self._fresh("only_mr", "motion")
         for name in ("encoder", "visual_classifier", "motion_gru", "motion_classifier"):
             only_mr.groups[name].set_weights(net.groups[name].get_weights())
         for row, model, runner in (("only MR", only_mr, self.steps["only_mr"]), ("full", net, step)):
+            if row not in wanted:
+                continue
             keras.utils.set_random_seed(seed + 5)
             runner(5, batches(it[4], videos=False, offset=5), verbose=verbose)
             results[row] = held_out(model)
             log(f"seed {seed}: {row:<14} {100 * results[row]:5.1f} %")
         return results
+
+    def _log_motion_accuracy(self, seed, when, count=384):
+        """The motion classifier's accuracy on (up to `count` of) its own training clips' pseudo labels: the middle
+        sub-clip of each, as step 2 trains on."""
+        from keras_motion.training.visual_motion import predict_in_batches
+
+        pick = np.random.default_rng(0).choice(len(self.clips), min(count, len(self.clips)), replace=False)
+        k = self.clips.shape[1]
+        length = max(k - 2, 1)  # VisualMotionBatches' default sub-clip length
+        start = (k - length) // 2
+        scores = predict_in_batches(self.net.motion_scores, self.clips[pick, start:start + length], batch_size=32)
+        accuracy = float((scores.argmax(-1) == self.clip_labels[pick]).mean())
+        self.motion_accuracy[when].append(accuracy)
+        log(f"seed {seed}: motion classifier {when}: {100 * accuracy:.1f} % of its training clips' pseudo labels "
+            f"(the largest label: {100 * np.bincount(self.clip_labels).max() / len(self.clip_labels):.1f} %)")
+
+
+def ablation_rows(args):
+    """The rows a run measures: --rows, plus "w/o MRA" where "only MR" or "full" (which continue from it) is asked."""
+    return set(args.rows) | ({"w/o MRA"} if {"only MR", "full"} & set(args.rows) else set())
 
 
 # ------------------------------------------------------------------------------------------------------ retrieval
@@ -369,28 +457,32 @@ def main(argv=None):
     clip_labels, clip_classes = labels[usable], None if classes is None else classes[usable]
     del videos
     images, class_names = labeled_images(args)
+    held = images[args.holdout]  # the test images, or validation images for tuning
     num_classes = len(class_names)
     log(f"{len(clips)} unlabeled clips of {args.key_frames} key frames, {num_classes} classes, "
-        f"{args.labeled_per_class} labeled images per class, {len(images['test'][1])} held-out images")
+        f"{args.labeled_per_class} labeled images per class, {len(held[1])} held-out {args.holdout} images")
 
-    runs, same_class = {row: [] for row in ROWS}, []
+    rows = [row for row in ROWS if row in ablation_rows(args)]
+    runs, same_class = {row: [] for row in rows}, []
     ablation = Ablation(args, num_classes, clips, clip_labels)
     for n, seed in enumerate(args.seeds):
         train = few_labeled(images["pool"], args.labeled_per_class, seed)
-        results = ablation.run_seed(seed, train, images["test"])
-        for row in ROWS:
+        results = ablation.run_seed(seed, train, held)
+        for row in rows:
             runs[row].append(results[row])
         # Retrieval with each seed's full net; the first seed's matches are drawn.
         png = os.path.join(args.out, "retrieval.png") if n == 0 else None
-        same_class.append(retrieval(args, ablation.net, images["test"], clips, clip_classes, png))
+        same_class.append(retrieval(args, ablation.net, held, clips, clip_classes, png))
     same_class = None if same_class[0] is None else float(np.mean(same_class))
+    motion_accuracy = dict(ablation.motion_accuracy, largest_label=float(np.bincount(clip_labels).max() / len(clips)))
     ablation = {row: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v} for row, v in runs.items()}
 
-    metrics = {"ablation": ablation, "pseudo_labels": label_report,
+    metrics = {"holdout": args.holdout, "ablation": ablation, "pseudo_labels": label_report,
+               "motion_classifier_accuracy": motion_accuracy,
                "retrieval": {"same_class_rate": same_class, "chance": 1.0 / num_classes},
                "chance": 1.0 / num_classes,
                "data": {"unlabeled_clips": len(clips), "labeled_images": args.labeled_per_class * num_classes,
-                        "test_images": int(len(images["test"][1])), "skipped_videos": skipped_videos,
+                        "holdout_images": int(len(held[1])), "skipped_videos": skipped_videos,
                         "classes": list(class_names)},
                "backend": keras.backend.backend(), "minutes": round((time.time() - start) / 60, 2),
                "args": vars(args)}
@@ -398,9 +490,10 @@ def main(argv=None):
     print(f"\nPseudo-motion labels: NMI {label_report.get('nmi', float('nan')):.3f}, purity "
           f"{label_report.get('purity', float('nan')):.3f} ({label_report['num_videos']} videos, {args.num_labels} "
           "clusters)")
-    print(f"\nHeld-out accuracy, {args.labeled_per_class} labeled images per class, seeds {list(args.seeds)} "
+    print(f"\nHeld-out ({args.holdout}) accuracy, {args.labeled_per_class} labeled images per class, seeds "
+          f"{list(args.seeds)} "
           f"(chance {100 / num_classes:.1f} %)")
-    for row in ROWS:
+    for row in rows:
         print(f"  {row:<16}{100 * ablation[row]['mean']:6.1f} ± {100 * ablation[row]['std']:.1f} %")
     if same_class is not None:
         print(f"\nRetrieval: the nearest clip by f̃ has the image's class for {100 * same_class:.1f} % of held-out "

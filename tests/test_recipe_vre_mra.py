@@ -37,7 +37,9 @@ def test_recipe_runs_end_to_end_and_writes_the_table(tmp_path):
         assert np.isclose(entry["mean"], np.mean(entry["runs"])) and np.isclose(entry["std"], np.std(entry["runs"]))
     labels = metrics["pseudo_labels"]
     assert 0 <= labels["nmi"] <= 1 and 0 < labels["purity"] <= 1 and labels["num_videos"] <= 36
-    assert metrics["data"]["test_images"] == 12  # held-out images: other videos than the labeled pool and clips
+    assert metrics["holdout"] == "test" and metrics["data"]["holdout_images"] == 12  # other videos than pool, clips
+    accuracy = metrics["motion_classifier_accuracy"]
+    assert len(accuracy["after step 2"]) == len(accuracy["after step 4"]) == 1 and 0 <= accuracy["after step 4"][0] <= 1
     assert (out / "retrieval.png").stat().st_size > 0 and (out / "pseudo_labels.npz").exists()
     assert "full" in result.stdout and "NMI" in result.stdout
 
@@ -76,3 +78,53 @@ def test_recipe_reuses_a_fitted_labeler(tmp_path):
     with pytest.raises(SystemExit, match="key_frames"):
         recipe.pseudo_labels(recipe.parse_args(["--key-frames", "4", "--num-labels", "3", "--labeler", path,
                                                 "--out", str(tmp_path)]), list(data.frames), data.labels)
+
+
+def test_validation_images_are_disjoint_from_every_other_part():
+    recipe = load_recipe()
+    flags = ["--num-videos", "12", "--pool-per-class", "2", "--test-videos", "6", "--validation-videos", "6",
+             "--image-size", "16", "--render-size", "32"]
+    ranges = recipe.synthetic_ranges(recipe.parse_args(flags))
+    videos = [set(part) for part in ranges.values()]
+    assert sum(map(len, videos)) == len(set().union(*videos)) == 12 + 12 + 6 + 6  # no video in two parts
+    test, _ = recipe.labeled_images(recipe.parse_args(flags))
+    validation, names = recipe.labeled_images(recipe.parse_args(flags + ["--holdout", "validation"]))
+    assert sorted(test) == ["pool", "test"] and sorted(validation) == ["pool", "validation"]  # test images unloaded
+    np.testing.assert_array_equal(validation["pool"][0], test["pool"][0])  # the same few-shot pool either way
+    images, labels = validation["validation"]
+    assert images.shape == (6, 16, 16, 3) and sorted(labels) == list(range(len(names)))
+    others = np.concatenate([test["pool"][0], test["test"][0]]).reshape(18, -1)
+    for image in images.reshape(6, -1):
+        assert not (others == image).all(1).any()
+
+
+def test_validation_split_of_an_image_folder(tmp_path):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for c in ("a", "b"):
+        (tmp_path / c).mkdir()
+        for i in range(12):
+            cv2.imwrite(str(tmp_path / c / f"{i}.png"), rng.integers(0, 256, (20, 20, 3), dtype=np.uint8))
+    recipe = load_recipe()
+    flags = ["--images", str(tmp_path), "--image-size", "8", "--labeled-per-class", "3", "--holdout", "validation"]
+    args = recipe.parse_args(flags)
+    from keras_motion.datasets import ImageFolder
+
+    everything = ImageFolder(str(tmp_path))
+    train_part, test_part = recipe.split_groups_or_items(everything, (0.75, 0.25), seed=0)
+    train = everything.subset(train_part)
+    pool, validation = recipe.validation_split(train, args.validation_fraction, args.labeled_per_class)
+    names = [set(pool.paths), set(validation.paths), set(everything.subset(test_part).paths)]
+    assert all(names) and sum(map(len, names)) == len(set().union(*names)) == 24  # three disjoint parts
+    images, names = recipe.labeled_images(args)
+    assert len(images["pool"][1]) == len(pool) and len(images["validation"][1]) == len(validation)
+    with pytest.raises(SystemExit, match="validation-fraction"):
+        recipe.labeled_images(recipe.parse_args(flags[:-2] + ["--labeled-per-class", "9", "--holdout", "validation"]))
+
+
+def test_rows_flag_runs_what_the_asked_rows_need():
+    recipe = load_recipe()
+    assert recipe.ablation_rows(recipe.parse_args([])) == set(recipe.ROWS)
+    assert recipe.ablation_rows(recipe.parse_args(["--rows", "UNREG", "full"])) == {"UNREG", "w/o MRA", "full"}
+    assert recipe.ablation_rows(recipe.parse_args(["--rows", "UNREG+motion"])) == {"UNREG+motion"}

@@ -82,7 +82,7 @@ def test_mra_path_is_one_gru_step_from_zero_state(data):
 
 def test_net_round_trip_and_custom_encoder(tmp_path, data):
     x = data["images"][:3].astype("float32") / 127.5 - 1
-    for net in (tiny_net(), tiny_net(mra_features="motion"),
+    for net in (tiny_net(), tiny_net(mra_features="motion", encoder_dropout=0.0),
                 VisualMotionNet(3, 4, encoder=keras.Sequential([keras.Input((16, 16, 3)),
                                                                 keras.layers.Conv2D(4, 3)]),
                                 image_size=16, motion_units=4, motion_hidden=4, classifier_hidden=4)):
@@ -153,3 +153,35 @@ def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
     assert restored.encoder.get_config()["norm"] == "batch"
     np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(net(x)),
                                atol=1e-5)
+
+
+def test_distance_reaches_the_smoothness_losses(data):
+    from keras_motion.losses import first_order_smoothness, second_order_smoothness
+    from keras_motion.training.visual_motion import VisualMotionTrainer
+
+    net = tiny_net()
+    x = VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1, seed=2)[0]
+    losses = {}
+    for distance in ("euclidean", "squared"):
+        trainer = VisualMotionTrainer(net, ("smooth1", "smooth2"), margin=2.0, distance=distance)
+        y_pred = trainer(x)
+        loss = trainer.compute_loss(x, None, y_pred)
+        f = y_pred["motion_features"]
+        expected = (first_order_smoothness(f, x["pos_pairs"], x["neg_pairs"], 2.0, distance)
+                    + second_order_smoothness(f, x["pos_triples"], x["neg_triples"], 2.0, distance))
+        losses[distance] = float(keras.ops.convert_to_numpy(loss))
+        assert losses[distance] == pytest.approx(float(keras.ops.convert_to_numpy(expected)), rel=1e-5)
+    assert losses["euclidean"] != pytest.approx(losses["squared"])
+    steps = VisualMotionSteps(net, learning_rate=1e-2, distance="squared")
+    steps(4, VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1))
+    assert [t.distance for t in steps.trainers.values()] == ["squared"]
+    with pytest.raises(ValueError, match="distance"):
+        VisualMotionSteps(net, distance="l1")
+
+
+def test_encoder_dropout_is_separate_from_the_classifiers():
+    rates = lambda model: [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
+    net = tiny_net(dropout=0.5, encoder_dropout=0.0)
+    assert rates(net.encoder) == [0.0] and set(rates(net.visual_classifier)) == {0.5}
+    assert rates(tiny_net(dropout=0.3).encoder) == [0.3]  # by default the encoder's follows `dropout`
+    assert VisualMotionNet.from_config(net.get_config()).get_config()["encoder_dropout"] == 0.0

@@ -2,5 +2,7 @@
 
 from keras_motion.losses.im2flow import Im2FlowLoss, magnitude_weighted
 from keras_motion.losses.smoothness import first_order_smoothness, second_order_smoothness, vre_loss
+from keras_motion.losses.smoothness import contrastive
 
 __all__ = ["Im2FlowLoss", "magnitude_weighted", "first_order_smoothness", "second_order_smoothness", "vre_loss"]
+__all__ += ["contrastive"]

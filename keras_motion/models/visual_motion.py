@@ -31,6 +31,9 @@ class VisualMotionNet(keras.Model):
     The encoder is `AlexNetEncoder(image_size, width, feature_dim, stem, norm)` by default, or any Keras model mapping
     images to (B, F) features (a (B, h, w, F) output is average-pooled). Two FC layers per classifier, the paper's
     hidden sizes by default: p_c 4096, p_m 512, p_a feature_dim + motion_units (4608). Images are floats in [-1, 1].
+    `dropout` is the classifiers' rate and, unless `encoder_dropout` is given, the default encoder's (before fc6).
+    A clip's frames go through the encoder one by one, each with its own dropout mask: the mask noise can swamp the
+    small frame-to-frame changes the GRU reads motion from (`encoder_dropout=0` keeps them).
 
     >>> import numpy as np
     >>> net = VisualMotionNet(num_classes=6, num_motion_labels=4, image_size=32, width=0.125, feature_dim=32,
@@ -41,7 +44,8 @@ class VisualMotionNet(keras.Model):
 
     def __init__(self, num_classes, num_motion_labels=16, encoder=None, image_size=224, width=1.0, feature_dim=4096,
                  stem="imagenet", motion_units=512, motion_hidden=512, classifier_hidden=4096, mra_hidden=None,
-                 dropout=0.5, mra_features="both", norm=None, name="visual_motion_net", **kwargs):
+                 dropout=0.5, mra_features="both", norm=None, encoder_dropout=None, name="visual_motion_net",
+                 **kwargs):
         super().__init__(name=name, **kwargs)
         if mra_features not in ("both", "motion"):
             raise ValueError(f"mra_features must be 'both' ([f̃(x); f(x)], the paper) or 'motion' (only MR), "
@@ -49,7 +53,8 @@ class VisualMotionNet(keras.Model):
         self._custom_encoder = encoder is not None
         if encoder is None:
             encoder = AlexNetEncoder(image_size=image_size, width=width, feature_dim=feature_dim, stem=stem,
-                                     dropout=dropout, norm=norm, name="encoder")
+                                     dropout=dropout if encoder_dropout is None else encoder_dropout, norm=norm,
+                                     name="encoder")
         self.encoder = encoder
         out_shape = encoder.compute_output_shape((None, image_size, image_size, 3))
         self._pool = len(out_shape) == 4
@@ -62,7 +67,7 @@ class VisualMotionNet(keras.Model):
         self._config = dict(num_classes=num_classes, num_motion_labels=num_motion_labels, image_size=image_size,
                             width=width, feature_dim=feature_dim, stem=stem, motion_units=motion_units,
                             motion_hidden=motion_hidden, classifier_hidden=classifier_hidden, mra_hidden=mra_hidden,
-                            dropout=dropout, mra_features=mra_features, norm=norm)
+                            dropout=dropout, mra_features=mra_features, norm=norm, encoder_dropout=encoder_dropout)
         self.build((None, image_size, image_size, 3))
 
     def build(self, input_shape):

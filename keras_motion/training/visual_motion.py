@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_motion.losses.smoothness import first_order_smoothness, second_order_smoothness
+from keras_motion.losses.smoothness import DISTANCES, first_order_smoothness, second_order_smoothness
 from keras_motion.video.sampling import neighbour_pairs, neighbour_triples
 
 PROXY_LOSSES = ("motion", "smooth1", "smooth2")
@@ -129,17 +129,23 @@ class VisualMotionTrainer(keras.Model):
 
     With "main" among them the proxy losses are weighted by `proxy_weight` (λ, 0.1): L_VRE; without it they are
     summed unweighted: L_proxy (step 4). Sub-clips of `subclip_length` frames (the batches' Δt) go through the GRU.
+    The smoothness losses use margin δ = `margin` and `distance` "euclidean" (the paper's) or "squared" (Hadsell et
+    al.'s; see `keras_motion.losses.contrastive`).
 
     >>> net = VisualMotionNet(6, 4, image_size=16, width=0.1, feature_dim=8, stem="small", motion_units=8,
     ...                       motion_hidden=8, classifier_hidden=8)                # doctest: +SKIP
     >>> train_step(net, 1, VisualMotionBatches(images, labels, steps=50), learning_rate=1e-3)   # doctest: +SKIP
     """
 
-    def __init__(self, net, losses=("main",), proxy_weight=0.1, margin=1.0, subclip_length=None, **kwargs):
+    def __init__(self, net, losses=("main",), proxy_weight=0.1, margin=1.0, subclip_length=None, distance="euclidean",
+                 **kwargs):
         super().__init__(**kwargs)
         unknown = set(losses) - set(LOSSES)
         if unknown or not losses:
             raise ValueError(f"unknown loss(es) {sorted(unknown)}; choose from {LOSSES}")
+        if distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
+        self.distance = distance
         self.net, self.step_losses = net, tuple(losses)
         self.proxy_weight, self.margin, self.subclip_length = float(proxy_weight), float(margin), subclip_length
         self._needs_clips = any(name in PROXY_LOSSES for name in self.step_losses)
@@ -176,10 +182,10 @@ class VisualMotionTrainer(keras.Model):
             proxy = proxy + ops.mean(ce(x["clip_labels"], y_pred["motion"]))
         if "smooth1" in self.step_losses:
             proxy = proxy + first_order_smoothness(y_pred["motion_features"], x["pos_pairs"], x["neg_pairs"],
-                                                   self.margin)
+                                                   self.margin, self.distance)
         if "smooth2" in self.step_losses:
             proxy = proxy + second_order_smoothness(y_pred["motion_features"], x["pos_triples"], x["neg_triples"],
-                                                    self.margin)
+                                                    self.margin, self.distance)
         weight = self.proxy_weight if "main" in self.step_losses else 1.0
         total = main + weight * proxy
         return total + ops.sum(self.losses) if self.losses else total
@@ -211,7 +217,8 @@ class VisualMotionSteps:
     """Runs steps of Algorithm 1 on one `net`, compiling each distinct step once.
 
     A step is a `VisualMotionTrainer` fitted with Adam (learning rate ×`decay_rate` every `decay_every` iterations;
-    the paper: 1e-4, ×0.1 every 1800). Steps that train the same losses and groups (steps 1 and 3, or the rows of an
+    the paper: 1e-4, ×0.1 every 1800); its smoothness losses use `margin` and `distance` ("euclidean", the paper's,
+    or "squared"). Steps that train the same losses and groups (steps 1 and 3, or the rows of an
     ablation that start again from the same weights) reuse one compiled trainer: its Adam state and iteration count
     are reset to zero, so a reused step trains exactly as a freshly compiled one, without tracing again. Only the
     step's groups change: the others are non-trainable during the step and restored after it.
@@ -228,8 +235,10 @@ class VisualMotionSteps:
     """
 
     def __init__(self, net, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, proxy_weight=0.1, margin=1.0,
-                 jit_compile="auto"):
-        self.net = net
+                 distance="euclidean", jit_compile="auto"):
+        if distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
+        self.net, self.distance = net, distance
         self.learning_rate, self.decay_every, self.decay_rate = learning_rate, decay_every, decay_rate
         self.proxy_weight, self.margin, self.jit_compile = proxy_weight, margin, jit_compile
         self.trainers = {}  # (losses, groups, subclip length) → compiled VisualMotionTrainer
@@ -245,7 +254,7 @@ class VisualMotionSteps:
             trainer = self.trainers.get(key)
             if trainer is None:
                 trainer = VisualMotionTrainer(self.net, losses, proxy_weight=self.proxy_weight, margin=self.margin,
-                                              subclip_length=subclip)
+                                              subclip_length=subclip, distance=self.distance)
                 schedule = keras.optimizers.schedules.ExponentialDecay(self.learning_rate, self.decay_every,
                                                                        self.decay_rate, staircase=True)
                 trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=self.jit_compile)
@@ -261,17 +270,18 @@ class VisualMotionSteps:
 
 
 def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, losses=None,
-               groups=None, proxy_weight=0.1, margin=1.0, jit_compile="auto", verbose=0, callbacks=()):
+               groups=None, proxy_weight=0.1, margin=1.0, distance="euclidean", jit_compile="auto", verbose=0,
+               callbacks=()):
     """Runs step `step` (1–5) of Algorithm 1 on `net` for one pass over `batches` (`VisualMotionBatches`): a one-off
     `VisualMotionSteps` (use one of those to run many steps without compiling each again).
 
     `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"); groups that
-    none of the losses reaches stay frozen (see `REACHES`). Adam with the learning rate ×`decay_rate` every
-    `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras History. Only the step's groups
-    change: the others are non-trainable during the step and restored after it.
+    none of the losses reaches stay frozen (see `REACHES`). `margin` / `distance`: the smoothness losses'. Adam with
+    the learning rate ×`decay_rate` every `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the
+    Keras History. Only the step's groups change: the others are non-trainable during the step and restored after it.
     """
     runner = VisualMotionSteps(net, learning_rate=learning_rate, decay_every=decay_every, decay_rate=decay_rate,
-                               proxy_weight=proxy_weight, margin=margin, jit_compile=jit_compile)
+                               proxy_weight=proxy_weight, margin=margin, distance=distance, jit_compile=jit_compile)
     return runner(step, batches, losses=losses, groups=groups, verbose=verbose, callbacks=callbacks)
 
 
