@@ -89,6 +89,9 @@ def parse_args(argv=None):
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
     model.add_argument("--proxy-weight", type=float, default=0.1, help="λ")
+    model.add_argument("--frame-motion", type=float, default=0.0,
+                       help="weight of L_motion on each key frame alone (one GRU step from zero, the MRA path): "
+                            "not in the paper, which supervises the clip's last GRU output only")
     model.add_argument("--margin", type=float, default=1.0, help="δ of the smoothness losses")
     model.add_argument("--distance", default="euclidean", choices=("euclidean", "squared"),
                        help="smoothness losses on the plain distance (the paper's) or squared (Hadsell et al.'s)")
@@ -310,7 +313,7 @@ class Ablation:
         self.net = self.only_mr = None
         self.steps = {}
         common = dict(learning_rate=args.learning_rate, decay_every=args.decay_every, proxy_weight=args.proxy_weight,
-                      margin=args.margin, distance=args.distance)
+                      margin=args.margin, distance=args.distance, frame_motion_weight=args.frame_motion)
         self.motion_accuracy = {"after step 2": [], "after step 4": []}  # of the "w/o MRA" / full net, per seed
         self._runner = lambda net: vm.VisualMotionSteps(net, **common)
 
