@@ -233,9 +233,10 @@ class VisualMotionSteps:
     A step is a `VisualMotionTrainer` fitted with Adam (learning rate ×`decay_rate` every `decay_every` iterations;
     the paper: 1e-4, ×0.1 every 1800); its smoothness losses use `margin` and `distance` ("euclidean", the paper's,
     or "squared"); `frame_motion_weight` as in `VisualMotionTrainer`. Steps that train the same losses and groups
-    (steps 1 and 3, or the rows of an ablation that start again from the same weights) reuse one compiled trainer: its Adam state and iteration count
-    are reset to zero, so a reused step trains exactly as a freshly compiled one, without tracing again. Only the
-    step's groups change: the others are non-trainable during the step and restored after it.
+    (steps 1 and 3, or the rows of an ablation that start again from the same weights) reuse one compiled trainer:
+    its Adam state and iteration count are reset to zero, so a reused step trains exactly as a freshly compiled one,
+    without tracing again. Only the step's groups change: the others are non-trainable during the step and restored
+    after it.
 
     >>> from keras_motion.models import VisualMotionNet
     >>> net = VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=4,
