@@ -24,11 +24,13 @@ import time
 import numpy as np
 
 # The paper's settings (§4.1): UCF101 → 12 key frames (HMDB: 7), 128-word codebook, 16 labels, AlexNet (4096-d),
-# GRU 512, classifiers 4096 / 512 / 4608, Adam 1e-4 ×0.1 every 1800 iterations, λ = 0.1, δ = 1.
+# GRU 512, classifiers 4096 / 512 / 4608, Adam 1e-4 ×0.1 every 1800 iterations, λ = 0.1, δ = 1, no BatchNorm, L_motion
+# on the clip's last GRU output only.
 PAPER = dict(key_frames=12, codebook_size=128, num_labels=16, normalization="none", pooling="concat",
              image_size=224, render_size=256, width=1.0, stem="imagenet", feature_dim=4096, motion_units=512,
              motion_hidden=512, classifier_hidden=4096, mra_hidden=None, learning_rate=1e-4, decay_every=1800,
-             labeled_per_class=10, distance="euclidean", encoder_dropout=None)
+             labeled_per_class=10, distance="euclidean", encoder_dropout=None, norm="none", proxy_weight=0.1,
+             frame_motion=0.0)
 ROWS = ("UNREG", "UNREG+motion", "UNREG+smooth1", "UNREG+smooth2", "w/o MRA", "only MR", "full")
 
 
@@ -83,15 +85,20 @@ def parse_args(argv=None):
     model.add_argument("--motion-hidden", type=int, default=128, help="p_m hidden size (the paper: 512)")
     model.add_argument("--classifier-hidden", type=int, default=256, help="p_c hidden size (the paper: 4096)")
     model.add_argument("--mra-hidden", type=int, default=None, help="p_a hidden size (default feature + motion)")
-    model.add_argument("--norm", default="none", choices=("none", "batch"),
-                       help="normalisation after each encoder conv (the paper's AlexNet: none)")
+    model.add_argument("--norm", default="batch", choices=("none", "batch"),
+                       help="normalisation after each encoder conv (the paper's AlexNet: none; from scratch in a short "
+                            "CPU run BatchNorm trains much faster)")
     model.add_argument("--dropout", type=float, default=0.5, help="classifiers' dropout (and the encoder's by default)")
     model.add_argument("--encoder-dropout", type=float, default=None,
                        help="dropout before the encoder's fc6 (default --dropout, as the paper's AlexNet); its "
                             "per-frame masks can hide the frame-to-frame changes the GRU learns motion from")
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
-    model.add_argument("--proxy-weight", type=float, default=0.1, help="λ")
+    model.add_argument("--proxy-weight", type=float, default=1.0,
+                       help="λ (the paper: 0.1, over thousands of iterations; a short run needs the proxy weighed more)")
+    model.add_argument("--frame-motion", type=float, default=1.0,
+                       help="weight of L_motion on each key frame alone (one GRU step from zero, the MRA path; 0 = the "
+                            "paper, which supervises only the clip's last GRU output)")
     model.add_argument("--margin", type=float, default=1.0, help="δ of the smoothness losses")
     model.add_argument("--distance", default="euclidean", choices=("euclidean", "squared"),
                        help="smoothness losses on the plain distance (the paper's) or squared (Hadsell et al.'s)")
@@ -100,8 +107,10 @@ def parse_args(argv=None):
                        help="mirror labeled images at random (only for mirror-invariant classes: the synthetic "
                             "walk_left / walk_right are not)")
     model.add_argument("--batch-clips", type=int, default=12)
-    model.add_argument("--iterations", type=int, nargs=5, default=(150, 300, 100, 200, 150),
-                       metavar=("S1", "S2", "S3", "S4", "S5"), help="iterations of each of the five steps")
+    model.add_argument("--iterations", type=int, nargs=5, default=(150, 600, 100, 200, 150),
+                       metavar=("S1", "S2", "S3", "S4", "S5"),
+                       help="iterations of each of the five steps (at 300 in step 2 the motion classifier had not yet "
+                            "left the largest pseudo label)")
     p.add_argument("--seeds", type=int, nargs="+", default=(0, 1, 2))
     p.add_argument("--rows", nargs="+", default=ROWS, choices=ROWS, metavar="ROW",
                    help="rows of the table to run (default all; e.g. UNREG 'w/o MRA' full to tune faster): 'only MR' "
@@ -313,7 +322,7 @@ class Ablation:
         self.net = self.only_mr = None
         self.steps = {}
         common = dict(learning_rate=args.learning_rate, decay_every=args.decay_every, proxy_weight=args.proxy_weight,
-                      margin=args.margin, distance=args.distance)
+                      margin=args.margin, distance=args.distance, frame_motion_weight=args.frame_motion)
         self.motion_accuracy = {"after step 2": [], "after step 4": []}  # of the "w/o MRA" / full net, per seed
         self._runner = lambda net: vm.VisualMotionSteps(net, **common)
 

@@ -128,3 +128,12 @@ def test_rows_flag_runs_what_the_asked_rows_need():
     assert recipe.ablation_rows(recipe.parse_args([])) == set(recipe.ROWS)
     assert recipe.ablation_rows(recipe.parse_args(["--rows", "UNREG", "full"])) == {"UNREG", "w/o MRA", "full"}
     assert recipe.ablation_rows(recipe.parse_args(["--rows", "UNREG+motion"])) == {"UNREG+motion"}
+
+
+def test_paper_flag_restores_the_papers_training():
+    recipe = load_recipe()
+    cpu, paper = recipe.parse_args([]), recipe.parse_args(["--paper"])
+    assert (paper.norm, paper.proxy_weight, paper.frame_motion, paper.distance) == ("none", 0.1, 0.0, "euclidean")
+    assert (paper.learning_rate, paper.feature_dim, paper.key_frames, paper.codebook_size) == (1e-4, 4096, 12, 128)
+    assert cpu.frame_motion > 0 and cpu.norm == "batch"  # the CPU default's departures (README)
+    assert recipe.parse_args(["--paper", "--frame-motion", "0.5"]).frame_motion == 0.5  # explicit flags win

@@ -185,3 +185,25 @@ def test_encoder_dropout_is_separate_from_the_classifiers():
     assert rates(net.encoder) == [0.0] and set(rates(net.visual_classifier)) == {0.5}
     assert rates(tiny_net(dropout=0.3).encoder) == [0.3]  # by default the encoder's follows `dropout`
     assert VisualMotionNet.from_config(net.get_config()).get_config()["encoder_dropout"] == 0.0
+
+
+def test_frame_motion_adds_each_key_frame_through_the_mra_path(data):
+    from keras_motion.training.visual_motion import VisualMotionTrainer
+
+    net = tiny_net()
+    x = VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1, seed=4)[0]
+    plain = VisualMotionTrainer(net, ("motion",))
+    weighted = VisualMotionTrainer(net, ("motion",), frame_motion_weight=0.5)
+    base = float(keras.ops.convert_to_numpy(plain.compute_loss(x, None, plain(x))))
+    total = float(keras.ops.convert_to_numpy(weighted.compute_loss(x, None, weighted(x))))
+    # By hand: every key frame alone → f(frame) → one GRU step from zero (f̃, as for a static image) → p_m, scored
+    # against its clip's pseudo label (the label of the clip's first sub-clip: all of a clip's share it).
+    frames = x["clips"].reshape((-1,) + x["clips"].shape[2:])
+    scores = keras.ops.convert_to_numpy(net.motion_classifier(net.image_motion(frames)))
+    per_clip = x["clip_labels"].reshape(3, -1)[:, 0]
+    labels = np.repeat(per_clip, x["clips"].shape[1])
+    expected = -np.log(scores[np.arange(len(labels)), labels]).mean()
+    assert total - base == pytest.approx(0.5 * expected, rel=1e-4)
+    steps = VisualMotionSteps(net, learning_rate=1e-2, frame_motion_weight=0.5)
+    steps(4, VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1))
+    assert [t.frame_motion_weight for t in steps.trainers.values()] == [0.5]

@@ -132,20 +132,25 @@ class VisualMotionTrainer(keras.Model):
     The smoothness losses use margin δ = `margin` and `distance` "euclidean" (the paper's) or "squared" (Hadsell et
     al.'s; see `keras_motion.losses.contrastive`).
 
+    `frame_motion_weight` w > 0 adds w · L_motion of every key frame alone (not in the paper): f̃ of one frame, one
+    GRU step from the zero state — the MRA path of a static image — classified by p_m against its clip's pseudo
+    label. The paper supervises only the clip's last GRU output, so nothing asks f̃ of a single frame, which MRA
+    feeds to p_a, to carry motion.
+
     >>> net = VisualMotionNet(6, 4, image_size=16, width=0.1, feature_dim=8, stem="small", motion_units=8,
     ...                       motion_hidden=8, classifier_hidden=8)                # doctest: +SKIP
     >>> train_step(net, 1, VisualMotionBatches(images, labels, steps=50), learning_rate=1e-3)   # doctest: +SKIP
     """
 
     def __init__(self, net, losses=("main",), proxy_weight=0.1, margin=1.0, subclip_length=None, distance="euclidean",
-                 **kwargs):
+                 frame_motion_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         unknown = set(losses) - set(LOSSES)
         if unknown or not losses:
             raise ValueError(f"unknown loss(es) {sorted(unknown)}; choose from {LOSSES}")
         if distance not in DISTANCES:
             raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
-        self.distance = distance
+        self.distance, self.frame_motion_weight = distance, float(frame_motion_weight)
         self.net, self.step_losses = net, tuple(losses)
         self.proxy_weight, self.margin, self.subclip_length = float(proxy_weight), float(margin), subclip_length
         self._needs_clips = any(name in PROXY_LOSSES for name in self.step_losses)
@@ -169,6 +174,10 @@ class VisualMotionTrainer(keras.Model):
             out["motion_features"] = motion
             if "motion" in self.step_losses:
                 out["motion"] = net.motion_classifier(motion, training=training)
+                if self.frame_motion_weight:  # each key frame alone, one GRU step from zero: the MRA path f̃(x)
+                    still = net.motion_gru(ops.reshape(frames, (-1, net.feature_dim)), training=training)
+                    scores = net.motion_classifier(still, training=training)
+                    out["frame_motion"] = ops.reshape(scores, (-1, k, scores.shape[-1]))
         return out
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -180,6 +189,11 @@ class VisualMotionTrainer(keras.Model):
             main = main + ops.mean(ce(x["labels"], y_pred["mra"]))
         if "motion" in self.step_losses:
             proxy = proxy + ops.mean(ce(x["clip_labels"], y_pred["motion"]))
+            if self.frame_motion_weight:
+                scores = y_pred["frame_motion"]  # (B, k, labels); a clip's sub-clips share its label
+                per_clip = ops.reshape(x["clip_labels"], (ops.shape(scores)[0], -1))[:, :1]
+                labels = ops.repeat(per_clip, scores.shape[1], axis=1)
+                proxy = proxy + self.frame_motion_weight * ops.mean(ce(labels, scores))
         if "smooth1" in self.step_losses:
             proxy = proxy + first_order_smoothness(y_pred["motion_features"], x["pos_pairs"], x["neg_pairs"],
                                                    self.margin, self.distance)
@@ -218,10 +232,11 @@ class VisualMotionSteps:
 
     A step is a `VisualMotionTrainer` fitted with Adam (learning rate ×`decay_rate` every `decay_every` iterations;
     the paper: 1e-4, ×0.1 every 1800); its smoothness losses use `margin` and `distance` ("euclidean", the paper's,
-    or "squared"). Steps that train the same losses and groups (steps 1 and 3, or the rows of an
-    ablation that start again from the same weights) reuse one compiled trainer: its Adam state and iteration count
-    are reset to zero, so a reused step trains exactly as a freshly compiled one, without tracing again. Only the
-    step's groups change: the others are non-trainable during the step and restored after it.
+    or "squared"); `frame_motion_weight` as in `VisualMotionTrainer`. Steps that train the same losses and groups
+    (steps 1 and 3, or the rows of an ablation that start again from the same weights) reuse one compiled trainer:
+    its Adam state and iteration count are reset to zero, so a reused step trains exactly as a freshly compiled one,
+    without tracing again. Only the step's groups change: the others are non-trainable during the step and restored
+    after it.
 
     >>> from keras_motion.models import VisualMotionNet
     >>> net = VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=4,
@@ -235,10 +250,10 @@ class VisualMotionSteps:
     """
 
     def __init__(self, net, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, proxy_weight=0.1, margin=1.0,
-                 distance="euclidean", jit_compile="auto"):
+                 distance="euclidean", frame_motion_weight=0.0, jit_compile="auto"):
         if distance not in DISTANCES:
             raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
-        self.net, self.distance = net, distance
+        self.net, self.distance, self.frame_motion_weight = net, distance, frame_motion_weight
         self.learning_rate, self.decay_every, self.decay_rate = learning_rate, decay_every, decay_rate
         self.proxy_weight, self.margin, self.jit_compile = proxy_weight, margin, jit_compile
         self.trainers = {}  # (losses, groups, subclip length) → compiled VisualMotionTrainer
@@ -254,7 +269,8 @@ class VisualMotionSteps:
             trainer = self.trainers.get(key)
             if trainer is None:
                 trainer = VisualMotionTrainer(self.net, losses, proxy_weight=self.proxy_weight, margin=self.margin,
-                                              subclip_length=subclip, distance=self.distance)
+                                              subclip_length=subclip, distance=self.distance,
+                                              frame_motion_weight=self.frame_motion_weight)
                 schedule = keras.optimizers.schedules.ExponentialDecay(self.learning_rate, self.decay_every,
                                                                        self.decay_rate, staircase=True)
                 trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=self.jit_compile)
@@ -270,18 +286,20 @@ class VisualMotionSteps:
 
 
 def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, losses=None,
-               groups=None, proxy_weight=0.1, margin=1.0, distance="euclidean", jit_compile="auto", verbose=0,
-               callbacks=()):
+               groups=None, proxy_weight=0.1, margin=1.0, distance="euclidean", frame_motion_weight=0.0,
+               jit_compile="auto", verbose=0, callbacks=()):
     """Runs step `step` (1–5) of Algorithm 1 on `net` for one pass over `batches` (`VisualMotionBatches`): a one-off
     `VisualMotionSteps` (use one of those to run many steps without compiling each again).
 
     `losses` / `groups` override the step's (e.g. the ablations' step 2 with only "main" and "motion"); groups that
-    none of the losses reaches stay frozen (see `REACHES`). `margin` / `distance`: the smoothness losses'. Adam with
-    the learning rate ×`decay_rate` every `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the
-    Keras History. Only the step's groups change: the others are non-trainable during the step and restored after it.
+    none of the losses reaches stay frozen (see `REACHES`). `margin` / `distance`: the smoothness losses';
+    `frame_motion_weight`: see `VisualMotionTrainer`. Adam with the learning rate ×`decay_rate` every
+    `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras History. Only the step's groups
+    change: the others are non-trainable during the step and restored after it.
     """
     runner = VisualMotionSteps(net, learning_rate=learning_rate, decay_every=decay_every, decay_rate=decay_rate,
-                               proxy_weight=proxy_weight, margin=margin, distance=distance, jit_compile=jit_compile)
+                               proxy_weight=proxy_weight, margin=margin, distance=distance,
+                               frame_motion_weight=frame_motion_weight, jit_compile=jit_compile)
     return runner(step, batches, losses=losses, groups=groups, verbose=verbose, callbacks=callbacks)
 
 
