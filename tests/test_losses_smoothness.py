@@ -78,3 +78,14 @@ def test_squared_distance_gradient_fades_as_positives_meet():
     assert pull(0.01, "squared") == pytest.approx(0.02, rel=1e-3)  # 2·gap, fading
     with pytest.raises(ValueError, match="distance"):
         contrastive(np.zeros(1), np.zeros(1), distance="cosine")
+
+
+def test_mixed_precision_features_give_a_float32_loss():
+    # A mixed-precision GRU hands float16 features over; the loss is computed and returned in float32.
+    f = keras.ops.cast(np.array([[0, 0], [3, 4], [0, 0.5], [0, 2]], "float32"), "float16")
+    pos, neg = np.array([[0, 1], [0, 2]]), np.array([[0, 3], [1, 2]])
+    loss = first_order_smoothness(f, pos, neg, margin=3.0)
+    assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    assert number(loss) == pytest.approx(3.25, abs=1e-3)
+    triples = second_order_smoothness(f, np.array([[0, 1, 2]]), np.array([[0, 1, 3]]), margin=2.0)
+    assert keras.backend.standardize_dtype(triples.dtype) == "float32"

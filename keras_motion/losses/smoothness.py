@@ -45,7 +45,9 @@ def contrastive(positive_distances, negative_distances, margin=1.0, distance="eu
 
 
 def _take(features, index):
-    return ops.take(features, ops.cast(index, "int32"), axis=0)
+    # float32 whatever the compute dtype: a mixed-precision GRU's float16 / bfloat16 features would lose the small
+    # distances, and the loss must add to the float32 classifier losses.
+    return ops.take(ops.cast(features, "float32"), ops.cast(index, "int32"), axis=0)
 
 
 def first_order_smoothness(features, positive_pairs, negative_pairs, margin=1.0, distance="euclidean"):
