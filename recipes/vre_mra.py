@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """VRE + MRA (Zhang et al., AAAI 2020): static-image action recognition with few labels, helped by unlabeled videos.
 
-    python recipes/vre_mra.py                     # embedded default: synthetic action videos, CPU-sized (~17 min)
+    python recipes/vre_mra.py                     # embedded default: synthetic action videos, CPU-sized (~19 min)
     python recipes/vre_mra.py --ucf101 DATA/UCF101 --stanford40 DATA/Stanford40 --paper
     python recipes/vre_mra.py --holdout validation --seeds 10 11   # tune on validation images, never on the test ones
 
