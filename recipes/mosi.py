@@ -176,7 +176,7 @@ def pretext_sources(args, unlabeled_videos, heldout_videos):
 
 def labeled_splits(args):
     """(train pool, test): decoded videos (lists of (T, H, W, 3)) with labels, and the class names."""
-    from keras_motion.data import split_groups
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import HMDB51, UCF101, VideoFolder, few_shot
 
     if args.labeled:
@@ -236,7 +236,7 @@ class LazyVideos:
 
 # ----------------------------------------------------------------------------------------------------- the models
 def make_generator(args, seed, mask=True, jitter=True):
-    from keras_motion.layers import PseudoMotion
+    from keras_motion.mosi import PseudoMotion
 
     mask = None if args.no_mask or not mask else (args.mask_size[0] if len(args.mask_size) == 1
                                                    else tuple(args.mask_size[:2]))
@@ -258,7 +258,7 @@ def make_backbone(args, num_classes, name=None):
 def compile_model(model, lr, weight_decay, steps, warmup_steps):
     import keras
 
-    from keras_motion.training import WarmupCosine
+    from keras_motion.schedules import WarmupCosine
 
     schedule = WarmupCosine(lr, total_steps=max(steps, 1), warmup_steps=min(warmup_steps, steps),
                             warmup_initial=lr / 10)
@@ -269,7 +269,7 @@ def compile_model(model, lr, weight_decay, steps, warmup_steps):
 def tensorboard(path):
     import keras
 
-    from keras_motion.training.callbacks import tensorflow_available
+    from keras_motion.callbacks import tensorflow_available
 
     return [keras.callbacks.TensorBoard(path)] if tensorflow_available() else []
 
@@ -277,9 +277,9 @@ def tensorboard(path):
 def pretext(args, train_sources, heldout_sources, cam_clips):
     import keras
 
-    from keras_motion.data import SourceImages
-    from keras_motion.models import pseudo_motion_classifier
-    from keras_motion.training import GradCamImages
+    from keras_motion.mosi import SourceImages
+    from keras_motion.mosi import pseudo_motion_classifier
+    from keras_motion.evaluation import GradCamImages
     from keras_motion.utils import atomic_path
 
     path = os.path.join(args.out, "pretext_backbone.keras")
@@ -323,7 +323,7 @@ def finetune(args, pretrained, train_pool, test, num_classes, seed, init):
     """One few-shot run → {video_accuracy, clip_accuracy}."""
     import keras
 
-    from keras_motion.data import VideoClips, multi_clip_accuracy, multi_clip_predict
+    from keras_motion.evaluation import VideoClips, multi_clip_accuracy, multi_clip_predict
     from keras_motion.datasets.base import FileDataset
     from keras_motion.datasets.few_shot import few_shot
     from keras_motion.utils import atomic_path
@@ -353,16 +353,16 @@ def finetune(args, pretrained, train_pool, test, num_classes, seed, init):
 
 def gradcam_clips(args, videos, flows, count=24):
     """Centre clips of the first `count` videos and their moving pixels (|exact flow| > 0.5 px)."""
-    from keras_motion.data.mosi import _crop
+    from keras_motion.transforms import crop_clip
     from keras_motion.video.sampling import clip_indices, uniform_clip_starts
 
     crop = min(np.asarray(videos[0]).shape[1:3]) if flows is not None else args.crop_size
     clips, regions = [], []
     for i, video in enumerate(videos[:count]):
         index = clip_indices(uniform_clip_starts(len(video), args.num_frames, 1)[0], args.num_frames, len(video))
-        clips.append(_crop(np.asarray(video)[index], crop, None))
+        clips.append(crop_clip(np.asarray(video)[index], crop, None))
         if flows is not None:
-            regions.append(_crop((np.linalg.norm(flows[i][index], axis=-1) > 0.5)[..., None], crop, None)[..., 0])
+            regions.append(crop_clip((np.linalg.norm(flows[i][index], axis=-1) > 0.5)[..., None], crop, None)[..., 0])
     return np.stack(clips).astype("float32"), (np.stack(regions) if regions else None)
 
 
@@ -371,7 +371,7 @@ def gradcam(args, backbone, test_videos, flows=None, fine=None):
     the heat-map mass inside the moving pixels over their area share, for conv5 (the paper's layer) and conv4, on
     the test videos and on the same videos rendered at `--gradcam-size` (`fine`: (videos, flows))."""
     from keras_motion.flow.grid import save_png
-    from keras_motion.training import grad_cam, grad_cam_strip, motion_mass_ratio
+    from keras_motion.evaluation import grad_cam, grad_cam_strip, motion_mass_ratio
 
     clips, regions = gradcam_clips(args, test_videos, flows)
     maps, _ = grad_cam(backbone, clips)

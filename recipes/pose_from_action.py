@@ -105,7 +105,7 @@ def frames_of(videos, per_video, seed=None):
 
     Frames are cut to their central square, so that videos of different aspect ratios (same short side) stack.
     """
-    from keras_motion.data import center_crop
+    from keras_motion.transforms import center_crop
 
     rng = None if seed is None else np.random.default_rng(seed)
     images, owners = [], []
@@ -121,7 +121,8 @@ def frames_of(videos, per_video, seed=None):
 
 def synthetic_data(args):
     """Synthetic videos → (pretraining TripletVideos, held-out TripletVideos, labeled pool, test set, class names)."""
-    from keras_motion.data import TripletVideos, split_groups
+    from keras_motion.pose_from_action import TripletVideos
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import synthetic_actions
 
     log(f"rendering {args.num_videos} synthetic videos ({args.num_frames} frames, {args.render_size} px)")
@@ -140,7 +141,8 @@ def synthetic_data(args):
 
 def labeled_video_data(args):
     """UCF101 / HMDB51: train-split videos → pretraining / held-out (labeled pool); test-split videos → test."""
-    from keras_motion.data import TripletVideos, split_groups
+    from keras_motion.pose_from_action import TripletVideos
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import HMDB51, UCF101, few_shot
 
     loader, root = (UCF101, args.ucf101) if args.ucf101 else (HMDB51, args.hmdb51)
@@ -166,7 +168,8 @@ def labeled_video_data(args):
 
 def folder_videos(args):
     """--videos: every decodable video of at least Δ + 1 frames, split into pretraining / held-out by video."""
-    from keras_motion.data import TripletVideos, split_groups
+    from keras_motion.pose_from_action import TripletVideos
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import VideoFolder
 
     folder = VideoFolder(args.videos)
@@ -179,7 +182,7 @@ def folder_videos(args):
 
 def square_images(dataset, size):
     """Every decodable image of `dataset` as a central `size` × `size` square (short side resized to `size`)."""
-    from keras_motion.data import center_crop
+    from keras_motion.transforms import center_crop
 
     items = [(center_crop(image[None], size)[0], label) for image, label, _ in dataset.iter_items(size=size)]
     log(dataset.skips.summary())
@@ -190,7 +193,7 @@ def image_data(args):
     """--images: class-per-folder static images → labeled pool (60 %) and test (40 %); --voc: PASCAL VOC Actions
     persons (square boxes with context) → labeled pool from its train set, test images from its val set (the paper's
     PASCAL setting). Images are squares of --render-size."""
-    from keras_motion.data import split_groups
+    from keras_motion.datasets import split_groups
     from keras_motion.datasets import ImageFolder, VOCActions
     from keras_motion.errors import DatasetLayoutError
 
@@ -214,7 +217,7 @@ def board(args, name):
     """TensorBoard logs in <out>/logs/<name>; a CSV history there where TensorFlow is absent (a JAX/torch GPU box)."""
     import keras
 
-    from keras_motion.training.callbacks import tensorflow_available
+    from keras_motion.callbacks import tensorflow_available
 
     path = os.path.join(args.out, "logs", name)
     if tensorflow_available():
@@ -226,8 +229,8 @@ def board(args, name):
 def train_verifier(args, pretrain, heldout):
     import keras
 
-    from keras_motion.data import TripletBatches
-    from keras_motion.models import TripletVerifier
+    from keras_motion.pose_from_action import TripletBatches
+    from keras_motion.pose_from_action import TripletVerifier
     from keras_motion.utils import atomic_path
 
     keras.utils.set_random_seed(args.seed)
@@ -255,18 +258,18 @@ def downstream(args, verifier, pool, test, num_classes):
     """Per seed: `--labeled` random frames of the pool finetune a verifier-initialised and a random classifier."""
     import keras
 
-    from keras_motion.data import center_crop, to_frame_input
-    from keras_motion.models import AppearanceClassifier
-    from keras_motion.training import accuracy
+    from keras_motion.transforms import center_crop, to_model_range
+    from keras_motion.pose_from_action import AppearanceClassifier
+    from keras_motion.evaluation import accuracy
 
-    test_x = to_frame_input(center_crop(test["images"], args.crop_size))
+    test_x = to_model_range(center_crop(test["images"], args.crop_size))
     results = {"verifier_init": [], "random_init": []}
     for seed in range(args.seed, args.seed + args.seeds):
         # a frame from each of `labeled` different videos where there are that many, else any of their frames
         per_video = 1 if len(pool["frames"]) >= args.labeled else max(len(f) for f in pool["frames"])
         images, owners = frames_of(pool["frames"], per_video, seed)
         chosen = np.random.default_rng(seed).choice(len(images), min(args.labeled, len(images)), replace=False)
-        x, y = to_frame_input(center_crop(images[chosen], args.crop_size)), pool["labels"][owners[chosen]]
+        x, y = to_model_range(center_crop(images[chosen], args.crop_size)), pool["labels"][owners[chosen]]
         for init in results:
             keras.utils.set_random_seed(seed)
             if init == "verifier_init":
@@ -298,7 +301,7 @@ def main(argv=None):
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices for every downstream model
     import keras
 
-    from keras_motion.training import verification_report
+    from keras_motion.pose_from_action import verification_report
     from keras_motion.utils import atomic_write_text
 
     keras.utils.set_random_seed(args.seed)

@@ -209,7 +209,7 @@ def labeled_images(args):
 
 def split_groups_or_items(dataset, fractions, seed):
     """Index parts of `dataset`, persons of one image (VOC's `image_ids`) kept in one part."""
-    from keras_motion.data import split_groups
+    from keras_motion.datasets import split_groups
 
     return split_groups(getattr(dataset, "image_ids", np.arange(len(dataset))), fractions, seed=seed)
 
@@ -265,7 +265,7 @@ def few_labeled(pool, per_class, seed):
 def pseudo_labels(args, videos, classes):
     from sklearn.metrics import normalized_mutual_info_score
 
-    from keras_motion.labels import MotionLabeler
+    from keras_motion.vre_mra import MotionLabeler
 
     start = time.time()
     if args.labeler:  # a labeler fitted before: flow and VLAD only, no codebook or label k-means
@@ -303,7 +303,7 @@ def purity(clusters, classes):
 
 # ------------------------------------------------------------------------------------------------------- ablation
 def build_net(args, num_classes, mra_features="both"):
-    from keras_motion.models import VisualMotionNet
+    from keras_motion.vre_mra import VisualMotionNet
 
     return VisualMotionNet(num_classes, args.num_labels, image_size=args.image_size, width=args.width,
                            feature_dim=args.feature_dim, stem=args.stem, motion_units=args.motion_units,
@@ -317,7 +317,7 @@ class Ablation:
     MR") kept across rows and seeds: each seed re-initialises their weights, so the compiled steps are reused."""
 
     def __init__(self, args, num_classes, clips, clip_labels):
-        from keras_motion.training import visual_motion as vm
+        from keras_motion.vre_mra import training as vm
 
         self.args, self.num_classes, self.clips, self.clip_labels = args, num_classes, clips, clip_labels
         self.net = self.only_mr = None
@@ -342,7 +342,7 @@ class Ablation:
         """→ {row: held-out accuracy} for one seed; `self.net` is then the seed's full net."""
         import keras
 
-        from keras_motion.training import visual_motion as vm
+        from keras_motion.vre_mra import training as vm
 
         args, it, clips, clip_labels = self.args, self.args.iterations, self.clips, self.clip_labels
         verbose = args.verbose
@@ -394,7 +394,7 @@ class Ablation:
     def _log_motion_accuracy(self, seed, when, count=384):
         """The motion classifier's accuracy on (up to `count` of) its own training clips' pseudo labels: the middle
         sub-clip of each, as step 2 trains on."""
-        from keras_motion.training.visual_motion import predict_in_batches
+        from keras_motion.vre_mra import predict_in_batches
 
         pick = np.random.default_rng(0).choice(len(self.clips), min(count, len(self.clips)), replace=False)
         k = self.clips.shape[1]
@@ -417,7 +417,7 @@ def retrieval(args, net, test, clips, clip_classes, path=None, shown=8):
     """Image → nearest clip by f̃ (the clip's first frame, one GRU step, as for the image); a PNG of the matches at
     `path` (if given). Returns the share of held-out images whose retrieved clip has the image's class (where clips
     have classes)."""
-    from keras_motion.training.visual_motion import predict_in_batches
+    from keras_motion.vre_mra import predict_in_batches
 
     image_motion = predict_in_batches(net.image_motion, test[0])
     clip_motion = predict_in_batches(net.image_motion, clips[:, 0])

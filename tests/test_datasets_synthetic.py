@@ -9,8 +9,7 @@ import pytest
 
 pytest.importorskip("skimage")
 
-from keras_motion.datasets.synthetic import (  # noqa: E402
-    ACTIONS, SyntheticVideos, label_of, synthetic_actions, write_synthetic)
+from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, label_of, synthetic_actions, write_synthetic  # noqa: E402
 from keras_motion.errors import DatasetLayoutError  # noqa: E402
 
 
@@ -186,7 +185,7 @@ def test_unknown_action_and_odd_size_are_refused(tmp_path):
 
 
 def test_late_fusion_and_weight_choice():
-    from keras_motion.training import choose_fusion_weight, late_fusion
+    from keras_motion.evaluation import choose_fusion_weight, late_fusion
 
     a = np.array([[0.9, 0.1], [0.9, 0.1]])
     b = np.array([[0.4, 0.6], [1.0, 0.0]])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from keras_motion.models import R2D3D, R2Plus1D
-from keras_motion.training import GradCamImages, WarmupCosine, grad_cam, grad_cam_strip, motion_mass_ratio
+from keras_motion.evaluation import GradCamImages, grad_cam, grad_cam_strip, motion_mass_ratio
+from keras_motion.schedules import WarmupCosine
 
 TINY = (4, 4, 8, 8, 8)
 

@@ -33,22 +33,22 @@ sys.meta_path.insert(0, NoTensorFlow())
 import numpy as np
 import keras
 
-from keras_motion import data, layers, losses, models, training
+import keras_motion as km
 
 rng = np.random.default_rng(0)
-gen = layers.PseudoMotion(num_frames=4, crop_size=16, source_size=24, seed=0)
+gen = km.mosi.PseudoMotion(num_frames=4, crop_size=16, source_size=24, seed=0)
 images = rng.integers(0, 256, (6, 30, 40, 3), dtype=np.uint8)
-backbone = models.R2Plus1D(depth=10, num_classes=gen.num_classes, filters=(4, 4, 4, 4, 4))
-pretext = models.pseudo_motion_classifier(gen, backbone)
+backbone = km.models.R2Plus1D(depth=10, num_classes=gen.num_classes, filters=(4, 4, 4, 4, 4))
+pretext = km.mosi.pseudo_motion_classifier(gen, backbone)
 pretext.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-pretext.fit(data.SourceImages(list(images), gen, batch_images=3), epochs=1, verbose=0)
-vlad = layers.VLADEncoder(rng.normal(size=(4, 2)).astype("float32"), normalization="power+l2")
+pretext.fit(km.mosi.SourceImages(list(images), gen, batch_images=3), epochs=1, verbose=0)
+vlad = km.vre_mra.VLADEncoder(rng.normal(size=(4, 2)).astype("float32"), normalization="power+l2")
 codes = keras.ops.convert_to_numpy(vlad(rng.normal(size=(2, 10, 2)).astype("float32"), mask=rng.random((2, 10)) < 0.5))
-net = models.VisualMotionNet(3, 4, image_size=32, width=0.05, feature_dim=8, stem="small", motion_units=8,
+net = km.vre_mra.VisualMotionNet(3, 4, image_size=32, width=0.05, feature_dim=8, stem="small", motion_units=8,
                              motion_hidden=8, classifier_hidden=8)
 scores = keras.ops.convert_to_numpy(net(rng.integers(0, 256, (2, 32, 32, 3)).astype("float32")))
-verifier = models.TripletVerifier(image_size=32, delta=2, width=0.05, feature_dim=8, hidden=8)
-unet = models.Im2FlowUNet(image_size=32, base_filters=4)
+verifier = km.pose_from_action.TripletVerifier(image_size=32, delta=2, width=0.05, feature_dim=8, hidden=8)
+unet = km.im2flow.Im2FlowUNet(image_size=32, base_filters=4)
 assert codes.shape == (2, 8) and scores.shape == (2, 3) and np.isfinite(scores).all()
 print("ok", "tensorflow" in sys.modules)
 """

@@ -119,7 +119,7 @@ def reference_pseudo_motion(square, label, num_frames, crop, speeds, mask_range,
     the static background, colour-jittering each frame). With `colour="linear"` it uses the same maths as
     `PseudoMotion` (rounded positions, the same linear colour jitter), so only the batching differs;
     `colour="torchvision"` jitters each frame as torchvision's ColorJitter does (OpenCV's HSV for the hue)."""
-    from keras_motion.layers.pseudo_motion import _CHROMA, _GRAY, _HUE, _LUMA
+    from keras_motion.mosi.pseudo_motion import _CHROMA, _GRAY, _HUE, _LUMA
 
     frames, top, left, side, q = _reference_geometry(square, label, num_frames, crop, speeds, mask_range, rng)
     background = frames[q]
@@ -217,8 +217,8 @@ def bench_mosi(args):
     import keras
     from skimage import data
 
-    from keras_motion.data import source_square
-    from keras_motion.layers import PseudoMotion
+    from keras_motion.mosi import source_square
+    from keras_motion.mosi import PseudoMotion
 
     photos = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
     squares = np.stack([source_square(photos[i % len(photos)], 320) for i in range(args.images)])
@@ -294,8 +294,8 @@ def bench_vlad(args):
     import keras
 
     from keras_motion.datasets import synthetic_actions
-    from keras_motion.labels import MotionLabeler
-    from keras_motion.layers import VLADEncoder
+    from keras_motion.vre_mra import MotionLabeler
+    from keras_motion.vre_mra import VLADEncoder
 
     rng = np.random.default_rng(0)
     codebook = rng.normal(size=(128, 2)).astype(np.float32) * 3
@@ -363,9 +363,9 @@ def bench_triplets(args):
     formed after) vs the same triplets expanded (the ConvNets run on every pairing), at the recipe's CPU size."""
     import keras
 
-    from keras_motion.data import TripletBatches, TripletVideos
+    from keras_motion.pose_from_action import TripletBatches, TripletVideos
     from keras_motion.datasets import synthetic_actions
-    from keras_motion.models import TripletVerifier
+    from keras_motion.pose_from_action import TripletVerifier
 
     data = synthetic_actions(32, num_frames=16, size=40)
     videos = TripletVideos(data.frames, data.flows[:, :-1], delta=12)

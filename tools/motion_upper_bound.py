@@ -22,8 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from keras_motion.datasets.synthetic import ACTIONS, synthetic_actions  # noqa: E402
-from keras_motion.training.fusion import choose_fusion_weight, late_fusion  # noqa: E402
-from keras_motion.training.recognition import accuracy  # noqa: E402
+from keras_motion.evaluation import choose_fusion_weight, late_fusion  # noqa: E402
+from keras_motion.evaluation import accuracy  # noqa: E402
 from keras_motion.utils import atomic_write_text, progress  # noqa: E402
 
 
@@ -83,7 +83,7 @@ def train_stream(name, x, y, splits, num_classes, args, seed):
     import keras
 
     from keras_motion.models import StreamCNN
-    from keras_motion.training.recognition import fit_stream
+    from keras_motion.evaluation import fit_stream
 
     train, val, _ = splits
     keras.utils.set_random_seed(seed)

@@ -40,7 +40,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
-    from keras_motion.labels import MotionLabeler
+    from keras_motion.vre_mra import MotionLabeler
     from keras_motion.utils import atomic_write_text
 
     try:

@@ -5,12 +5,13 @@ from keras_motion.datasets.base import UNLABELED, FileDataset, ImageDataset, Vid
 from keras_motion.datasets.few_shot import few_shot
 from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageFolder, VideoFolder
 from keras_motion.datasets.hmdb51 import HMDB51
+from keras_motion.datasets.splits import split_groups
 from keras_motion.datasets.stanford40 import Stanford40
 from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_actions, write_synthetic
 from keras_motion.datasets.ucf101 import UCF101
 
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "FileDataset",
-           "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VideoDataset", "VideoFolder", "few_shot",
+           "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VideoDataset", "VideoFolder", "few_shot", "split_groups",
            "synthetic_actions", "write_synthetic"]
 from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_window  # noqa: E402
 

@@ -1,6 +1,5 @@
 """The optical-flow core shared by every method: estimation, encodings, transforms, colour, metrics."""
 
-from keras_motion.flow.baselines import MeanFlow, NearestNeighborFlow, motion_potential, resize_flow, zero_flow
 from keras_motion.flow.compute import (METHODS, FlowEstimator, average_future_flow, check_flow, compute_flow,
                                        flow_stack, to_gray, video_flow)
 from keras_motion.flow.extraction import extract_flows, extract_video_flow, load_flow
@@ -10,8 +9,8 @@ from keras_motion.flow.transforms import hflip_flow, hflip_im2flow, reverse_flow
 from keras_motion.flow.grid import flow_grid, save_png
 from keras_motion.flow.visualize import flow_to_color
 
-__all__ = ["FlowEstimator", "METHODS", "MeanFlow", "NearestNeighborFlow", "average_future_flow", "canny_edges",
+__all__ = ["FlowEstimator", "METHODS", "average_future_flow", "canny_edges",
            "check_flow", "compute_flow", "decode_im2flow", "dequantize", "encode_im2flow", "extract_flows",
            "extract_video_flow", "flow_grid", "flow_metrics", "flow_stack", "flow_to_color", "hflip_flow",
-           "hflip_im2flow", "load_flow", "motion_potential", "quantize", "resize_flow", "reverse_flow_stack",
-           "save_png", "to_gray", "video_flow", "zero_flow"]
+           "hflip_im2flow", "load_flow", "quantize", "reverse_flow_stack",
+           "save_png", "to_gray", "video_flow"]

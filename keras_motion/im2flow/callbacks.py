@@ -1,0 +1,50 @@
+"""Im2Flow's TensorBoard pictures: true against predicted flow on a few validation images, every few epochs."""
+
+import numpy as np
+
+from keras_motion.callbacks import ImageLogger
+from keras_motion.flow.encoding import decode_im2flow
+from keras_motion.flow.grid import flow_grid
+
+
+class FlowImages(ImageLogger):
+    """Every `every` epochs, logs rows of [image | true flow | predicted flow] for a few validation images.
+
+    The model must output Im2Flow-encoded flow (sin θ, cos θ, magnitude in [-1, 1]); it is decoded with
+    `max_magnitude` and coloured with one shared scale (`display_magnitude`, default the true flows' 99th
+    percentile magnitude) by `flow_grid`. With TensorFlow installed it writes the TensorBoard image summary
+    `name` into `log_dir/images` (beside `keras.callbacks.TensorBoard`'s train/ and validation/ runs); without it
+    (or with `use_tensorflow=False`) it writes PNGs such as `log_dir/images/epoch_0007.png`. Steps and file numbers
+    are the 0-based epoch, as Keras' TensorBoard callback numbers its scalars.
+
+    Args:
+        images: (N, H, W, 3) validation images as displayed; `to_model_range(images)` (if given) makes the model
+            input from them, e.g. `lambda x: x / 127.5 - 1` for uint8 images.
+        true_flows: (N, H, W, 2) their true flow, px.
+
+    >>> cb = FlowImages(val_images[:4], val_flows[:4], "logs/run1", every=5,  # doctest: +SKIP
+    ...                 to_model_input=lambda x: x / 127.5 - 1)
+    >>> model.fit(ds, epochs=50, callbacks=[cb])  # doctest: +SKIP
+    """
+
+    def __init__(self, images, true_flows, log_dir, max_magnitude=30.0, every=1, to_model_input=None,
+                 display_magnitude=None, name="flow/image_true_pred", use_tensorflow=None):
+        super().__init__(log_dir, every, name, use_tensorflow)
+        self.images = np.asarray(images)
+        self.true_flows = np.asarray(true_flows, np.float32)
+        if len(self.images) != len(self.true_flows):
+            raise ValueError(f"{len(self.images)} images but {len(self.true_flows)} true flows")
+        self.max_magnitude, self.to_model_input = float(max_magnitude), to_model_input
+        self.display_magnitude = display_magnitude
+
+    def predict_flows(self):
+        """The model's decoded flow (N, H, W, 2) px for the callback's images."""
+        x = self.images if self.to_model_input is None else self.to_model_input(self.images)
+        encoded = np.asarray(self.model.predict(x, verbose=0), np.float32)
+        return decode_im2flow(encoded, self.max_magnitude)
+
+    def make_grid(self):
+        """The uint8 RGB grid of the current model's predictions."""
+        return flow_grid(self.images, self.true_flows, self.predict_flows(), self.display_magnitude)
+
+    make_image = make_grid

@@ -1,0 +1,126 @@
+"""Im2Flow training pairs: (frame t, average flow of the next n frames), with crops and physically correct flips."""
+
+import keras
+import numpy as np
+
+from keras_motion.errors import KerasMotionError
+from keras_motion.flow import FlowEstimator, average_future_flow, encode_im2flow, hflip_flow
+from keras_motion.utils import SkipLog, progress
+from keras_motion.transforms import center_crop, to_model_range
+
+
+def frame_indices(num_frames, per_video, n, rng):
+    """Up to `per_video` distinct frame indices t that have n future frames (t + n < num_frames), sorted."""
+    candidates = num_frames - n
+    if candidates <= 0:
+        return np.zeros(0, np.int64)
+    return np.sort(rng.choice(candidates, size=min(per_video, candidates), replace=False))
+
+
+def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, method="dis", seed=0, skips=None,
+                      show_progress=True, square=False):
+    """Decodes each video of `videos` (a `VideoDataset` or paths) and returns Im2Flow pairs.
+
+    Videos of different shapes stack when `size` is a (height, width) tuple, or an int with `square=True` (short side
+    resized to `size`, then the central `size` × `size` window, before flow is computed).
+
+    Returns `(images uint8 (N, H, W, 3), flows float32 (N, H, W, 2), videos int (N,), times int (N,))`: for
+    `per_video` random frames t of each video, the frame, the mean of its n consecutive future flows (Im2Flow §3.2),
+    the index of its video and t. Videos that
+    cannot be decoded or are shorter than n + 1 frames are warned about, skipped and counted in `skips`.
+    """
+    paths = videos.paths if hasattr(videos, "paths") else [str(v) for v in videos]
+    skips = skips if skips is not None else SkipLog("Im2Flow pairs")
+    rng = np.random.default_rng(seed)
+    estimator = FlowEstimator(method)
+    images, flows, owners, times = [], [], [], []
+    from keras_motion.video import read_video
+
+    iterator = progress(enumerate(paths), total=len(paths), desc="flow targets") if show_progress else enumerate(paths)
+    for index, path in iterator:
+        try:
+            frames = read_video(path, size=size, max_frames=max_frames, min_frames=n + 1)
+            if square:
+                frames = center_crop(frames, min(frames.shape[1:3]))
+        except KerasMotionError as e:
+            skips.skip(path, e)
+            continue
+        for t in frame_indices(len(frames), per_video, n, rng):
+            images.append(frames[t])
+            flows.append(average_future_flow(frames, t, n, estimator=estimator))
+            owners.append(index)
+            times.append(t)
+    if not images:
+        raise KerasMotionError(f"no Im2Flow pair could be made from {len(paths)} video(s); {skips.summary()}")
+    return np.stack(images), np.stack(flows).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
+
+
+def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):
+    """Im2Flow pairs from videos with exact per-frame flow (e.g. `synthetic_actions`): frames (V, T, H, W, 3),
+    flows (V, T, H, W, 2) with flows[:, t] = flow t→t+1. Same outputs as `pairs_from_videos`."""
+    rng = np.random.default_rng(seed)
+    images, targets, owners, times = [], [], [], []
+    for v in range(len(frames)):
+        for t in frame_indices(frames.shape[1] + 1, per_video, n, rng):  # flow t..t+n-1 exists when t+n-1 < T
+            images.append(frames[v, t])
+            targets.append(flows[v, t:t + n].mean(axis=0))
+            owners.append(v)
+            times.append(t)
+    return np.stack(images), np.stack(targets).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
+
+
+class Im2FlowPairs(keras.utils.PyDataset):
+    """Batches `(image in [-1, 1], Im2Flow-encoded target)` for `model.fit`, on every backend (no TensorFlow needed).
+
+    Training batches take a random `crop_size` window and, with probability 0.5, mirror image and flow together —
+    the flow's u is negated (`hflip_flow`), which the public Im2Flow code forgets. Evaluation batches
+    (`training=False`) take the central window, unflipped.
+
+    >>> images = np.zeros((8, 72, 72, 3), np.uint8); flows = np.zeros((8, 72, 72, 2), np.float32)
+    >>> x, y = Im2FlowPairs(images, flows, batch_size=4, crop_size=64)[0]
+    >>> x.shape, y.shape
+    ((4, 64, 64, 3), (4, 64, 64, 3))
+    """
+
+    def __init__(self, images, flows, batch_size=32, crop_size=None, training=True, flip=True, max_magnitude=30.0,
+                 seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if len(images) != len(flows) or images.shape[1:3] != flows.shape[1:3]:
+            raise ValueError(f"images {images.shape} and flows {flows.shape} do not pair up")
+        self.images, self.flows = images, flows
+        self.batch_size, self.training, self.flip = batch_size, training, flip
+        self.crop_size = crop_size or min(images.shape[1:3])
+        if self.crop_size > min(images.shape[1:3]):
+            raise ValueError(f"crop_size {self.crop_size} exceeds the images' size {images.shape[1:3]}")
+        self.max_magnitude = max_magnitude
+        self.seed = seed
+        self.epoch = 0
+        self.order = np.arange(len(images))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return int(np.ceil(len(self.images) / self.batch_size))
+
+    def on_epoch_end(self):
+        if self.training:
+            self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.images))
+        self.epoch += 1
+
+    def __getitem__(self, index):
+        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        images, flows = self.images[batch], self.flows[batch]
+        if self.training:
+            rng = np.random.default_rng((self.seed, self.epoch, index))
+            h, w = images.shape[1:3]
+            c = self.crop_size
+            tops = rng.integers(0, h - c + 1, len(batch))
+            lefts = rng.integers(0, w - c + 1, len(batch))
+            images = np.stack([im[t:t + c, l:l + c] for im, t, l in zip(images, tops, lefts)])
+            flows = np.stack([f[t:t + c, l:l + c] for f, t, l in zip(flows, tops, lefts)])
+            if self.flip:
+                mirror = rng.random(len(batch)) < 0.5
+                images = np.where(mirror[:, None, None, None], images[:, :, ::-1], images)
+                flows = np.where(mirror[:, None, None, None], hflip_flow(flows), flows)
+        else:
+            images, flows = center_crop(images, self.crop_size), center_crop(flows, self.crop_size)
+        return to_model_range(images), encode_im2flow(flows, self.max_magnitude)

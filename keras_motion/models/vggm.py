@@ -1,0 +1,51 @@
+"""VGG-M up to FC6 (Chatfield et al. 2014): the Appearance and Motion ConvNets of Pose from Action."""
+
+import keras
+
+VGG_M = ((96, 7, 2, True), (256, 5, 2, True), (512, 3, 1, False), (512, 3, 1, False), (512, 3, 1, True))
+
+
+@keras.saving.register_keras_serializable(package="keras_motion")
+class VGGMFeatures(keras.Model):
+    """VGG-M up to FC6: five convs (96 7×7/2, 256 5×5/2, 512 3×3, 512 3×3, 512 3×3; 3×3/2 max-pools after conv 1,
+    2 and 5), flattened (so that features keep *where* things are), FC `feature_dim` (4096) + ReLU + dropout.
+
+    `width` scales the filter counts and `stem_stride=1` keeps the resolution of the first two convs, for small
+    (e.g. 64 px) inputs on a CPU. `input_channels=2Δ` makes the Motion ConvNet. Local response normalisation is
+    replaced by BatchNorm (`batch_norm`, momentum `norm_momentum`); the paper notes BN changes little.
+
+    >>> net = VGGMFeatures(image_size=56, width=0.125, feature_dim=64, stem_stride=1)
+    >>> net(np.zeros((2, 56, 56, 3), "float32")).shape
+    (2, 64)
+    """
+
+    def __init__(self, image_size=224, input_channels=3, width=1.0, feature_dim=4096, stem_stride=2, batch_norm=True,
+                 norm_momentum=0.9, dropout=0.5, input_scale=1.0, name="vgg_m_features", **kwargs):
+        inputs = keras.Input((image_size, image_size, input_channels), name="inputs")
+        x = inputs
+        if input_scale != 1.0:
+            x = keras.layers.Rescaling(input_scale, name="input_scale")(x)
+        for i, (filters, kernel, stride, pool) in enumerate(VGG_M, start=1):
+            stride = stem_stride if stride > 1 else 1
+            x = keras.layers.Conv2D(max(1, int(round(filters * width))), kernel, strides=stride, padding="same",
+                                    use_bias=not batch_norm, name=f"conv{i}")(x)
+            if batch_norm:
+                x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"conv{i}_bn")(x)
+            x = keras.layers.ReLU(name=f"conv{i}_relu")(x)
+            if pool:
+                x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{i}")(x)
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(feature_dim, activation="relu", name="fc6")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="fc6_dropout")(x)
+        super().__init__(inputs, x, name=name, **kwargs)
+        self._config = dict(image_size=image_size, input_channels=input_channels, width=width,
+                            feature_dim=feature_dim, stem_stride=stem_stride, batch_norm=batch_norm,
+                            norm_momentum=norm_momentum, dropout=dropout, input_scale=input_scale)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

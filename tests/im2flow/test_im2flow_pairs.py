@@ -1,0 +1,82 @@
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_motion.im2flow import Im2FlowPairs, pairs_from_exact_flow, pairs_from_videos
+from keras_motion.datasets import split_groups
+from keras_motion.flow import average_future_flow, decode_im2flow, hflip_flow
+
+
+def test_pairs_from_exact_flow_average_the_next_n_flows():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (3, 8, 16, 16, 3), dtype=np.uint8)
+    flows = rng.normal(0, 2, (3, 8, 16, 16, 2)).astype(np.float32)
+    images, targets, owners, times = pairs_from_exact_flow(frames, flows, per_video=3, n=5, seed=0)
+    assert images.shape == (9, 16, 16, 3) and targets.shape == (9, 16, 16, 2)
+    for image, target, v, t in zip(images, targets, owners, times):
+        assert t + 5 <= 8
+        np.testing.assert_array_equal(image, frames[v, t])
+        np.testing.assert_allclose(target, flows[v, t:t + 5].mean(0), atol=1e-6)
+
+
+def test_pairs_from_videos_skip_and_count_bad_files(tmp_path, carphone_path):
+    shutil.copy(carphone_path, tmp_path / "carphone.mp4")
+    (tmp_path / "broken.mp4").write_bytes(os.urandom(1000))
+    paths = [tmp_path / "broken.mp4", tmp_path / "carphone.mp4"]
+    from keras_motion.utils import SkipLog
+
+    skips = SkipLog("test")
+    with pytest.warns(RuntimeWarning, match="broken.mp4"):
+        images, flows, owners, times = pairs_from_videos(paths, per_video=2, n=5, size=48, max_frames=12,
+                                                         skips=skips, show_progress=False)
+    assert skips.count == 1 and owners.tolist() == [1, 1]
+    from keras_motion.video import read_video
+
+    frames = read_video(paths[1], size=48, max_frames=12)
+    np.testing.assert_array_equal(images[0], frames[times[0]])
+    np.testing.assert_allclose(flows[0], average_future_flow(frames, times[0], 5), atol=1e-5)
+
+
+def test_training_batches_flip_image_and_flow_together():
+    """Every mirrored sample has its flow mirrored with u negated — never the image alone."""
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 255, (16, 20, 20, 3), dtype=np.uint8)
+    flows = rng.uniform(-3, 3, (16, 20, 20, 2)).astype(np.float32)
+    data = Im2FlowPairs(images, flows, batch_size=16, crop_size=20, max_magnitude=10.0, seed=3)
+    x, y = data[0]
+    batch = data.order[:16]
+    decoded = decode_im2flow(y, 10.0)
+    mirrored = 0
+    for xi, yi, i in zip(x, decoded, batch):
+        original = images[i] / 127.5 - 1
+        if np.allclose(xi, original, atol=1e-6):
+            np.testing.assert_allclose(yi, flows[i], atol=1e-4)
+        else:
+            np.testing.assert_allclose(xi, original[:, ::-1], atol=1e-6)
+            np.testing.assert_allclose(yi, hflip_flow(flows[i]), atol=1e-4)
+            mirrored += 1
+    assert 0 < mirrored < 16
+
+
+def test_evaluation_batches_take_the_central_crop():
+    images = np.arange(2 * 8 * 8 * 3, dtype=np.uint8).reshape(2, 8, 8, 3)
+    flows = np.zeros((2, 8, 8, 2), np.float32)
+    x, y = Im2FlowPairs(images, flows, batch_size=2, crop_size=4, training=False)[0]
+    np.testing.assert_allclose(x, images[:, 2:6, 2:6] / 127.5 - 1, atol=1e-6)
+    assert y.shape == (2, 4, 4, 3)
+
+
+def test_split_groups_keep_videos_whole():
+    groups = np.repeat(np.arange(20), 3)
+    parts = split_groups(groups, (0.5, 0.25, 0.25), seed=0)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(60))
+    owners = [set(groups[p]) for p in parts]
+    assert not (owners[0] & owners[1]) and not (owners[0] & owners[2]) and not (owners[1] & owners[2])
+
+
+def test_pairs_from_videos_of_different_shapes_stack_as_squares(bikes_path, carphone_path):
+    images, flows, owners, _ = pairs_from_videos([bikes_path, carphone_path], per_video=2, n=5, size=32,
+                                                 max_frames=10, square=True, show_progress=False)
+    assert images.shape == (4, 32, 32, 3) and flows.shape == (4, 32, 32, 2) and owners.tolist() == [0, 0, 1, 1]
