@@ -1,16 +1,11 @@
 """Training callbacks that show what a model predicts, as TensorBoard images (or PNGs where TensorFlow is absent)."""
 
-import importlib.util
 import os
 
 import keras
 
 from keras_motion.flow.grid import save_png
-
-
-def tensorflow_available():
-    """Whether TensorFlow can be imported (it is not on the JAX GPU machine)."""
-    return importlib.util.find_spec("tensorflow") is not None
+from keras_motion.utils.runs import tensorflow_available
 
 
 def _import_tf_for_summaries():

@@ -88,9 +88,9 @@ def parse_args(argv=None):
                         "magnitude weighting, 30 px magnitude bound (a GPU job)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/im2flow", help="output folder")
-    from keras_motion.utils.cli import parse_with_preset
+    from keras_motion.utils.cli import parse_with_presets
 
-    args = parse_with_preset(p, argv, PAPER)
+    args = parse_with_presets(p, argv, {"paper": PAPER})
     return args
 
 
@@ -367,7 +367,8 @@ def print_flow_table(flow, title, file=sys.stdout):
 def print_tables(flow, recognition, flow_real=None, file=sys.stdout):
     print_flow_table(flow, "Flow prediction on held-out images", file)
     if flow_real is not None:
-        print_flow_table(flow_real, "Flow prediction on a held-out real clip (bigbuckbunny, OpenCV flow as truth)", file)
+        print_flow_table(flow_real, "Flow prediction on a held-out real clip (bigbuckbunny, OpenCV flow as truth)",
+                         file)
     print("\nStatic-image action recognition, held-out accuracy", file=file)
     for name, entry in recognition.items():
         weight = f"  (motion/second-stream weight {entry['weight']:.2f}, chosen on validation)" \

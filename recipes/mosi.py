@@ -100,9 +100,9 @@ def parse_args(argv=None):
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/mosi", help="output folder")
-    from keras_motion.utils.cli import parse_with_preset
+    from keras_motion.utils.cli import parse_with_presets
 
-    args = parse_with_preset(p, argv, PAPER)
+    args = parse_with_presets(p, argv, {"paper": PAPER})
     if args.depth is None:
         args.depth = 10 if args.backbone == "r2plus1d" else 18
     return args
@@ -269,7 +269,7 @@ def compile_model(model, lr, weight_decay, steps, warmup_steps):
 def tensorboard(path):
     import keras
 
-    from keras_motion.callbacks import tensorflow_available
+    from keras_motion.utils import tensorflow_available
 
     return [keras.callbacks.TensorBoard(path)] if tensorflow_available() else []
 

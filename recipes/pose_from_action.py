@@ -85,9 +85,9 @@ def parse_args(argv=None):
                         "4096-d FC6/FC7, 2048-d classifier FC, dropout 0.5, ~128 triplets a batch (a GPU job)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/pose_from_action", help="output folder")
-    from keras_motion.utils.cli import parse_with_preset
+    from keras_motion.utils.cli import parse_with_presets
 
-    args = parse_with_preset(p, argv, PAPER)
+    args = parse_with_presets(p, argv, {"paper": PAPER})
     if args.images and args.voc:
         p.error("--images and --voc both name the downstream images: give one")
     if args.flow is None:
@@ -217,7 +217,7 @@ def board(args, name):
     """TensorBoard logs in <out>/logs/<name>; a CSV history there where TensorFlow is absent (a JAX/torch GPU box)."""
     import keras
 
-    from keras_motion.callbacks import tensorflow_available
+    from keras_motion.utils import tensorflow_available
 
     path = os.path.join(args.out, "logs", name)
     if tensorflow_available():

@@ -95,7 +95,8 @@ def parse_args(argv=None):
     model.add_argument("--learning-rate", type=float, default=1e-3, help="Adam (the paper: 1e-4)")
     model.add_argument("--decay-every", type=int, default=1800, help="iterations per ×0.1 learning-rate decay")
     model.add_argument("--proxy-weight", type=float, default=1.0,
-                       help="λ (the paper: 0.1, over thousands of iterations; a short run needs the proxy weighed more)")
+                       help="λ (the paper: 0.1, over thousands of iterations; a short run needs the proxy "
+                            "weighed more)")
     model.add_argument("--frame-motion", type=float, default=1.0,
                        help="weight of L_motion on each key frame alone (one GRU step from zero, the MRA path; 0 = the "
                             "paper, which supervises only the clip's last GRU output)")
@@ -119,9 +120,9 @@ def parse_args(argv=None):
     p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
     p.add_argument("--paper", action="store_true", help="the paper's settings where not given explicitly (a GPU job)")
     p.add_argument("--out", default="runs/vre_mra")
-    from keras_motion.utils.cli import parse_with_preset
+    from keras_motion.utils.cli import parse_with_presets
 
-    args = parse_with_preset(p, argv, PAPER)
+    args = parse_with_presets(p, argv, {"paper": PAPER})
     if str(args.normalization).lower() == "none":
         args.normalization = None
     return args

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from keras_motion.errors import FlowError, MissingDependencyError
-from keras_motion.flow import FlowEstimator, average_future_flow, compute_flow, flow_stack, hflip_flow, reverse_flow_stack, video_flow
+from keras_motion.flow import (FlowEstimator, average_future_flow, compute_flow, flow_stack, hflip_flow,
+                               reverse_flow_stack, video_flow)
 
 
 def shifted_pair(astronaut, dx, dy, size=96):

@@ -10,9 +10,8 @@ from keras_motion.datasets.stanford40 import Stanford40
 from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_actions, write_synthetic
 from keras_motion.datasets.ucf101 import UCF101
 
-__all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "FileDataset",
-           "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VideoDataset", "VideoFolder", "few_shot", "split_groups",
-           "synthetic_actions", "write_synthetic"]
-from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_window  # noqa: E402
+from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_window
 
-__all__ += ["VOC_ACTIONS", "VOCActions", "person_window"]
+__all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "VOC_ACTIONS",
+           "FileDataset", "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VOCActions", "VideoDataset",
+           "VideoFolder", "few_shot", "person_window", "split_groups", "synthetic_actions", "write_synthetic"]

@@ -72,7 +72,7 @@ def grad_cam(model, clips, class_index=None, layer="conv5_out", batch_size=8):
         else:
             classes = np.broadcast_to(np.asarray(class_index), (b,))[start:start + len(batch)]
         onehot = keras.ops.convert_to_tensor(np.eye(scores.shape[-1], dtype="float32")[classes])
-        _, grads = _value_and_grad(lambda a: head(a, training=False) * onehot, features)
+        _, grads = _value_and_grad(lambda a, onehot=onehot: head(a, training=False) * onehot, features)
         weights = grads.mean(axis=(1, 2, 3))  # (b, K)
         cams = np.maximum(np.einsum("bthwk,bk->bthw", features, weights), 0.0)
         for cam in cams:

@@ -1,6 +1,7 @@
 """Dense optical flow between frames with OpenCV: DIS (fast default), Farneback, and TV-L1 (opencv-contrib).
 
-Flow is float32 (H, W, 2) in pixels, u (x) pointing right and v (y) pointing down: frame_b(x + u, y + v) ≈ frame_a(x, y).
+Flow is float32 (H, W, 2) in pixels, u (x) pointing right and v (y) pointing down:
+frame_b(x + u, y + v) ≈ frame_a(x, y).
 """
 
 import cv2

@@ -47,7 +47,8 @@ class ResNet2D(keras.Model):
             raise ValueError(f"stem must be 'imagenet' or 'small', got {stem!r}")
         inputs = keras.Input((None, None, input_channels), name="inputs")
         if stem == "imagenet":
-            x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
+            x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False,
+                                    name="stem_conv")(inputs)
         else:
             x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
         x = keras.layers.BatchNormalization(momentum=norm_momentum, name="stem_bn")(x)

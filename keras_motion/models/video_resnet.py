@@ -119,8 +119,9 @@ class VideoResNet(keras.Model):
                 continue
             try:
                 target = self.get_layer(layer.name)
-            except ValueError:
-                raise ValueError(f"{self.name} has no layer {layer.name!r}: {source.name} is another architecture")
+            except ValueError as e:
+                raise ValueError(
+                    f"{self.name} has no layer {layer.name!r}: {source.name} is another architecture") from e
             target.set_weights(layer.get_weights())
             copied += 1
         return copied

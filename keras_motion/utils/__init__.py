@@ -1,8 +1,10 @@
-"""Small helpers shared by the library, the recipes and the tools."""
+"""Small helpers shared by the library, the recipes and the tools: atomic writes, progress, skip counts, runs."""
 
-from keras_motion.utils.cli import parse_with_preset
+from keras_motion.utils.cli import base_parser, parse_with_presets, start_run
 from keras_motion.utils.files import atomic_path, atomic_save_npz, atomic_write_text
 from keras_motion.utils.progress import progress
+from keras_motion.utils.runs import Run, tensorflow_available
 from keras_motion.utils.skips import SkipLog
 
-__all__ = ["SkipLog", "atomic_path", "atomic_save_npz", "atomic_write_text", "parse_with_preset", "progress"]
+__all__ = ["Run", "SkipLog", "atomic_path", "atomic_save_npz", "atomic_write_text", "base_parser", "parse_with_presets",
+           "progress", "start_run", "tensorflow_available"]

@@ -27,7 +27,7 @@ def otsu_threshold(values, nbins=256):
         if not np.all(np.isfinite(c)):
             raise ValueError("otsu_threshold: the values hold NaN or inf; clean them first (e.g. np.nan_to_num)")
     dtype = np.result_type(*chunks)
-    if np.issubdtype(dtype, np.integer) or dtype == bool:
+    if np.issubdtype(dtype, np.integer) or dtype == np.bool_:
         dtype = np.float64  # scikit-image histograms integers by value; flow magnitudes are float: keep one rule
     chunks = [c.astype(dtype, copy=False) for c in chunks]
     low = min(c.min() for c in chunks)

@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_motion.pose_from_action import TripletBatches, TripletVideos, augment_triplet, in_batch_negatives, triplet_dataset
+from keras_motion.pose_from_action import (TripletBatches, TripletVideos, augment_triplet, in_batch_negatives,
+                                           triplet_dataset)
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import flow_stack
 
@@ -108,7 +109,7 @@ def test_negatives_come_from_other_videos_of_the_batch_two_per_positive():
     batches = TripletBatches(videos, batch_positives=4, crop_size=16, per_video=3, flip=False, reverse=False, seed=1)
     assert batches.chance == pytest.approx(2 / 3)
     seen = 0
-    for epoch in range(3):
+    for _ in range(3):
         for i in range(len(batches)):
             x, y = batches[i]
             frame_video, stack_video, *_ = _decode(x)

@@ -180,7 +180,9 @@ def test_distance_reaches_the_smoothness_losses(data):
 
 
 def test_encoder_dropout_is_separate_from_the_classifiers():
-    rates = lambda model: [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
+    def rates(model):
+        return [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)]
+
     net = tiny_net(dropout=0.5, encoder_dropout=0.0)
     assert rates(net.encoder) == [0.0] and set(rates(net.visual_classifier)) == {0.5}
     assert rates(tiny_net(dropout=0.3).encoder) == [0.3]  # by default the encoder's follows `dropout`

@@ -9,7 +9,8 @@ import numpy as np
 
 from keras_motion.datasets.base import VideoDataset
 from keras_motion.datasets.synthetic.figure import ACTIONS
-from keras_motion.datasets.synthetic.renderer import _check_actions, _check_backgrounds, _check_size, _render_video, label_of
+from keras_motion.datasets.synthetic.renderer import (_check_actions, _check_backgrounds, _check_size, _render_video,
+                                                      label_of)
 from keras_motion.errors import DatasetLayoutError
 from keras_motion.utils import atomic_save_npz, atomic_write_text, progress
 

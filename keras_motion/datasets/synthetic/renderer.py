@@ -19,7 +19,8 @@ import functools
 import cv2
 import numpy as np
 
-from keras_motion.datasets.synthetic.figure import ACTIONS, PARTS, _DEPTH_FRONTAL, _DEPTH_PROFILE, _extent, _shapes, _skeleton, _style, _textures
+from keras_motion.datasets.synthetic.figure import (ACTIONS, PARTS, _DEPTH_FRONTAL, _DEPTH_PROFILE, _extent, _shapes,
+                                                    _skeleton, _style, _textures)
 from keras_motion.errors import MissingDependencyError
 
 
