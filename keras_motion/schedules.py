@@ -1,11 +1,15 @@
 """Learning-rate schedules the papers use that Keras does not ship."""
 
+import math
+
 import keras
 from keras import ops
 
+from keras_motion.models.base import ConfigFromArguments
+
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class ConstantThenLinear(keras.optimizers.schedules.LearningRateSchedule):
+class ConstantThenLinear(ConfigFromArguments, keras.optimizers.schedules.LearningRateSchedule):
     """pix2pix's schedule (used by Im2Flow's official code): `initial` for `constant_steps`, then linear to 0 at
     `total_steps`.
 
@@ -25,14 +29,9 @@ class ConstantThenLinear(keras.optimizers.schedules.LearningRateSchedule):
         fraction = ops.clip((step - self.constant_steps) / decay_steps, 0.0, 1.0)
         return self.initial * (1.0 - fraction)
 
-    def get_config(self):
-        return dict(initial=self.initial, total_steps=self.total_steps, constant_steps=self.constant_steps)
-
-import math  # noqa: E402
-
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+class WarmupCosine(ConfigFromArguments, keras.optimizers.schedules.LearningRateSchedule):
     """Linear warm-up from `warmup_initial` to `initial` over `warmup_steps`, then a half-period cosine from `initial`
     to `final` at `total_steps` (Goyal et al. warm-up + SGDR's cosine, as MoSI pretrains and finetunes: warm-up from
     lr/10, 10 of 100 epochs).
@@ -58,7 +57,3 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         progress = ops.clip((step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1), 0.0, 1.0)
         cosine = self.final + 0.5 * (self.initial - self.final) * (1.0 + ops.cos(math.pi * progress))
         return ops.where(step < self.warmup_steps, warm, cosine)
-
-    def get_config(self):
-        return dict(initial=self.initial, total_steps=self.total_steps, warmup_steps=self.warmup_steps,
-                    warmup_initial=self.warmup_initial, final=self.final)

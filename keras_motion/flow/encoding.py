@@ -44,7 +44,7 @@ def encode_im2flow(flow, max_magnitude=30.0):
     Im2Flow eq. 1 with the official code's normalisation (magnitude divided by `max_magnitude` and clipped),
     mapped to [-1, 1] for a tanh output. Zero-magnitude pixels get sin = cos = 0.
 
-    >>> encode_im2flow(np.array([[[3.0, 4.0]]]))[0, 0].round(3).tolist()
+    >>> encode_im2flow(np.array([[[3.0, 4.0]]]))[0, 0].astype(float).round(3).tolist()
     [0.8, 0.6, -0.667]
     """
     xp = array_namespace(flow)

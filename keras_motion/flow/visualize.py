@@ -27,7 +27,7 @@ def flow_to_color(flow, max_magnitude=None):
         max_magnitude: the magnitude shown at full saturation; defaults to the largest magnitude of the input
             (per call, so pass a fixed value to compare images). Vectors beyond it are darkened.
 
-    >>> flow_to_color(np.zeros((4, 4, 2))).max()  # no motion is white
+    >>> int(flow_to_color(np.zeros((4, 4, 2))).max())  # no motion is white
     255
     """
     flow = np.nan_to_num(np.asarray(flow, np.float32))

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_motion.models.base import ConfigFromArguments
+
 
 def magnitude_weighted(y_true, y_pred):
     """`y_pred` with the same value but the gradients of its sin θ and cos θ channels scaled by the true magnitude.
@@ -19,7 +21,7 @@ def magnitude_weighted(y_true, y_pred):
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class Im2FlowLoss(keras.losses.Loss):
+class Im2FlowLoss(ConfigFromArguments, keras.losses.Loss):
     """L = pixel_weight · mean‖ŷ − y‖² + content_weight · mean‖φ(ŷ) − φ(y)‖² on Im2Flow-encoded flow images.
 
     Args:
@@ -64,18 +66,3 @@ class Im2FlowLoss(keras.losses.Loss):
     def call(self, y_true, y_pred):
         pixel, content = self.pixel_and_content(y_true, y_pred)
         return self.pixel_weight * pixel + self.content_weight * content
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(content_network=None if self.content_network is None
-                      else keras.saving.serialize_keras_object(self.content_network),
-                      content_weight=self.content_weight, pixel_weight=self.pixel_weight,
-                      magnitude_weighting=self.magnitude_weighting)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        network = config.pop("content_network", None)
-        if network is not None:
-            network = keras.saving.deserialize_keras_object(network)
-        return cls(content_network=network, **config)

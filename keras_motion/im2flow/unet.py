@@ -4,9 +4,11 @@ import math
 
 import keras
 
+from keras_motion.models.base import ConfigFromArguments
+
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class Im2FlowUNet(keras.Model):
+class Im2FlowUNet(ConfigFromArguments, keras.Model):
     """Image (H, W, 3) in [-1, 1] → flow image (H, W, 3) in the Im2Flow encoding (tanh: sin θ, cos θ, magnitude).
 
     The official model is pix2pix's U-Net-256: `depth` = log2(image_size) encoder convs 4×4 stride 2 (filters
@@ -20,7 +22,7 @@ class Im2FlowUNet(keras.Model):
     blocks are stride-1 convs, so the bottleneck is spatial and its receptive field still grows exponentially.
 
     >>> net = Im2FlowUNet(image_size=64, base_filters=8)
-    >>> net(np.zeros((1, 64, 64, 3), "float32")).shape
+    >>> tuple(net(np.zeros((1, 64, 64, 3), "float32")).shape)
     (1, 64, 64, 3)
     """
 
@@ -66,14 +68,3 @@ class Im2FlowUNet(keras.Model):
             x = keras.layers.ReLU(name=f"dec{i}_act")(x)
         outputs = keras.layers.Activation("tanh", dtype="float32", name="flow_image")(x)
         super().__init__(inputs, outputs, name=name, **kwargs)
-        self._config = dict(image_size=image_size, base_filters=base_filters, depth=depth, dilated=dilated,
-                            dilated_levels=dilated_levels, dropout=dropout, dropout_blocks=dropout_blocks,
-                            max_filter_multiplier=max_filter_multiplier, input_channels=input_channels,
-                            norm_momentum=norm_momentum)
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

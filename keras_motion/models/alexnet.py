@@ -2,9 +2,11 @@
 
 import keras
 
+from keras_motion.models.base import ConfigFromArguments
+
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class AlexNetEncoder(keras.Model):
+class AlexNetEncoder(ConfigFromArguments, keras.Model):
     """conv1–conv5 with max-pooling, then fc6: images (B, S, S, 3) in [-1, 1] → features (B, feature_dim).
 
     AlexNet minus fc7 and fc8 (those two are VRE + MRA's visual classifier p_c), 4096-d as in the paper. `width`
@@ -50,12 +52,3 @@ class AlexNetEncoder(keras.Model):
         x = keras.layers.Dropout(dropout, name="dropout6")(x)
         x = keras.layers.Dense(feature_dim, activation="relu", name="fc6")(x)
         super().__init__(inputs, x, name=name, **kwargs)
-        self._config = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem=stem, dropout=dropout,
-                            norm=norm, norm_momentum=norm_momentum)
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -3,6 +3,8 @@
 
 import keras
 
+from keras_motion.models.base import ConfigFromArguments
+
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
@@ -25,7 +27,7 @@ def _basic_block(x, filters, stride, name, momentum):
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class ResNet2D(keras.Model):
+class ResNet2D(ConfigFromArguments, keras.Model):
     """ResNet-10/18/34 with basic blocks, channels-last, any input size; softmax head or pooled features.
 
     The output of residual stage k is the layer named `stage{k}_out` (see `stage_features`): Im2Flow's content loss
@@ -35,7 +37,7 @@ class ResNet2D(keras.Model):
     statistics for the whole run.
 
     >>> net = ResNet2D(depth=10, num_classes=6, base_filters=8, input_channels=3, stem="small")
-    >>> net(np.zeros((2, 64, 64, 3), "float32")).shape
+    >>> tuple(net(np.zeros((2, 64, 64, 3), "float32")).shape)
     (2, 6)
     """
 
@@ -68,17 +70,7 @@ class ResNet2D(keras.Model):
                 x = keras.layers.Dropout(dropout, name="dropout")(x)
             x = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
         super().__init__(inputs, x, name=name or f"resnet{depth}", **kwargs)
-        self._config = dict(depth=depth, num_classes=num_classes, base_filters=base_filters,
-                            input_channels=input_channels, stem=stem, dropout=dropout,
-                            norm_momentum=norm_momentum)
 
     def stage_features(self, stage=2):
         """A model from the same input to the output of residual stage `stage` (sharing weights)."""
         return keras.Model(self.input, self.get_layer(f"stage{stage}_out").output, name=f"{self.name}_stage{stage}")
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -2,9 +2,11 @@
 
 import keras
 
+from keras_motion.models.base import ConfigFromArguments
+
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class StreamCNN(keras.Model):
+class StreamCNN(ConfigFromArguments, keras.Model):
     """Four 3×3 conv + ReLU stages (width, 2·width, 4·width, 4·width; 2×2 max-pool after the first three), global
     average pooling, dropout and a softmax layer.
 
@@ -12,7 +14,7 @@ class StreamCNN(keras.Model):
     validation accuracy swings (or collapses to chance) from epoch to epoch. Inputs are expected in [-1, 1].
 
     >>> net = StreamCNN(num_classes=6, width=8)
-    >>> net(np.zeros((2, 64, 64, 3), "float32")).shape
+    >>> tuple(net(np.zeros((2, 64, 64, 3), "float32")).shape)
     (2, 6)
     """
 
@@ -27,11 +29,3 @@ class StreamCNN(keras.Model):
         x = keras.layers.Dropout(dropout, name="dropout")(x)
         outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
         super().__init__(inputs, outputs, name=name, **kwargs)
-        self._config = dict(num_classes=num_classes, width=width, input_channels=input_channels, dropout=dropout)
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

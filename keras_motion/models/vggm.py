@@ -2,11 +2,13 @@
 
 import keras
 
+from keras_motion.models.base import ConfigFromArguments
+
 VGG_M = ((96, 7, 2, True), (256, 5, 2, True), (512, 3, 1, False), (512, 3, 1, False), (512, 3, 1, True))
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class VGGMFeatures(keras.Model):
+class VGGMFeatures(ConfigFromArguments, keras.Model):
     """VGG-M up to FC6: five convs (96 7×7/2, 256 5×5/2, 512 3×3, 512 3×3, 512 3×3; 3×3/2 max-pools after conv 1,
     2 and 5), flattened (so that features keep *where* things are), FC `feature_dim` (4096) + ReLU + dropout.
 
@@ -15,7 +17,7 @@ class VGGMFeatures(keras.Model):
     replaced by BatchNorm (`batch_norm`, momentum `norm_momentum`); the paper notes BN changes little.
 
     >>> net = VGGMFeatures(image_size=56, width=0.125, feature_dim=64, stem_stride=1)
-    >>> net(np.zeros((2, 56, 56, 3), "float32")).shape
+    >>> tuple(net(np.zeros((2, 56, 56, 3), "float32")).shape)
     (2, 64)
     """
 
@@ -39,13 +41,3 @@ class VGGMFeatures(keras.Model):
         if dropout:
             x = keras.layers.Dropout(dropout, name="fc6_dropout")(x)
         super().__init__(inputs, x, name=name, **kwargs)
-        self._config = dict(image_size=image_size, input_channels=input_channels, width=width,
-                            feature_dim=feature_dim, stem_stride=stem_stride, batch_norm=batch_norm,
-                            norm_momentum=norm_momentum, dropout=dropout, input_scale=input_scale)
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -7,6 +7,8 @@ Layer names follow the paper's stages: `conv1_*` is the stem, `conv{2..5}_block{
 
 import keras
 
+from keras_motion.models.base import ConfigFromArguments
+
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
@@ -51,7 +53,7 @@ def _block(x, filters, kernel, strides, name, factorised, momentum):
     return keras.layers.ReLU(name=f"{name}_out")(x)
 
 
-class VideoResNet(keras.Model):
+class VideoResNet(ConfigFromArguments, keras.Model):
     """Base of `R2Plus1D` and `R2D3D`: a functional model with the stage layout of the module docstring."""
 
     ARCH = None  # "r2plus1d" | "r2d3d"
@@ -95,8 +97,6 @@ class VideoResNet(keras.Model):
                 x = keras.layers.Dropout(dropout, name="dropout")(x)
             x = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, x, name=name or f"{self.ARCH}_{depth}", **kwargs)
-        self._config = dict(depth=depth, num_classes=num_classes, filters=list(filters), stem=stem, dropout=dropout,
-                            norm_momentum=norm_momentum, input_channels=input_channels, rescale=rescale)
 
     def stage_output(self, stage=5):
         """A model from the clips to the output of stage `stage` (2..5), sharing weights."""
@@ -126,13 +126,6 @@ class VideoResNet(keras.Model):
             copied += 1
         return copied
 
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @keras.saving.register_keras_serializable(package="keras_motion")
 class R2Plus1D(VideoResNet):
@@ -143,7 +136,7 @@ class R2Plus1D(VideoResNet):
     (PyTorch's 0.1) rather than Keras' 0.99, for short runs.
 
     >>> net = R2Plus1D(depth=10, num_classes=9, filters=(8, 8, 16, 32, 64))
-    >>> net(np.zeros((2, 8, 32, 32, 3), "float32")).shape
+    >>> tuple(net(np.zeros((2, 8, 32, 32, 3), "float32")).shape)
     (2, 9)
     """
 
@@ -157,7 +150,7 @@ class R2D3D(VideoResNet):
     max-pool) and conv2-3, 3×3×3 kernels in conv4-5 (which halve T, H, W); filters 64, 64, 128, 256, 256.
 
     >>> net = R2D3D(depth=18, num_classes=9, filters=(8, 8, 16, 32, 32))
-    >>> net(np.zeros((2, 8, 32, 32, 3), "float32")).shape
+    >>> tuple(net(np.zeros((2, 8, 32, 32, 3), "float32")).shape)
     (2, 9)
     """
 

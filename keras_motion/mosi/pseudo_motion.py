@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_motion.models.base import ConfigFromArguments
 from keras_motion.utils import fast_ops
 
 # ITU-R BT.601 luma: the gray value of random grayscale, saturation and contrast (as torchvision uses).
@@ -124,9 +125,21 @@ def _is_tf_tensor(x):
     return type(x).__module__.startswith("tensorflow")
 
 
+def _in_tf_graph(x):
+    """Whether `x` needs the TensorFlow path: a TensorFlow tensor under another backend (tf.data), or a graph tensor
+    under TensorFlow (tf.data, a traced `fit`), where Keras' stateful random ops cannot run."""
+    if not _is_tf_tensor(x):
+        return False
+    if keras.backend.backend() != "tensorflow":
+        return True
+    import tensorflow as tf
+
+    return not tf.executing_eagerly()
+
+
 # ------------------------------------------------------------------------------------------------------- the layer
 @keras.saving.register_keras_serializable(package="keras_motion")
-class PseudoMotion(keras.layers.Layer):
+class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
     """Turns a batch of static images into MoSI pseudo-motion clips and their labels.
 
     `clips, labels = layer(images)`: images (B, H, W, 3), (B, H, W, 1) or one image (H, W, 3) / (H, W), any size,
@@ -186,10 +199,14 @@ class PseudoMotion(keras.layers.Layer):
         self.value_range = tuple(float(v) for v in value_range)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        # Raw arrays pass through untouched: TensorFlow tensors stay TensorFlow tensors inside tf.data even when the
-        # Keras backend is JAX or PyTorch, and NumPy arrays are converted once, by `generate`.
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
+
+    def __call__(self, images, training=True, **kwargs):
+        # Inside tf.data under the JAX or PyTorch backend the images are TensorFlow graph tensors, which Keras'
+        # Layer.__call__ would try to convert to that backend's arrays: they go to the layer's TensorFlow path as
+        # they are. The layer has no weights to build; everything else takes the usual Keras call.
+        if _is_tf_tensor(images) and keras.backend.backend() != "tensorflow":
+            return self.call(images, training=training)
+        return super().__call__(images, training=training, **kwargs)
 
     @property
     def num_classes(self):
@@ -241,7 +258,7 @@ class PseudoMotion(keras.layers.Layer):
     def generate(self, images, training=True, return_params=False):
         """`(clips, labels, params)`; with `return_params`, `params` holds the drawn positions, flips and masks
         (for tests and visualisation), else it is None."""
-        xp = _TFOps(self.seed) if _is_tf_tensor(images) else _KerasOps(self.seed_generator)
+        xp = _TFOps(self.seed) if _in_tf_graph(images) else _KerasOps(self.seed_generator)
         images = xp.convert(images)
         images, _ = self._standardize(images, xp)
         if isinstance(xp, _TFOps):
@@ -384,13 +401,3 @@ class PseudoMotion(keras.layers.Layer):
         batch = 1 if len(input_shape) in (2, 3) else input_shape[0]
         total = None if batch is None else batch * self.num_classes
         return (total, self.num_frames, self.crop_size, self.crop_size, 3), (total,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(num_frames=self.num_frames, crop_size=self.crop_size, source_size=self.source_size,
-                      speeds=self.speeds, axes=self.axes,
-                      mask_size=None if self.mask_size is None else list(self.mask_size),
-                      color_jitter=None if self.color_jitter is None else list(self.color_jitter),
-                      grayscale=self.grayscale, frame_wise_jitter=self.frame_wise_jitter, flip=self.flip,
-                      value_range=list(self.value_range), seed=self.seed)
-        return config

@@ -2,6 +2,8 @@
 appearance?", its VGG-M-style ConvNets, and an action classifier initialised from its Appearance ConvNet."""
 
 import keras
+
+from keras_motion.models.base import ConfigFromArguments
 from keras_motion.models.vggm import VGGMFeatures
 
 # VGG-M up to FC6 (Chatfield et al. 2014), the paper's Appearance and Motion ConvNets: filters, kernel, stride, pool.
@@ -13,7 +15,7 @@ def _convnet_config(config):
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class TripletVerifier(keras.Model):
+class TripletVerifier(ConfigFromArguments, keras.Model):
     """Frames t and t+Δ (shared Appearance ConvNet) and their 2Δ-channel flow stack (Motion ConvNet) → P(the stack
     is the motion between the frames): features concatenated (3 × `feature_dim`), FC `hidden` + ReLU, FC 2, softmax.
 
@@ -33,7 +35,7 @@ class TripletVerifier(keras.Model):
     >>> v = TripletVerifier(image_size=32, delta=3, width=0.0625, feature_dim=32, hidden=32, stem_stride=1)
     >>> x = {"frame_a": np.zeros((2, 32, 32, 3), "f4"), "frame_b": np.zeros((2, 32, 32, 3), "f4"),
     ...      "flow": np.zeros((2, 32, 32, 6), "f4")}
-    >>> v(x).shape, v({**x, "partners": np.array([[1], [0]])}).shape
+    >>> tuple(v(x).shape), tuple(v({**x, "partners": np.array([[1], [0]])}).shape)
     ((2, 2), (4, 2))
     """
 
@@ -42,7 +44,6 @@ class TripletVerifier(keras.Model):
         super().__init__(name=name, **kwargs)
         common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
                       batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
-        self._config = dict(delta=delta, hidden=hidden, flow_scale=flow_scale, **common)
         self.appearance = VGGMFeatures(input_channels=3, name="appearance", **common)
         self.motion = VGGMFeatures(input_channels=2 * delta, input_scale=flow_scale, name="motion", **common)
         self.fc7 = keras.layers.Dense(hidden, activation="relu", name="fc7")
@@ -77,26 +78,19 @@ class TripletVerifier(keras.Model):
 
     def classifier(self, num_classes, hidden=2048, name="action_classifier"):
         """An `AppearanceClassifier` whose ConvNet starts from this verifier's Appearance ConvNet (weights copied)."""
-        model = AppearanceClassifier(num_classes, hidden=hidden, name=name, **_convnet_config(self._config))
+        model = AppearanceClassifier(num_classes, hidden=hidden, name=name, **_convnet_config(self._arguments))
         model.appearance.set_weights(self.appearance.get_weights())
         return model
 
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class AppearanceClassifier(keras.Model):
+class AppearanceClassifier(ConfigFromArguments, keras.Model):
     """The paper's downstream classifier: the Appearance ConvNet (VGG-M to FC6) then FC `hidden` (2048) + ReLU +
     dropout and a softmax over `num_classes`. Built with random weights; `TripletVerifier.classifier` (or
     `model.appearance.set_weights(...)`) initialises its ConvNet from a pretrained verifier.
 
     >>> m = AppearanceClassifier(6, image_size=32, width=0.0625, feature_dim=32, hidden=16, stem_stride=1)
-    >>> m(np.zeros((2, 32, 32, 3), "float32")).shape
+    >>> tuple(m(np.zeros((2, 32, 32, 3), "float32")).shape)
     (2, 6)
     """
 
@@ -111,15 +105,7 @@ class AppearanceClassifier(keras.Model):
             x = keras.layers.Dropout(dropout, name="fc7_dropout")(x)
         outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
         super().__init__(inputs, outputs, name=name, **kwargs)
-        self._config = dict(num_classes=num_classes, hidden=hidden, **common)
 
     @property
     def appearance(self):
         return self.get_layer("appearance")
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -4,6 +4,7 @@ classifier, and the MRA classifier on [motion; visual] features — five paramet
 import keras
 from keras import ops
 
+from keras_motion.models.base import ConfigFromArguments
 from keras_motion.vre_mra.motion_gru import MotionGRU
 from keras_motion.models.alexnet import AlexNetEncoder
 
@@ -20,7 +21,7 @@ def _two_fc(hidden, outputs, dropout, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class VisualMotionNet(keras.Model):
+class VisualMotionNet(ConfigFromArguments, keras.Model):
     """f (encoder, θn), p_c (visual classifier, θc), MotionGRU (θg), p_m (motion classifier, θm), p_a (MRA, θa).
 
     `net(images)` is the MRA prediction p_a([f̃(x); f(x)]) (softmax over `num_classes`), where f̃(x) is one GRU step
@@ -64,20 +65,16 @@ class VisualMotionNet(keras.Model):
         self.motion_gru = MotionGRU(motion_units, name="motion_gru")
         self.motion_classifier = _two_fc(motion_hidden, num_motion_labels, dropout, "motion_classifier")
         self.mra_classifier = _two_fc(mra_hidden, num_classes, dropout, "mra_classifier")
-        self._config = dict(num_classes=num_classes, num_motion_labels=num_motion_labels, image_size=image_size,
-                            width=width, feature_dim=feature_dim, stem=stem, motion_units=motion_units,
-                            motion_hidden=motion_hidden, classifier_hidden=classifier_hidden, mra_hidden=mra_hidden,
-                            dropout=dropout, mra_features=mra_features, norm=norm, encoder_dropout=encoder_dropout)
         self.build((None, image_size, image_size, 3))
 
     def build(self, input_shape):
         if not self.encoder.built:
             self.encoder.build(input_shape)
-        f, u = self.feature_dim, self._config["motion_units"]
+        f, u = self.feature_dim, self._arguments["motion_units"]
         self.visual_classifier.build((None, f))
         self.motion_gru.build((None, None, f))
         self.motion_classifier.build((None, u))
-        self.mra_classifier.build((None, u + f if self._config["mra_features"] == "both" else u))
+        self.mra_classifier.build((None, u + f if self._arguments["mra_features"] == "both" else u))
         self.built = True
 
     @property
@@ -99,7 +96,7 @@ class VisualMotionNet(keras.Model):
 
     def mra_inputs(self, features, training=False):
         motion = self.motion_gru(features, training=training)
-        if self._config["mra_features"] == "motion":
+        if self._arguments["mra_features"] == "motion":
             return motion
         return ops.concatenate([motion, features], axis=-1)
 
@@ -119,15 +116,3 @@ class VisualMotionNet(keras.Model):
         return self.motion_classifier(self.clip_motion(clips, training), training=training)
 
     # ----------------------------------------------------------------------------------------------------- config
-    def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, **self._config}
-        if self._custom_encoder:
-            config["encoder"] = keras.saving.serialize_keras_object(self.encoder)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("encoder"), dict):
-            config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)

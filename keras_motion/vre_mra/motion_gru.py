@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from keras_motion.models.base import ConfigFromArguments
+
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class MotionGRU(keras.layers.Layer):
+class MotionGRU(ConfigFromArguments, keras.layers.Layer):
     """f̃: per-frame features (B, T, F) → the last GRU output (B, units), the video-level motion feature f̃(v).
 
     The first step always gets an all-zero state ([000] §3.1): a clip's first frame has no prior motion. A single
@@ -20,7 +22,8 @@ class MotionGRU(keras.layers.Layer):
     def __init__(self, units=512, return_sequences=False, **kwargs):
         super().__init__(**kwargs)
         self.units, self.return_sequences = int(units), bool(return_sequences)
-        self.gru = keras.layers.GRU(self.units, return_sequences=self.return_sequences, name="gru")
+        self.gru = keras.layers.GRU(self.units, return_sequences=self.return_sequences, name="gru",
+                                    dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.gru.build((input_shape[0], None, input_shape[-1]))
@@ -35,8 +38,3 @@ class MotionGRU(keras.layers.Layer):
         if len(input_shape) == 3 and self.return_sequences:
             return (input_shape[0], input_shape[1], self.units)
         return (input_shape[0], self.units)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(units=self.units, return_sequences=self.return_sequences)
-        return config

@@ -118,7 +118,6 @@ class VisualMotionBatches(keras.utils.PyDataset):
         return x
 
 
-@keras.saving.register_keras_serializable(package="keras_motion")
 class VisualMotionTrainer(keras.Model):
     """One step of the procedure: `net`'s forward passes for a batch of `VisualMotionBatches`, and the sum of the
     step's `losses` (a subset of "main", "motion", "smooth1", "smooth2", "mra") in `compute_loss`.

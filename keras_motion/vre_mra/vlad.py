@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_motion.models.base import ConfigFromArguments
 from keras_motion.utils.fast_ops import argmax_last, take_rows, tensorflow_without_xla, true_indices
 
 NORMALIZATIONS = ("power", "intra", "l2")
@@ -45,7 +46,7 @@ def _segment_sums(columns, ids, segments):
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
-class VLADEncoder(keras.layers.Layer):
+class VLADEncoder(ConfigFromArguments, keras.layers.Layer):
     """Hard-assignment VLAD of a set of D-dim descriptors against a fixed codebook of K centres → (B, K·D).
 
     For each centre c_k, the sum of residuals (x − c_k) of the descriptors whose nearest centre is c_k (VRE + MRA,
@@ -80,9 +81,11 @@ class VLADEncoder(keras.layers.Layer):
     def build(self, input_shape=None):
         self.codebook = self.add_weight(
             shape=self._initial_codebook.shape, initializer=keras.initializers.Constant(self._initial_codebook),
-            trainable=False, name="codebook", dtype="float32")
+            trainable=False, name="codebook", dtype=self.variable_dtype)
 
     def call(self, descriptors, mask=None):
+        # The assignment runs in float32 whatever the policy (half precision changes which centre is nearest);
+        # the output is in the policy's compute dtype.
         descriptors = ops.cast(descriptors, "float32")
         if descriptors.shape[-1] is not None and descriptors.shape[-1] != self.descriptor_dim:
             raise ValueError(f"VLADEncoder: descriptors have {descriptors.shape[-1]} dims, the codebook "
@@ -123,18 +126,10 @@ class VLADEncoder(keras.layers.Layer):
                 flat = ops.reshape(residuals, (batch, -1))
                 norm = ops.sqrt(ops.sum(flat * flat, axis=-1) + _EPS)
                 residuals = residuals / norm[:, None, None]
-        return ops.reshape(residuals, (batch, self.num_centres * self.descriptor_dim))
+        return ops.cast(ops.reshape(residuals, (batch, self.num_centres * self.descriptor_dim)), self.compute_dtype)
 
     def compute_mask(self, inputs, mask=None):
         return None
 
     def compute_output_shape(self, descriptors_shape, mask_shape=None):
         return (descriptors_shape[0], self.num_centres * self.descriptor_dim)
-
-    def get_config(self):
-        config = super().get_config()
-        normalization = self.normalization
-        if normalization is not None and not isinstance(normalization, str):
-            normalization = list(normalization)
-        config.update(codebook=self._initial_codebook.tolist(), normalization=normalization)
-        return config

@@ -1,0 +1,126 @@
+"""The one base of every keras_motion Keras class: its config is the arguments it was made with, written once here.
+
+keras-hub's Backbone does the same: a class stores nothing for serialisation and defines no `get_config`; the
+arguments of its outermost constructor call (defaults included) are recorded when the object is made, and
+`from_config` calls the class with them again. Keras objects among them (an encoder, a content network) are
+serialised with Keras' own serialiser, arrays as lists.
+
+A model made with `dtype=` (e.g. "mixed_bfloat16") builds all its inner layers under that policy, so that one model
+can run in mixed precision beside float32 ones; layers with inner layers pass their own policy down themselves.
+"""
+
+import inspect
+
+import keras
+import numpy as np
+
+
+def _serialize(value):
+    if isinstance(value, (keras.layers.Layer, keras.losses.Loss)):
+        return keras.saving.serialize_keras_object(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_serialize(v) for v in value]
+    return value
+
+
+def _deserialize(value):
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        return keras.saving.deserialize_keras_object(value)
+    return value
+
+
+class ConfigFromArguments:
+    """Mixin for Keras layers, models, losses and schedules: `get_config` / `from_config` from the constructor's
+    arguments, recorded at construction (the outermost call, so a subclass's own arguments win). A layer or model
+    made with `dtype=` builds its inner layers under that policy.
+
+    It is a mixin, not a `keras.Model` subclass, because Keras rewrites the bases of functional models on their
+    first construction: a shared `keras.Model` base would turn the subclassed models functional too.
+
+    Example:
+
+    >>> @keras.saving.register_keras_serializable(package="doctest")
+    ... class Scale(ConfigFromArguments, keras.layers.Layer):
+    ...     def __init__(self, factor=2.0, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.factor = factor
+    ...     def call(self, x):
+    ...         return x * self.factor
+    >>> layer = Scale(3.0, name="scale")
+    >>> config = layer.get_config()
+    >>> config["factor"], config["name"], Scale.from_config(config).factor
+    (3.0, 'scale', 3.0)
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__ and issubclass(cls, keras.layers.Layer):
+            cls.__init__ = _under_own_policy(cls.__dict__["__init__"])
+
+    def __new__(cls, *args, **kwargs):
+        parent_new = super().__new__
+        obj = parent_new(cls) if parent_new is object.__new__ else parent_new(cls, *args, **kwargs)
+        signature = inspect.signature(cls.__init__)
+        arguments = {}
+        vars(obj)["_arguments"] = arguments  # past Keras' attribute tracking: a record, not state
+        try:
+            bound = signature.bind(None, *args, **kwargs)
+        except TypeError:  # Keras' functional-class injection makes throw-away instances with no arguments
+            return obj
+        bound.apply_defaults()
+        for i, (name, value) in enumerate(bound.arguments.items()):
+            kind = signature.parameters[name].kind
+            if i == 0:
+                continue  # self
+            if kind == inspect.Parameter.VAR_KEYWORD:
+                arguments.update(value)
+            elif kind == inspect.Parameter.VAR_POSITIONAL:
+                if value:
+                    raise TypeError(f"{cls.__name__} takes no variadic positional arguments")
+            else:
+                arguments[name] = value
+        return obj
+
+    @property
+    def arguments(self):
+        """The arguments this object was made with (defaults included), as given."""
+        return dict(self._arguments)
+
+    def get_config(self):
+        config = {name: _serialize(value) for name, value in self._arguments.items()}
+        if "name" in config:
+            config["name"] = self.name  # a default name may have been made unique
+        if isinstance(self, keras.layers.Layer):
+            config["name"] = self.name
+            config["trainable"] = self.trainable
+            config["dtype"] = keras.dtype_policies.serialize(self.dtype_policy)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{name: _deserialize(value) for name, value in config.items()})
+
+
+def _under_own_policy(init):
+    """Runs the outermost constructor under the model's `dtype` policy, so that the layers it makes inherit it."""
+
+    def __init__(self, *args, **kwargs):
+        dtype = kwargs.get("dtype")
+        if dtype is None or vars(self).get("_building_under_policy"):
+            return init(self, *args, **kwargs)
+        vars(self)["_building_under_policy"] = True
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(dtype)
+        try:
+            return init(self, *args, **kwargs)
+        finally:
+            keras.config.set_dtype_policy(previous)
+            vars(self)["_building_under_policy"] = False
+
+    __init__.__wrapped__, __init__.__signature__ = init, inspect.signature(init)  # Keras reads the real arguments
+    __init__.__doc__, __init__.__qualname__ = init.__doc__, init.__qualname__
+    return __init__
