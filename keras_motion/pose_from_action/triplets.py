@@ -25,13 +25,21 @@ class TripletVideos:
         flows: matching float (≥ T − 1, H, W, 2) flows, flows[t] from frame t to t + 1 (e.g. the synthetic
             benchmark's exact flow); None computes them with OpenCV (`method`, DIS by default).
         delta: Δ, the frame gap; videos shorter than Δ + 1 frames are warned about, skipped and counted in `skips`.
+        method: the OpenCV flow method when `flows` is None ("dis", "farneback", "tvl1").
         names: a name per video for the skip log (default its index).
+        skips: a `SkipLog` to count skipped videos in (default a new one).
+        show_progress: a progress bar over the flow computation.
 
     Flows are held as float16 (half the memory; 1/1000 px resolution at the magnitudes of a few px).
+
+    Example:
 
     >>> videos = TripletVideos(np.zeros((3, 5, 32, 32, 3), np.uint8), delta=3)
     >>> len(videos), videos.flows[0].shape
     (3, (4, 32, 32, 2))
+
+    Reference:
+        Purushwalkam & Gupta 2016, §3 ("Patch and Optical Flow Mining": flow of every pair of consecutive frames).
     """
 
     def __init__(self, frames, flows=None, delta=12, method="dis", names=None, skips=None, show_progress=False):
@@ -115,9 +123,23 @@ class TripletVideos:
 def augment_triplet(frame_a, frame_b, stack, flip, reverse):
     """The physically consistent augmentations of a triplet (single or batched).
 
-    flip: mirror both frames and the stack left-right, negating u (`hflip_flow`).
-    reverse: play the clip backwards: the frames swap and the stack is reversed in time and negated
-    (`reverse_flow_stack`).
+    Args:
+        frame_a, frame_b: (..., H, W, 3) frames t and t + Δ.
+        stack: (..., H, W, 2Δ) their flow stack (u0, v0, u1, v1, …).
+        flip: mirror both frames and the stack left-right, negating u (`hflip_flow`).
+        reverse: play the clip backwards: the frames swap and the stack is reversed in time and negated
+            (`reverse_flow_stack`).
+
+    Example:
+
+    >>> a, b = np.zeros((4, 4, 3)), np.ones((4, 4, 3))
+    >>> stack = np.tile(np.array([1.0, 0.0, 2.0, 0.0]), (4, 4, 1))  # Δ = 2: u = 1 then u = 2
+    >>> a2, b2, s2 = augment_triplet(a, b, stack, flip=False, reverse=True)
+    >>> float(b2.max()), s2[0, 0].tolist()  # frame b is now frame t; the stack runs backwards, negated
+    (0.0, [-2.0, -0.0, -1.0, -0.0])
+
+    Reference:
+        Purushwalkam & Gupta 2016, §3: random horizontal flips and temporal reversals of triplets.
     """
     if flip:
         frame_a, frame_b, stack = frame_a[..., :, ::-1, :], frame_b[..., :, ::-1, :], hflip_flow(stack)
@@ -128,7 +150,21 @@ def augment_triplet(frame_a, frame_b, stack, flip, reverse):
 
 def in_batch_negatives(video_ids, negatives, rng):
     """For each item i, `negatives` indices j of the batch with video_ids[j] ≠ video_ids[i] (distinct where enough
-    exist, else drawn with replacement). Raises if an item has no other-video partner."""
+    exist, else drawn with replacement). Raises if an item has no other-video partner.
+
+    Args:
+        video_ids: the video of each item of the batch.
+        negatives: K, negatives per item.
+        rng: a NumPy `Generator`.
+
+    Example:
+
+    >>> in_batch_negatives([0, 0, 1], 1, np.random.default_rng(0)).ravel().tolist()
+    [2, 2, 1]
+
+    Reference:
+        Purushwalkam & Gupta 2016, §3: negatives from the same mini-batch, never from the same video.
+    """
     video_ids = np.asarray(video_ids)
     out = np.empty((len(video_ids), negatives), np.int64)
     for i, v in enumerate(video_ids):
@@ -150,16 +186,31 @@ class TripletBatches(keras.utils.PyDataset):
     `batch_positives · (1 + negatives)` triplets: `({"frame_a", "frame_b"}: float32 in [-1, 1], "flow": float32 px
     (crop, crop, 2Δ)}, label)`, label 1 for a true stack and 0 for a negative; chance = negatives / (1 + negatives).
 
-    `in_batch=True` yields the P positives only, with `"partners"` (P, K) int32: the batch indices of each one's
-    negative stacks, for `TripletVerifier` to pair up after running its ConvNets once per input (the labels are
-    unchanged). `balance=True` adds sample weights so that positives and negatives weigh equally (it keeps training
-    away from the all-negative answer, which already scores the chance level). Evaluation batches
-    (`training=False`) are the same every epoch (seeded by `seed` and the batch index), without augmentation.
+    Args:
+        videos: a `TripletVideos` (uint8 frames in; the batches scale them to [-1, 1]).
+        batch_positives: P, positives a batch.
+        negatives: K, in-batch negatives per positive.
+        crop_size: side of the crops (default the smallest video side).
+        per_video: triplets drawn from each video an epoch.
+        flip, reverse: the augmentations (training only).
+        training: False gives evaluation batches, the same every epoch (seeded by `seed` and the batch index),
+            without augmentation.
+        balance: sample weights so that positives and negatives weigh equally (it keeps training away from the
+            all-negative answer, which already scores the chance level).
+        in_batch: yield the P positives only, with `"partners"` (P, K) int32: the batch indices of each one's
+            negative stacks, for `TripletVerifier` to pair up after running its ConvNets once per input (the labels
+            are unchanged).
+        seed: the seed of every draw.
+
+    Example:
 
     >>> videos = TripletVideos(np.random.default_rng(0).integers(0, 255, (4, 5, 32, 32, 3), np.uint8), delta=3)
     >>> x, y = TripletBatches(videos, batch_positives=4, crop_size=24)[0]
     >>> x["frame_a"].shape, x["flow"].shape, y.tolist()
     ((12, 24, 24, 3), (12, 24, 24, 6), [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+
+    Reference:
+        Purushwalkam & Gupta 2016, §3: two negatives per positive, from the same mini-batch and other videos.
     """
 
     def __init__(self, videos, batch_positives=32, negatives=2, crop_size=None, per_video=1, flip=True, reverse=True,

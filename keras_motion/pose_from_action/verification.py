@@ -8,6 +8,10 @@ from keras_motion.flow import reverse_flow_stack
 def verification_report(model, batches):
     """Held-out accuracies of a `TripletVerifier` on the batches of a `TripletBatches` (`training=False`).
 
+    Args:
+        model: a `TripletVerifier` (or any model with its inputs and its (B, 2) softmax output).
+        batches: evaluation `TripletBatches` of held-out videos (expanded or `in_batch`).
+
     Returns a dict:
         accuracy: over all triplets (positives and their in-batch negatives from other videos).
         chance: negatives / (1 + negatives), the score of always answering "negative".
@@ -18,6 +22,19 @@ def verification_report(model, batches):
             *where* the motion is to where the person stands does not.
         reversed_rejected: share of positives whose stack, reversed in time (and negated) but with the frames
             unchanged, is rejected: 0.5 or below means the motion's direction is ignored.
+        triplets: how many triplets were scored.
+
+    Example:
+
+    >>> from keras_motion.pose_from_action import TripletBatches, TripletVerifier, TripletVideos
+    >>> videos = TripletVideos(np.random.default_rng(0).integers(0, 255, (4, 5, 16, 16, 3), np.uint8), delta=3)
+    >>> verifier = TripletVerifier(image_size=16, delta=3, width=0.0625, feature_dim=8, hidden=8, stem_stride=1)
+    >>> report = verification_report(verifier, TripletBatches(videos, batch_positives=4, training=False))
+    >>> report["triplets"], round(report["chance"], 3)
+    (12, 0.667)
+
+    Reference:
+        Purushwalkam & Gupta 2016, §3 ("Implementation Details": ≈ 96 % on a held-out set, chance 66 %).
     """
     k = batches.negatives
     hits, static_hits, rejected, ranked, pos_hits, neg_hits = [], [], [], [], [], []
