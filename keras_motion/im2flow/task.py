@@ -55,7 +55,8 @@ class Im2Flow:
         phi_epochs: epochs of φ (a ResNet-10 on encoded true flow).
         stream_epochs, stream_model ("cnn": `StreamCNN`, "resnet": ResNet-10), stream_filters,
             stream_learning_rate: the recognition streams.
-        seed: initialisation and batch order of every network.
+        seed: initialisation and batch order of every network (each phase reseeds Keras' global generators with
+            it, so a phase's figures do not depend on what ran before it).
         run: a `km.utils.Run` (logs, checkpoints, model files, progress); None writes nothing.
 
     Example:
@@ -147,6 +148,7 @@ class Im2Flow:
             return None
         x = {name: (self._encoded_flows(split["flows"]), split["labels"])
              for name, split in (("train", train), ("val", validation))}
+        keras.utils.set_random_seed(self.seed)  # φ's initialisation depends on the seed only, not on what ran before
         # The ImageNet stem (stride 4) keeps φ cheap: it runs on twice every U-Net batch.
         self.content_network = ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters,
                                         stem="imagenet", name="content_network")
