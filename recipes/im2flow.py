@@ -27,7 +27,7 @@ def parse_args(argv=None):
                                                        "of synthetic ones")
     data.add_argument("--hmdb51", metavar="ROOT", help="HMDB51 root (official split files): labeled videos instead "
                                                        "of synthetic ones")
-    data.add_argument("--split", type=int, default=1, help="official split of UCF101 / HMDB51")
+    data.add_argument("--split", type=int, default=1, metavar="N", help="official split of UCF101 / HMDB51")
     data.add_argument("--images", metavar="DIR", help="static action images, one folder per class: the recognition "
                                                       "data set")
     data.add_argument("--stanford40", metavar="ROOT", help="Stanford40 root (ImageSplits/, JPEGImages/): the "
