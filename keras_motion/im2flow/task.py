@@ -1,0 +1,303 @@
+"""The Im2Flow method as one object: its content-loss network φ, the U-Net, flow prediction in pixels, the flow
+benchmark against the zero / mean / nearest-neighbour baselines, and the two-stream recognition table."""
+
+import keras
+import numpy as np
+
+from keras_motion.evaluation.recognition import class_probabilities, fit_stream, recognition_table
+from keras_motion.flow import decode_im2flow, encode_im2flow, flow_metrics
+from keras_motion.flow.grid import flow_grid
+from keras_motion.im2flow.baselines import MeanFlow, NearestNeighborFlow, motion_potential, zero_flow
+from keras_motion.im2flow.callbacks import FlowImages
+from keras_motion.im2flow.loss import Im2FlowLoss
+from keras_motion.im2flow.pairs import Im2FlowPairs
+from keras_motion.im2flow.presets import PRESETS
+from keras_motion.im2flow.unet import Im2FlowUNet
+from keras_motion.models import ResNet2D, StreamCNN
+from keras_motion.schedules import ConstantThenLinear
+from keras_motion.transforms import center_crop, to_model_range
+from keras_motion.utils import Run
+
+# The recognition streams (name, seed offset, input) and the late fusions of Table 2 (name, stream a, stream b).
+STREAMS = (("appearance", 0, "appearance"), ("appearance_2", 1, "appearance"),
+           ("motion_hallucinated", 0, "motion_hallucinated"), ("motion_true", 0, "motion_true"))
+FUSIONS = (("appearance+appearance", "appearance", "appearance_2"),
+           ("appearance+motion_hallucinated", "appearance", "motion_hallucinated"),
+           ("appearance+motion_true", "appearance", "motion_true"))
+
+
+def _pairs(data, name):
+    """(images, flows) of a split dict or a tuple."""
+    images, flows = (data["images"], data["flows"]) if isinstance(data, dict) else data
+    if flows is None:
+        raise ValueError(f"{name}: no flows (static images cannot train or score flow prediction)")
+    return images, flows
+
+
+class Im2Flow:
+    """Im2Flow: a U-Net hallucinates the optical flow of a single image, trained on a pixel loss plus a motion-content
+    loss measured by a flow-image action classifier φ; a motion stream on hallucinated flow helps recognise actions
+    in still images.
+
+    The task takes uint8 RGB images (N, H, W, 3) with H, W ≥ `image_size`, and flows (N, H, W, 2) in pixels (u right,
+    v down): it crops (random crops and mirror flips in training, central windows in evaluation), scales the images
+    to [-1, 1] and encodes the flows itself. Data come as split dicts (`images`, `flows`, `labels`, `masks`), e.g.
+    from `synthetic_splits`.
+
+    Args:
+        image_size: the U-Net's crop (a power of 2).
+        base_filters, dilated: of `Im2FlowUNet` (`dilated`: the paper's dilated encoder; default pix2pix's).
+        epochs, batch_size, learning_rate, beta_1: the U-Net's training (Adam).
+        constant_epochs: epochs at the full rate before it decays linearly to 0 (pix2pix's schedule; None: half).
+        content_loss: train φ and add its motion-content loss; content_weight: its λ.
+        magnitude_weighting: scale the sin/cos gradients by the true magnitude (`Im2FlowLoss`).
+        max_magnitude: px at which the encoding saturates (None: 30 px at 256 px, scaled to `image_size`).
+        phi_epochs: epochs of φ (a ResNet-10 on encoded true flow).
+        stream_epochs, stream_model ("cnn": `StreamCNN`, "resnet": ResNet-10), stream_filters,
+            stream_learning_rate: the recognition streams.
+        seed: initialisation and batch order of every network (each phase reseeds Keras' global generators with
+            it, so a phase's figures do not depend on what ran before it).
+        run: a `km.utils.Run` (logs, checkpoints, model files, progress); None writes nothing.
+
+    Example:
+
+    >>> import keras_motion as km
+    >>> splits, classes = km.im2flow.synthetic_splits(num_videos=12, num_frames=7, render_size=40, pairs_per_video=1)
+    >>> task = km.im2flow.Im2Flow.from_preset("quick", epochs=1, phi_epochs=1, stream_epochs=1)
+    >>> phi_accuracy = task.fit_content_network(splits["flow"], splits["val"], num_classes=len(classes))
+    >>> unet = task.fit(splits["flow"], splits["val"])
+    >>> task.predict_flow(splits["test"]["images"][:2]).shape
+    (2, 32, 32, 2)
+    >>> sorted(task.evaluate_flow(splits["test"], train=splits["flow"])["zero"])[:3]
+    ['ds', 'ds_edges', 'ds_fg']
+
+    Reference:
+        Gao, Xiong & Grauman, Im2Flow: Motion Hallucination from Static Images for Action Recognition (CVPR 2018):
+        §3 (network, loss, training), §4.1 (flow prediction), §4.3 (two-stream recognition).
+    """
+
+    def __init__(self, image_size=64, base_filters=16, dilated=False, epochs=60, batch_size=32, learning_rate=1e-3,
+                 beta_1=0.5, constant_epochs=None, content_loss=True, content_weight=0.02, magnitude_weighting=False,
+                 max_magnitude=None, phi_epochs=15, stream_epochs=30, stream_model="cnn", stream_filters=16,
+                 stream_learning_rate=3e-3, seed=0, run=None):
+        if stream_model not in ("cnn", "resnet"):
+            raise ValueError(f"stream_model must be 'cnn' or 'resnet', got {stream_model!r}")
+        self.image_size, self.base_filters, self.dilated = int(image_size), int(base_filters), bool(dilated)
+        self.epochs, self.batch_size = int(epochs), int(batch_size)
+        self.learning_rate, self.beta_1, self.constant_epochs = learning_rate, beta_1, constant_epochs
+        self.content_loss, self.content_weight = bool(content_loss), content_weight
+        self.magnitude_weighting = bool(magnitude_weighting)
+        self.max_magnitude = 30.0 * self.image_size / 256 if max_magnitude is None else float(max_magnitude)
+        self.phi_epochs, self.stream_epochs = int(phi_epochs), int(stream_epochs)
+        self.stream_model, self.stream_filters = stream_model, int(stream_filters)
+        self.stream_learning_rate, self.seed = stream_learning_rate, int(seed)
+        self.run = run if run is not None else Run(None, verbose=False)
+        self.content_network = None  # φ, the flow-image classifier
+        self.unet = None
+
+    @classmethod
+    def from_preset(cls, name, **overrides):
+        """The task with the settings of preset `name` ("cpu", "paper", "quick"; see `PRESETS`), `overrides` on top.
+
+        Example:
+
+        >>> Im2Flow.from_preset("paper").image_size, Im2Flow.from_preset("quick", image_size=64).image_size
+        (256, 64)
+        """
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    def get_config(self):
+        """The constructor arguments (without `run`), JSON-able."""
+        keys = ("image_size", "base_filters", "dilated", "epochs", "batch_size", "learning_rate", "beta_1",
+                "constant_epochs", "content_loss", "content_weight", "magnitude_weighting", "max_magnitude",
+                "phi_epochs", "stream_epochs", "stream_model", "stream_filters", "stream_learning_rate", "seed")
+        return {k: getattr(self, k) for k in keys}
+
+    # ------------------------------------------------------------------------------------------------- inputs
+    def _images(self, images):
+        """uint8 (N, H, W, 3) → the central `image_size` window in [-1, 1]."""
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f"images: expected uint8 RGB (N, H, W, 3), got {images.dtype} {images.shape}; "
+                             "convert with np.clip(x, 0, 255).astype('uint8')")
+        if min(images.shape[1:3]) < self.image_size:
+            raise ValueError(f"images of {images.shape[1:3]} are smaller than image_size {self.image_size}")
+        return to_model_range(center_crop(images, self.image_size))
+
+    def _encoded_flows(self, flows):
+        return encode_im2flow(center_crop(flows, self.image_size), self.max_magnitude)
+
+    # ------------------------------------------------------------------------------------------------- training
+    def fit_content_network(self, train, validation, num_classes):
+        """Trains φ, a ResNet-10 classifying actions from encoded true flow (best epoch on validation); its
+        stage-2 activations define the U-Net's content loss. Without `content_loss` it trains nothing.
+
+        Args:
+            train, validation: split dicts with `flows` (N, H, W, 2) px and `labels` (N,).
+            num_classes: the number of action classes.
+
+        Returns:
+            φ's validation accuracy (None without `content_loss`).
+
+        Reference:
+            Im2Flow (CVPR 2018), §3.2 (the motion-content loss).
+        """
+        if not self.content_loss:
+            return None
+        x = {name: (self._encoded_flows(split["flows"]), split["labels"])
+             for name, split in (("train", train), ("val", validation))}
+        keras.utils.set_random_seed(self.seed)  # φ's initialisation depends on the seed only, not on what ran before
+        # The ImageNet stem (stride 4) keeps φ cheap: it runs on twice every U-Net batch.
+        self.content_network = ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters,
+                                        stem="imagenet", name="content_network")
+        self.run.log(f"training the content-loss network φ on {len(train['labels'])} true flow images")
+        fit_stream(self.content_network, x["train"], x["val"], epochs=self.phi_epochs, batch_size=self.batch_size,
+                   callbacks=self.run.callbacks("content_network", backup=False), verbose=self._verbose)
+        scores = class_probabilities(self.content_network, x["val"][0])
+        accuracy = float((scores.argmax(-1) == np.asarray(x["val"][1])).mean())
+        self.run.log(f"φ validation accuracy from true flow: {accuracy:.3f}")
+        return accuracy
+
+    def fit(self, train, validation):
+        """Trains the U-Net on (image, flow) pairs with pixel + λ·content loss, random crops and flips.
+
+        Args:
+            train: a split dict with `images` uint8 and `flows` px (or an `(images, flows)` tuple).
+            validation: the same, for the validation loss and the TensorBoard flow pictures.
+
+        Returns:
+            The trained `Im2FlowUNet` (also `self.unet`; saved as `im2flow_unet.keras` in the run).
+
+        Reference:
+            Im2Flow (CVPR 2018), §3.2 (loss, magnitude weighting) and §4 (training details).
+        """
+        train_images, train_flows = _pairs(train, "train")
+        val_images, val_flows = _pairs(validation, "validation")
+        keras.utils.set_random_seed(self.seed)
+        net = Im2FlowUNet(image_size=self.image_size, base_filters=self.base_filters, dilated=self.dilated)
+        content = self.content_network.stage_features(2) if self.content_loss and self.content_network else None
+        loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
+                           magnitude_weighting=self.magnitude_weighting)
+        pairs = Im2FlowPairs(train_images, train_flows, self.batch_size, crop_size=self.image_size,
+                             max_magnitude=self.max_magnitude, seed=self.seed)
+        constant = self.epochs // 2 if self.constant_epochs is None else self.constant_epochs
+        schedule = ConstantThenLinear(self.learning_rate, self.epochs * len(pairs), constant * len(pairs))
+        net.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1), loss=loss)
+        val_pairs = Im2FlowPairs(val_images, val_flows, self.batch_size, crop_size=self.image_size, training=False,
+                                 max_magnitude=self.max_magnitude)
+        callbacks = self.run.callbacks("unet")
+        if self.run.log_dir("unet") is not None:
+            shown = slice(0, 6)
+            callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
+                                        center_crop(val_flows[shown], self.image_size), self.run.log_dir("unet"),
+                                        max_magnitude=self.max_magnitude, to_model_input=to_model_range))
+        self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
+                     f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
+        net.fit(pairs, validation_data=val_pairs, epochs=self.epochs, callbacks=callbacks, verbose=self._verbose)
+        self.run.save_model(net, "im2flow_unet.keras")
+        self.unet = net
+        return net
+
+    @property
+    def _verbose(self):
+        return 2 if self.run.verbose else 0
+
+    # ------------------------------------------------------------------------------------------------- prediction
+    def hallucinate(self, images):
+        """The Im2Flow-encoded flow images (N, S, S, 3) in [-1, 1] the U-Net predicts for the central `image_size`
+        windows of uint8 `images` (N, H, W, 3): the motion stream's input."""
+        if self.unet is None:
+            raise RuntimeError("Im2Flow: call fit(train, validation) before predicting flow")
+        return self.unet.predict(self._images(images), batch_size=self.batch_size, verbose=0)
+
+    def predict_flow(self, images):
+        """Flow (N, S, S, 2) in pixels (u right, v down) hallucinated for the central `image_size` windows of uint8
+        `images` (N, H, W, 3)."""
+        return decode_im2flow(self.hallucinate(images), self.max_magnitude)
+
+    # ------------------------------------------------------------------------------------------------- evaluation
+    def evaluate_flow(self, test, train):
+        """The flow benchmark: EPE, DS and OS (over all pixels, Canny edges and the foreground, where `test` has
+        `masks`) of Im2Flow and of the zero, mean-training-flow and nearest-neighbour (tiny images) baselines,
+        plus the motion potential of the predicted and the true flow.
+
+        Args:
+            test: a split dict with `images`, `flows` and optionally `masks` (bool (N, H, W)).
+            train: the flow-training pairs (split dict or `(images, flows)`): the baselines' pool.
+
+        Returns:
+            `{"im2flow" | "zero" | "mean" | "nearest_neighbor": {metric: value}, "true_flow_motion_potential": v}`.
+
+        Reference:
+            Im2Flow (CVPR 2018), §4.1 and its Table 1.
+        """
+        s = self.image_size
+        test_images, test_flows = _pairs(test, "test")
+        train_images, train_flows = (center_crop(a, s) for a in _pairs(train, "train"))
+        images, true = center_crop(test_images, s), center_crop(test_flows, s)
+        masks = None if test.get("masks") is None else center_crop(test["masks"][..., None], s)[..., 0]
+        predicted = self.predict_flow(test_images)
+        predictions = {
+            "im2flow": predicted,
+            "zero": zero_flow(images),
+            "mean": MeanFlow().fit(train_flows).predict(images),
+            "nearest_neighbor": NearestNeighborFlow().fit(train_images, train_flows).predict(images),
+        }
+        table = {name: flow_metrics(pred, true, image=images, foreground=masks) for name, pred in predictions.items()}
+        table["im2flow"]["motion_potential"] = float(np.nanmean(motion_potential(predicted, masks)))
+        table["true_flow_motion_potential"] = float(np.nanmean(motion_potential(true, masks)))
+        return table
+
+    def example_grid(self, test, count=8):
+        """uint8 RGB rows [image | true flow | predicted flow] for the first pair of up to `count` test videos."""
+        shown = np.unique(test["videos"], return_index=True)[1][:count] if "videos" in test \
+            else np.arange(min(count, len(test["images"])))
+        s = self.image_size
+        return flow_grid(center_crop(test["images"][shown], s), center_crop(test["flows"][shown], s),
+                         self.predict_flow(test["images"][shown]))
+
+    def _stream(self, name, num_classes):
+        if self.stream_model == "resnet":
+            return ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters, stem="small",
+                            dropout=0.3, name=f"{name}_stream")
+        return StreamCNN(num_classes, width=self.stream_filters, name=f"{name}_stream")
+
+    def evaluate_recognition(self, train, validation, test, num_classes):
+        """Two-stream static-image action recognition (Table 2): streams of one architecture differing only in
+        their input — the image (appearance, twice with different seeds), the hallucinated flow image and, where the
+        splits have `flows`, the true one — and their late fusions with the weight chosen on `validation`.
+
+        Args:
+            train, validation, test: split dicts with uint8 `images`, `labels` and optionally `flows`.
+            num_classes: the number of action classes.
+
+        Returns:
+            `{stream or fusion: {"accuracy": held-out accuracy[, "weight": fusion weight]}, "chance": {...}}`.
+
+        Reference:
+            Im2Flow (CVPR 2018), §4.3 and its Table 2.
+        """
+        splits = {"train": train, "val": validation, "test": test}
+        inputs = {"appearance": lambda split: self._images(splits[split]["images"]),
+                  "motion_hallucinated": lambda split: self.hallucinate(splits[split]["images"])}
+        if test.get("flows") is not None:
+            inputs["motion_true"] = lambda split: self._encoded_flows(splits[split]["flows"])
+        labels = {split: splits[split]["labels"] for split in splits}
+        scores = {}
+        for stream, seed_offset, source in STREAMS:
+            if source not in inputs:
+                continue
+            keras.utils.set_random_seed(self.seed + 100 + seed_offset)
+            x = {split: inputs[source](split) for split in splits}
+            model = self._stream(stream, num_classes)
+            self.run.log(f"training the {stream} stream on {len(x['train'])} labeled images")
+            fit_stream(model, (x["train"], labels["train"]), (x["val"], labels["val"]), epochs=self.stream_epochs,
+                       batch_size=self.batch_size, learning_rate=self.stream_learning_rate,
+                       callbacks=self.run.callbacks(f"{stream}_stream", backup=False), verbose=self._verbose)
+            scores[stream] = tuple(class_probabilities(model, x[split]) for split in ("val", "test"))
+        fusions = [f for f in FUSIONS if f[1] in scores and f[2] in scores]
+        table = recognition_table(scores, labels["val"], labels["test"], fusions)
+        table["chance"] = {"accuracy": 1.0 / num_classes}
+        return table
