@@ -375,7 +375,7 @@ def bench_triplets(args):
         batch = TripletBatches(videos, batch_positives=16, crop_size=32, in_batch=in_batch)[0]
         model = TripletVerifier(image_size=32, delta=12, width=0.25, feature_dim=256, hidden=256, stem_stride=1,
                                 dropout=0.0)
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.train_on_batch(*batch)  # trace / compile first
 
         def steps():

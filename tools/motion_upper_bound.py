@@ -79,11 +79,11 @@ def split_videos(labels, fractions, seed):
 
 
 def train_stream(name, x, y, splits, num_classes, args, seed):
-    """Trains one StreamCNN on the train split (best epoch by validation accuracy) → softmax scores per split."""
+    """Trains one StreamCNN on the train split (best epoch by validation accuracy) → class probabilities per split."""
     import keras
 
     from keras_motion.models import StreamCNN
-    from keras_motion.evaluation import fit_stream
+    from keras_motion.evaluation import class_probabilities, fit_stream
 
     train, val, _ = splits
     keras.utils.set_random_seed(seed)
@@ -93,7 +93,7 @@ def train_stream(name, x, y, splits, num_classes, args, seed):
                learning_rate=args.learning_rate, patience=max(args.epochs // 4, 3), verbose=0)
     print(f"  trained {name} ({model.count_params()} parameters) in {time.perf_counter() - start:.0f} s",
           file=sys.stderr)
-    return [model.predict(x[s], batch_size=256, verbose=0) for s in splits]
+    return [class_probabilities(model, x[s], batch_size=256) for s in splits]
 
 
 def confusion_matrix(scores, labels, num_classes):

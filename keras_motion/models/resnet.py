@@ -28,7 +28,7 @@ def _basic_block(x, filters, stride, name, momentum):
 
 @keras.saving.register_keras_serializable(package="keras_motion")
 class ResNet2D(ConfigFromArguments, keras.Model):
-    """ResNet-10/18/34 with basic blocks, channels-last, any input size; softmax head or pooled features.
+    """ResNet-10/18/34 with basic blocks, channels-last, any input size; logits head or pooled features.
 
     The output of residual stage k is the layer named `stage{k}_out` (see `stage_features`): Im2Flow's content loss
     uses stage 2. `stem="imagenet"` is the 7×7/2 conv + 3×3/2 max-pool stem; `stem="small"` a 3×3/1 conv for
@@ -68,7 +68,7 @@ class ResNet2D(ConfigFromArguments, keras.Model):
         if num_classes:
             if dropout:
                 x = keras.layers.Dropout(dropout, name="dropout")(x)
-            x = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+            x = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, x, name=name or f"resnet{depth}", **kwargs)
 
     def stage_features(self, stage=2):

@@ -8,7 +8,7 @@ from keras_motion.models.base import ConfigFromArguments
 @keras.saving.register_keras_serializable(package="keras_motion")
 class StreamCNN(ConfigFromArguments, keras.Model):
     """Four 3×3 conv + ReLU stages (width, 2·width, 4·width, 4·width; 2×2 max-pool after the first three), global
-    average pooling, dropout and a softmax layer.
+    average pooling, dropout and a linear layer: logits.
 
     No batch normalisation, on purpose: with a few hundred labeled images its moving statistics lag the weights and
     validation accuracy swings (or collapses to chance) from epoch to epoch. Inputs are expected in [-1, 1].
@@ -27,5 +27,5 @@ class StreamCNN(ConfigFromArguments, keras.Model):
                 x = keras.layers.MaxPooling2D(name=f"pool{i}")(x)
         x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+        outputs = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, outputs, name=name, **kwargs)

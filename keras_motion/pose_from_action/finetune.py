@@ -4,7 +4,7 @@ protocol of Pose from Action: a classifier initialised from a pretrained ConvNet
 import keras
 import numpy as np
 
-from keras_motion.evaluation import accuracy
+from keras_motion.evaluation.recognition import accuracy, outputs_logits
 from keras_motion.utils.runs import Run
 
 
@@ -46,8 +46,8 @@ def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, le
         for name, build in builders.items():
             keras.utils.set_random_seed(seed)
             model = build()
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                          metrics=["accuracy"])
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
             model.fit(x, y, epochs=epochs, batch_size=batch_size,
                       callbacks=run.callbacks(f"downstream_{name}_seed{seed}", backup=False), verbose=0)
             score = accuracy(model.predict(test_x, verbose=0), test_y)

@@ -109,7 +109,8 @@ class PoseFromAction:
         keras.utils.set_random_seed(self.seed)
         self.verifier = TripletVerifier(delta=self.delta, hidden=self.hidden, **self.convnet)
         self.verifier.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
-                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                              metrics=["accuracy"])
         return self.verifier
 
     def fit_verifier(self, pretrain, heldout=None, epochs=None):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_motion.evaluation.recognition import class_probabilities
 from keras_motion.flow import reverse_flow_stack
 
 
@@ -9,7 +10,7 @@ def verification_report(model, batches):
     """Held-out accuracies of a `TripletVerifier` on the batches of a `TripletBatches` (`training=False`).
 
     Args:
-        model: a `TripletVerifier` (or any model with its inputs and its (B, 2) softmax output).
+        model: a `TripletVerifier` (or any model with its inputs and its (B, 2) output, logits or probabilities).
         batches: evaluation `TripletBatches` of held-out videos (expanded or `in_batch`).
 
     Returns a dict:
@@ -41,19 +42,19 @@ def verification_report(model, batches):
     for index in range(len(batches)):
         x, y = batches[index][:2]
         x = dict(x)
-        p = np.asarray(model.predict(x, verbose=0))[:, 1]
+        p = class_probabilities(model, x)[:, 1]
         hits.append((p > 0.5) == (y == 1))
         pos_hits.append(p[y == 1] > 0.5)
         neg_hits.append(p[y == 0] <= 0.5)
         n = int((y == 1).sum())
         negative_scores = p[n:].reshape(n, k)
         ranked.append(p[:n] > negative_scores.max(axis=1))
-        static = np.asarray(model.predict({**x, "frame_b": x["frame_a"]}, verbose=0))[:, 1]
+        static = class_probabilities(model, {**x, "frame_b": x["frame_a"]})[:, 1]
         static_hits.append((static > 0.5) == (y == 1))
         # the first n inputs are the positives, in expanded and in in-batch batches alike
         positives = {name: value[:n] for name, value in x.items() if name != "partners"}
         positives["flow"] = reverse_flow_stack(positives["flow"])
-        rejected.append(np.asarray(model.predict(positives, verbose=0))[:, 1] <= 0.5)
+        rejected.append(class_probabilities(model, positives)[:, 1] <= 0.5)
     mean = lambda parts: float(np.concatenate(parts).mean())  # noqa: E731
     return {"accuracy": mean(hits), "chance": batches.chance, "positive_accuracy": mean(pos_hits),
             "negative_accuracy": mean(neg_hits), "ranking_accuracy": mean(ranked),

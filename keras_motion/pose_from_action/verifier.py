@@ -17,11 +17,11 @@ def _convnet_config(config):
 @keras.saving.register_keras_serializable(package="keras_motion")
 class TripletVerifier(ConfigFromArguments, keras.Model):
     """Frames t and t+Δ (shared Appearance ConvNet) and their 2Δ-channel flow stack (Motion ConvNet) → P(the stack
-    is the motion between the frames): features concatenated (3 × `feature_dim`), FC `hidden` + ReLU, FC 2, softmax.
+    is the motion between the frames): features concatenated (3 × `feature_dim`), FC `hidden` + ReLU, FC 2 (logits).
 
     Inputs: a dict with `"frame_a"`, `"frame_b"`: (B, image_size, image_size, 3) in [-1, 1], and `"flow"`:
     (B, image_size, image_size, 2Δ) flow in pixels (u0, v0, u1, v1, …; multiplied by `flow_scale` inside the model).
-    Output: (B, 2) softmax, class 1 = "the stack is the true motion". Defaults are the paper's (224 px, VGG-M,
+    Output: (B, 2) logits, class 1 = "the stack is the true motion". Defaults are the paper's (224 px, VGG-M,
     4096-d FC6 and FC7, Δ = 12).
 
     In-batch negatives: with an extra input `"partners"`, int (P, K), the B = P inputs are P positive triplets and
@@ -48,7 +48,7 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
         self.motion = VGGMFeatures(input_channels=2 * delta, input_scale=flow_scale, name="motion", **common)
         self.fc7 = keras.layers.Dense(hidden, activation="relu", name="fc7")
         self.fc7_dropout = keras.layers.Dropout(dropout, name="fc7_dropout") if dropout else None
-        self.verification = keras.layers.Dense(2, activation="softmax", dtype="float32", name="verification")
+        self.verification = keras.layers.Dense(2, dtype="float32", name="verification")  # logits
         # Built here, so that a loaded model has its weights before its first call.
         self.fc7.build((None, 3 * feature_dim))
         self.verification.build((None, hidden))
@@ -86,7 +86,7 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
 @keras.saving.register_keras_serializable(package="keras_motion")
 class AppearanceClassifier(ConfigFromArguments, keras.Model):
     """The paper's downstream classifier: the Appearance ConvNet (VGG-M to FC6) then FC `hidden` (2048) + ReLU +
-    dropout and a softmax over `num_classes`. Built with random weights; `TripletVerifier.classifier` (or
+    dropout and a linear layer: logits over `num_classes`. Built with random weights; `TripletVerifier.classifier` (or
     `model.appearance.set_weights(...)`) initialises its ConvNet from a pretrained verifier.
 
     >>> m = AppearanceClassifier(6, image_size=32, width=0.0625, feature_dim=32, hidden=16, stem_stride=1)
@@ -103,7 +103,7 @@ class AppearanceClassifier(ConfigFromArguments, keras.Model):
         x = keras.layers.Dense(hidden, activation="relu", name="fc7")(appearance(inputs))
         if dropout:
             x = keras.layers.Dropout(dropout, name="fc7_dropout")(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+        outputs = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, outputs, name=name, **kwargs)
 
     @property

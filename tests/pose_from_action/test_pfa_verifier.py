@@ -30,9 +30,9 @@ def test_verifier_structure_shares_the_appearance_convnet():
     assert isinstance(v.appearance, VGGMFeatures) and isinstance(v.motion, VGGMFeatures)
     assert v.motion.get_layer("conv1").kernel.shape[2] == 6
     assert tuple(v.fc7.kernel.shape) == (3 * 16, 8)  # concatenation of three FC6 features
-    probs = keras.ops.convert_to_numpy(v(_inputs()))
-    assert probs.shape == (3, 2)
-    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    logits = keras.ops.convert_to_numpy(v(_inputs()))
+    assert logits.shape == (3, 2) and logits.dtype == np.float32
+    assert not np.allclose(logits.sum(-1), 1.0)  # logits, not probabilities
     # one Appearance ConvNet for both frames: swapping them only permutes the concatenated features
     features = [keras.ops.convert_to_numpy(f) for f in v.features(_inputs())]
     np.testing.assert_allclose(features[0], keras.ops.convert_to_numpy(v.appearance(_inputs()["frame_a"])),
