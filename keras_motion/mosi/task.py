@@ -96,11 +96,27 @@ class MoSI:
 
     @property
     def finetune_seeds(self):
-        """The seed of each finetuning repetition: `seed + 1000 k`, k = 1..`seeds`."""
+        """The seed of each finetuning repetition: `seed + 1000 k`, k = 1..`seeds`.
+
+        >>> MoSI(seed=3, seeds=2).finetune_seeds
+        [1003, 2003]
+        """
         return [self.seed + 1000 * (k + 1) for k in range(self.seeds)]
 
     def make_generator(self, seed, mask=True, jitter=True):
-        """The `PseudoMotion` layer of these settings (`mask=False` / `jitter=False`: without masks / jitter)."""
+        """The `PseudoMotion` layer of these settings (`mask=False` / `jitter=False`: without masks / jitter).
+
+        Args:
+            seed: the generator's seed; mask, jitter: `False` turns masks / colour jitter off.
+
+        Example:
+
+        >>> gen = MoSI.from_preset("quick").make_generator(0, mask=False)
+        >>> gen.num_classes, gen.mask_size, gen.crop_size
+        (9, None, 16)
+
+        Reference: MoSI §3.1-3.2 (pseudo motions, static masks).
+        """
         jitter = jitter and self.jitter
         return PseudoMotion(num_frames=self.num_frames, crop_size=self.crop_size, source_size=self.source_size,
                             speeds=self.speeds, axes=self.axes, mask_size=self.mask_size if mask else None,
@@ -108,7 +124,19 @@ class MoSI:
                             frame_wise_jitter=self.frame_wise_jitter, seed=seed)
 
     def make_backbone(self, num_classes, name=None):
-        """A fresh video classifier of these settings (logits, dropout 0.5 before the head)."""
+        """A fresh video classifier of these settings (logits, dropout 0.5 before the head).
+
+        Args:
+            num_classes: the classes of the head; name: the model's name.
+
+        Example:
+
+        >>> net = MoSI.from_preset("quick").make_backbone(6)
+        >>> tuple(net(np.zeros((1, 4, 16, 16, 3), "uint8")).shape)
+        (1, 6)
+
+        Reference: MoSI §4.1 (R(2+1)D-10 and R-2D3D-18 backbones).
+        """
         return BACKBONES[self.backbone_name](depth=self.depth, num_classes=num_classes, filters=self.filters,
                                              stem=self.stem, dropout=0.5, name=name)
 
@@ -126,6 +154,13 @@ class MoSI:
 
         Returns:
             The pretrained backbone (also `self.backbone`).
+
+        Example:
+
+        >>> task = MoSI.from_preset("cpu", run=km.utils.Run("runs/mosi"))  # doctest: +SKIP
+        >>> task.pretrain(train_sources, heldout_sources)  # doctest: +SKIP
+
+        Reference: MoSI §3.3 (same-batch training) and §4.1 (pretext schedule).
         """
         path = self.run.path("pretext_backbone.keras")
         if reuse and path and os.path.exists(path):
@@ -169,6 +204,13 @@ class MoSI:
         """Pseudo-motion accuracy of the pretrained backbone on `sources` (held-out images: centred starts and
         crops, in order): `{"heldout_accuracy", "chance", "labels", "heldout_sources"}`.
 
+        Args:
+            sources: source images never trained on (see `SourceImages`).
+
+        Example:
+
+        >>> task.evaluate_pretext(heldout_sources)["heldout_accuracy"]  # doctest: +SKIP
+
         Reference: MoSI §4.3 (the pretext task's accuracy).
         """
         model = pseudo_motion_classifier(self.generator, self._require_backbone())
@@ -197,6 +239,12 @@ class MoSI:
             `km.evaluation.few_shot_finetune`'s report (per initialisation mean, std and runs; the gain) with
             `classes`.
 
+        Example:
+
+        >>> pool, test, names, _ = km.evaluation.labeled_video_splits(ucf101="UCF101", shots=5, repeats=3,
+        ...                                                           size=128)  # doctest: +SKIP
+        >>> report = task.finetune(*pool, *test, names)  # doctest: +SKIP
+
         Reference: MoSI §4.1 (finetuning) and Table 3 (few labeled videos per class).
         """
         labels = np.asarray(labels)
@@ -223,7 +271,19 @@ class MoSI:
     # ------------------------------------------------------------------------------------------------ Grad-CAM
     def grad_cam_clips(self, videos, flows=None, count=24):
         """Centre clips of the first `count` videos for `grad_cam`: whole frames with their moving pixels when the
-        exact `flows` are known, else `crop_size` crops (`km.evaluation.grad_cam_clips`)."""
+        exact `flows` are known, else `crop_size` crops (`km.evaluation.grad_cam_clips`).
+
+        Args:
+            videos: decoded videos (T, H, W, 3); flows: their exact flows, or `None`; count: at most this many.
+
+        Example:
+
+        >>> clips, regions = MoSI.from_preset("quick").grad_cam_clips([np.zeros((6, 20, 24, 3), "uint8")])
+        >>> clips.shape, regions
+        ((1, 4, 16, 16, 3), None)
+
+        Reference: MoSI §4.4 (Grad-CAM).
+        """
         return grad_cam_clips(videos, self.num_frames, crop_size=None if flows is not None else self.crop_size,
                               flows=flows, count=count)
 
@@ -232,6 +292,14 @@ class MoSI:
         (the first 6 clips), and with the moving `regions` the motion mass ratio (heat mass inside the moving pixels
         ÷ their area share) of conv5 and conv4; `fine`: the same videos as `(clips, regions)` at a larger size
         (`<out>/gradcam_fine.png`), where the conv5 maps are larger.
+
+        Args:
+            clips: (B, N, L, L, 3) clips; regions: bool (B, N, L, L) moving pixels, or `None`.
+            fine: `(clips, regions)` of the same videos at a larger size, or `None`.
+
+        Example:
+
+        >>> cam = task.grad_cam(*task.grad_cam_clips(test.frames, test.flows))  # doctest: +SKIP
 
         Returns:
             `None` without regions, else `{"at_training_size": {...}, "at_gradcam_size": {...} (with fine),
