@@ -2,15 +2,18 @@
 
 MoSI's Fig. 4 shows it for the last conv stage of a model trained only on pseudo motion: the heat lies where things
 move. `grad_cam` computes the maps on any Keras backend, `grad_cam_strip` draws them as PNG strips,
-`motion_mass_ratio` scores them against a known moving region and `GradCamImages` logs them during training.
+`motion_mass_ratio` scores them against a known moving region (`grad_cam_clips` cuts the clips and their moving
+pixels, `grad_cam_motion_mass` reports the ratio per layer) and `GradCamImages` logs them during training.
 """
 
 import cv2
 import keras
 import numpy as np
 
-from keras_motion.flow.grid import to_display_uint8
 from keras_motion.callbacks import ImageLogger
+from keras_motion.flow.grid import to_display_uint8
+from keras_motion.transforms import crop_clip
+from keras_motion.video.sampling import clip_indices, uniform_clip_starts
 
 
 def _value_and_grad(fn, x):
@@ -100,6 +103,78 @@ def motion_mass_ratio(maps, regions):
     share = regions.mean(axes)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where((mass > 0) & (share > 0), inside / mass / share, np.nan)
+
+
+def grad_cam_clips(videos, clip_len, crop_size=None, flows=None, count=24, min_speed=0.5):
+    """Centre clips of the first `count` videos, and with their exact flows the moving pixels: the inputs of
+    `grad_cam` and `motion_mass_ratio`.
+
+    Args:
+        videos: decoded videos (T, H, W, 3) (any sequence).
+        clip_len: frames per clip (the middle window of each video).
+        crop_size: side of the central square crop (`None`: the first video's short side, the whole frame).
+        flows: the videos' exact flows (T, H, W, 2) in pixels, or `None` (no regions).
+        count: at most this many clips.
+        min_speed: a pixel moves when its flow is longer than this (pixels per frame).
+
+    Returns:
+        `(clips float32 (B, clip_len, L, L, 3), regions bool (B, clip_len, L, L) or None)`.
+
+    Example:
+
+    >>> videos, flows = [np.zeros((8, 20, 24, 3), "uint8")] * 3, [np.ones((8, 20, 24, 2), "float32")] * 3
+    >>> clips, regions = grad_cam_clips(videos, 4, flows=flows)
+    >>> clips.shape, regions.shape, bool(regions.all())
+    ((3, 4, 20, 20, 3), (3, 4, 20, 20), True)
+
+    Reference: MoSI (Huang et al., CVPR 2021), §4.4 (Grad-CAM of the pretrained model).
+    """
+    crop = min(np.asarray(videos[0]).shape[1:3]) if crop_size is None else int(crop_size)
+    clips, regions = [], []
+    for i in range(min(count, len(videos))):
+        video = np.asarray(videos[i])
+        index = clip_indices(uniform_clip_starts(len(video), clip_len, 1)[0], clip_len, len(video))
+        clips.append(crop_clip(video[index], crop, None))
+        if flows is not None:
+            moving = np.linalg.norm(flows[i][index], axis=-1) > min_speed
+            regions.append(crop_clip(moving[..., None], crop, None)[..., 0])
+    return np.stack(clips).astype("float32"), (np.stack(regions) if regions else None)
+
+
+def grad_cam_motion_mass(model, clips, regions, layers=None):
+    """Where a video model's Grad-CAM heat lies relative to the moving pixels: for each layer, the mean over clips of
+    `motion_mass_ratio` (heat mass inside the moving region ÷ its area share; 1 = no preference).
+
+    Args:
+        model: a video classifier (the class scores before any softmax), e.g. `R2Plus1D`.
+        clips: (B, N, H, W, C); regions: bool (B, N, H, W), the moving pixels (`grad_cam_clips`).
+        layers: `{key: layer name}` (default: `{"conv5": "conv5_out", "conv4": "conv4_out"}`, the last two stages
+            of `R2Plus1D` / `R2D3D`).
+
+    Returns:
+        `{key: ratio, ..., "map_size_<first key>": [T, H, W] of its maps, "clip_size": H, "moving_area_share"}`.
+
+    Example:
+
+    >>> from keras_motion.models import R2Plus1D
+    >>> net = R2Plus1D(depth=10, num_classes=3, filters=(4, 4, 4, 4, 4), stem="small")
+    >>> regions = np.zeros((2, 4, 16, 16), bool); regions[:, :, 4:12, 4:12] = True
+    >>> report = grad_cam_motion_mass(net, np.zeros((2, 4, 16, 16, 3), "float32"), regions)
+    >>> report["map_size_conv5"], report["clip_size"], report["moving_area_share"]
+    ([1, 2, 2], 16, 0.25)
+
+    Reference: MoSI (Huang et al., CVPR 2021), §4.4 and Fig. 4.
+    """
+    layers = layers or {"conv5": "conv5_out", "conv4": "conv4_out"}
+    out = {}
+    for key, layer in layers.items():
+        heat, _ = grad_cam(model, clips, layer=layer)
+        out[key] = float(np.nanmean(motion_mass_ratio(heat, regions)))
+    first_key, first_layer = next(iter(layers.items()))
+    features = keras.Model(model.input, model.get_layer(first_layer).output)(clips[:1])
+    out[f"map_size_{first_key}"] = [int(d) for d in features.shape[1:4]]
+    out["clip_size"], out["moving_area_share"] = int(clips.shape[2]), float(np.asarray(regions).mean())
+    return out
 
 
 def grad_cam_strip(clips, maps, frames=8, alpha=0.5, separator=2):

@@ -1,7 +1,12 @@
 """MoSI (Huang et al., CVPR 2021): pseudo-motion clips from static images to pretrain video backbones."""
 
-from keras_motion.mosi.data import SourceImages, mosi_dataset, source_square
+from keras_motion.mosi.data import (SourceImages, SyntheticSplits, mosi_dataset, photo_crops, pretext_sources,
+                                    source_square, synthetic_splits)
 from keras_motion.mosi.model import pseudo_motion_classifier
+from keras_motion.mosi.presets import DATA_PRESETS, PRESETS
 from keras_motion.mosi.pseudo_motion import PseudoMotion, label_pool
+from keras_motion.mosi.task import MoSI
 
-__all__ = ["PseudoMotion", "SourceImages", "label_pool", "mosi_dataset", "pseudo_motion_classifier", "source_square"]
+__all__ = ["DATA_PRESETS", "PRESETS", "MoSI", "PseudoMotion", "SourceImages", "SyntheticSplits", "label_pool",
+           "mosi_dataset", "photo_crops", "pretext_sources", "pseudo_motion_classifier", "source_square",
+           "synthetic_splits"]

@@ -1,19 +1,21 @@
-"""MoSI training data: source images for pseudo-motion pretraining (NumPy / PyDataset, or tf.data), and labeled video
-clips for finetuning with multi-clip evaluation.
+"""MoSI training data: source images for pseudo-motion pretraining (NumPy / PyDataset, or tf.data), and the recipe's
+default data (photo crops, pretext sources with held-out ones, synthetic splits).
 
 Pretext, on device (no TensorFlow needed): `SourceImages` yields batches of L_s × L_s source squares and their
 same-batch labels, and the model starts with the `PseudoMotion` layer (`keras_motion.models.pseudo_motion_classifier`).
 Pretext with tf.data (any backend): `mosi_dataset(squares, generator, batch_images)` maps the layer over batches.
 """
 
+import collections
 import os
 
 import keras
 import numpy as np
 
+from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, _files_under, _normalise_extensions
+from keras_motion.datasets.synthetic import default_backgrounds, synthetic_actions
 from keras_motion.errors import KerasMotionError
 from keras_motion.utils.skips import SkipLog
-from keras_motion.datasets.folders import IMAGE_EXTENSIONS
 from keras_motion.video.decode import read_image, read_video, resize_frame, video_info
 
 
@@ -123,4 +125,127 @@ def mosi_dataset(images, generator, batch_images=5, shuffle=True, seed=None, rep
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-# ----------------------------------------------------------------------------------------------- video clips
+# ---------------------------------------------------------------------------------- the recipe's default data
+def photo_crops(photos, count, seed=0):
+    """`count` random square crops of each photo, of side 40–100 % of its short side: more, varied source images
+    from a few photos.
+
+    Args:
+        photos: RGB images (H, W, 3).
+        count: crops per photo.
+        seed: seed of the sides and positions.
+
+    Example:
+
+    >>> crops = photo_crops([np.zeros((60, 80, 3), "uint8")], 3, seed=0)
+    >>> len(crops), all(c.shape[0] == c.shape[1] >= 24 for c in crops)
+    (3, True)
+
+    Reference: MoSI (Huang et al., CVPR 2021), §3.1 (source images are squares cut from static images).
+    """
+    rng = np.random.default_rng(seed)
+    crops = []
+    for photo in photos:
+        short = min(photo.shape[:2])
+        for _ in range(count):
+            side = int(short * rng.uniform(0.4, 1.0))
+            top = int(rng.integers(0, photo.shape[0] - side + 1))
+            left = int(rng.integers(0, photo.shape[1] - side + 1))
+            crops.append(photo[top:top + side, left:left + side])
+    return crops
+
+
+def _files(root, extensions):
+    paths = _files_under(root, _normalise_extensions(extensions))
+    if not paths:
+        raise KerasMotionError(f"no {'/'.join(extensions)} files under {root}; point the folder at your data")
+    return paths
+
+
+def pretext_sources(images=None, videos=None, unlabeled_videos=None, heldout_videos=None, photos=None,
+                    heldout_photos=2, crops_per_photo=16, seed=0):
+    """`(train, heldout)` MoSI source lists for `SourceImages`: the held-out sources are never trained on, and
+    measure the pretext accuracy on images the network has not seen.
+
+    Without `images`, the photos (default: scikit-image's bundled ones) are split into `heldout_photos` held out and
+    the rest, and each becomes `crops_per_photo` random crops (`photo_crops`). With `images` (a folder of any
+    layout), a seeded 10 % of its files is held out. `videos` (a folder) adds video files (one random frame per
+    epoch), the first 10 % held out; `unlabeled_videos` (decoded or paths) are added to training and
+    `heldout_videos` (e.g. the test videos' frames) to the held-out set.
+
+    Args:
+        images: folder of unlabeled images, or `None`.
+        videos: folder of unlabeled videos, or `None`.
+        unlabeled_videos: more training sources (decoded videos (T, H, W, 3) or paths).
+        heldout_videos: more held-out sources.
+        photos: RGB photos to crop when `images` is `None` (default: `default_backgrounds()`).
+        heldout_photos: photos held out; crops_per_photo: random crops of each photo.
+        seed: seed of the held-out choice and the crops.
+
+    Example:
+
+    >>> photos = [np.full((50, 60, 3), i, "uint8") for i in range(4)]
+    >>> train, heldout = pretext_sources(photos=photos, heldout_photos=1, crops_per_photo=2)
+    >>> len(train), len(heldout)
+    (6, 2)
+
+    Reference: MoSI (Huang et al., CVPR 2021), §3.1 and §4.1.
+    """
+    rng = np.random.default_rng(seed)
+    if images:
+        paths = _files(images, IMAGE_EXTENSIONS)
+        held = set(rng.choice(len(paths), max(1, len(paths) // 10), replace=False).tolist())
+        train = [p for i, p in enumerate(paths) if i not in held]
+        heldout = [p for i, p in enumerate(paths) if i in held]
+    else:
+        photos = list(default_backgrounds() if photos is None else photos)
+        held = set(rng.choice(len(photos), heldout_photos, replace=False).tolist())
+        train = photo_crops([p for i, p in enumerate(photos) if i not in held], crops_per_photo, seed)
+        heldout = photo_crops([p for i, p in enumerate(photos) if i in held], crops_per_photo, seed + 1)
+    if videos:
+        paths = _files(videos, VIDEO_EXTENSIONS)
+        cut = max(1, len(paths) // 10)
+        train, heldout = train + paths[cut:], heldout + paths[:cut]
+    if unlabeled_videos is not None:
+        train = train + list(unlabeled_videos)
+    if heldout_videos is not None:
+        heldout = heldout + list(heldout_videos)
+    return train, heldout
+
+
+SyntheticSplits = collections.namedtuple("SyntheticSplits", "unlabeled labeled test grad_cam")
+
+
+def synthetic_splits(unlabeled=120, labeled=60, test=90, num_frames=16, size=40, grad_cam_size=None,
+                     grad_cam_videos=24, seed=0):
+    """Disjoint renders of the synthetic action benchmark for MoSI: unlabeled videos (pretext sources), a labeled
+    pool (few-shot draws) and test videos, plus the first `grad_cam_videos` test videos rendered again at
+    `grad_cam_size` (the network is fully convolutional; larger clips give larger conv5 maps for Grad-CAM).
+
+    Args:
+        unlabeled, labeled, test: numbers of videos (classes balanced).
+        num_frames, size: frames per video and their side.
+        grad_cam_size: side of the Grad-CAM re-render, or `None` (none).
+        grad_cam_videos: how many test videos are re-rendered.
+        seed: the benchmark's seed (video i depends only on (seed, its global index)).
+
+    Returns:
+        `SyntheticSplits(unlabeled, labeled, test, grad_cam)` of `km.datasets.synthetic_actions` sets (`.frames`,
+        `.labels`, `.flows`, `.class_names`); `grad_cam` is `None` without `grad_cam_size`.
+
+    Example:
+
+    >>> data = synthetic_splits(6, 6, 6, num_frames=4, size=16, grad_cam_size=24, grad_cam_videos=2)
+    >>> len(data.unlabeled.frames), data.test.frames[0].shape, data.grad_cam.frames[0].shape
+    (6, (4, 16, 16, 3), (4, 24, 24, 3))
+
+    Reference: MoSI (Huang et al., CVPR 2021), §4 (pretext on unlabeled data, finetuning on few labels).
+    """
+    sizes = dict(num_frames=num_frames, seed=seed)
+    unlabeled_set = synthetic_actions(unlabeled, start=0, size=size, **sizes)
+    labeled_set = synthetic_actions(labeled, start=unlabeled, size=size, **sizes)
+    test_set = synthetic_actions(test, start=unlabeled + labeled, size=size, **sizes)
+    fine = None
+    if grad_cam_size:  # the same test videos (same global indices), rendered larger
+        fine = synthetic_actions(grad_cam_videos, start=unlabeled + labeled, size=grad_cam_size, **sizes)
+    return SyntheticSplits(unlabeled_set, labeled_set, test_set, fine)
