@@ -310,3 +310,29 @@ def _as_items(videos):
     items = list(videos)
     names = [os.fspath(v) if isinstance(v, (str, os.PathLike)) else f"video {i}" for i, v in enumerate(items)]
     return items, names
+
+
+def purity(clusters, classes):
+    """Share of items whose cluster's majority class is their class.
+
+    >>> purity(np.array([0, 0, 1, 1]), np.array([2, 2, 2, 3]))
+    0.75
+    """
+    clusters, classes = np.asarray(clusters), np.asarray(classes)
+    return float(sum(np.bincount(classes[clusters == c]).max() for c in np.unique(clusters)) / len(classes))
+
+
+def label_agreement(labels, classes):
+    """How well pseudo-motion labels agree with the true classes of their videos (skipped videos, -1, left out):
+    NMI, purity, and the purity of a single cluster (the largest class's share) to compare it with.
+
+    >>> label_agreement(np.array([0, 0, 1, 1, -1]), np.array([0, 0, 1, 1, 1]))
+    {'nmi': 1.0, 'purity': 1.0, 'purity_of_one_cluster': 0.5}
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+
+    labels, classes = np.asarray(labels), np.asarray(classes)
+    kept = labels >= 0
+    return {"nmi": float(normalized_mutual_info_score(classes[kept], labels[kept])),
+            "purity": purity(labels[kept], classes[kept]),
+            "purity_of_one_cluster": float(np.bincount(classes[kept]).max() / kept.sum())}
