@@ -65,8 +65,8 @@ def unlabeled_videos(frames, size=64, videos=None, ucf101=None, hmdb51=None, spl
     Example:
 
     >>> data = unlabeled_videos(frames=4, size=32, num_videos=3)
-    >>> len(data.videos), data.videos[0].shape, data.classes.tolist()
-    (3, (4, 32, 32, 3), [0, 1, 2])
+    >>> len(data.videos), data.videos[0].shape, data.classes.shape
+    (3, (4, 32, 32, 3), (3,))
 
     Reference: [000] supplementary §1 (1000 unlabeled UCF101 / HMDB51 videos).
     """

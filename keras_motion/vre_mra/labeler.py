@@ -39,12 +39,12 @@ class MotionLabeler:
             `key_frames - 1` flow maps and a `(key_frames - 1) · 2 · codebook_size`-d embedding.
         flow_method: "dis" (default), "farneback" or "tvl1" (the paper used Coarse2Fine).
         normalization: VLAD normalisation of each flow map (see `VLADEncoder`); None is the paper's raw residual
-            sums. The default "power+l2" measured higher NMI with the true classes on the synthetic benchmark (see
-            the README): raw sums weigh a map by how many pixels move, so clusters follow motion amount, not kind.
+            sums, which weigh a map by how many pixels move, so clusters follow motion amount, not kind; "power+l2"
+            (the default) agreed better with the true classes on the synthetic benchmark (docs/vre_mra.md).
         pooling: how a clip's per-map VLAD vectors become one embedding: "concat" (the paper: time order kept,
             `(key_frames − 1) · 2 · codebook_size`-d) or "mean" (`2 · codebook_size`-d, invariant to where in its
             cycle an action starts). On the synthetic benchmark "concat" left k-means with one giant cluster
-            (NMI 0.2) where "mean" reached NMI 0.43 (see the README).
+            (docs/vre_mra.md).
         on_short: a video shorter than the key frames need: "skip" (warn, count, label -1), "pad" (repeat its last
             frame), or "error".
         max_codebook_samples: flow entries (above the threshold) drawn at random for the codebook k-means.
