@@ -1,5 +1,6 @@
 """VRE + MRA as one object: pseudo-motion labels, the five-step procedure, the Table 2 ablation, and retrieval."""
 
+import os
 import re
 import time
 
@@ -141,8 +142,9 @@ class VREMRA:
         """
         start = time.time()
         if labeler is not None:
-            source = labeler if isinstance(labeler, str) else "given"
-            self.labeler = MotionLabeler.load(labeler) if isinstance(labeler, str) else labeler
+            path = isinstance(labeler, (str, os.PathLike))
+            source = os.fspath(labeler) if path else "given"
+            self.labeler = MotionLabeler.load(labeler) if path else labeler
             mine = dict(key_frames=self.key_frames, interval=self.interval, num_labels=self.num_labels)
             theirs = {k: getattr(self.labeler, k) for k in mine}
             if theirs != mine:
