@@ -39,12 +39,12 @@ class MotionLabeler:
             `key_frames - 1` flow maps and a `(key_frames - 1) · 2 · codebook_size`-d embedding.
         flow_method: "dis" (default), "farneback" or "tvl1" (the paper used Coarse2Fine).
         normalization: VLAD normalisation of each flow map (see `VLADEncoder`); None is the paper's raw residual
-            sums. The default "power+l2" measured higher NMI with the true classes on the synthetic benchmark (see
-            the README): raw sums weigh a map by how many pixels move, so clusters follow motion amount, not kind.
+            sums, which weigh a map by how many pixels move, so clusters follow motion amount, not kind; "power+l2"
+            (the default) agreed better with the true classes on the synthetic benchmark (docs/vre_mra.md).
         pooling: how a clip's per-map VLAD vectors become one embedding: "concat" (the paper: time order kept,
             `(key_frames − 1) · 2 · codebook_size`-d) or "mean" (`2 · codebook_size`-d, invariant to where in its
             cycle an action starts). On the synthetic benchmark "concat" left k-means with one giant cluster
-            (NMI 0.2) where "mean" reached NMI 0.43 (see the README).
+            (docs/vre_mra.md).
         on_short: a video shorter than the key frames need: "skip" (warn, count, label -1), "pad" (repeat its last
             frame), or "error".
         max_codebook_samples: flow entries (above the threshold) drawn at random for the codebook k-means.
@@ -310,3 +310,29 @@ def _as_items(videos):
     items = list(videos)
     names = [os.fspath(v) if isinstance(v, (str, os.PathLike)) else f"video {i}" for i, v in enumerate(items)]
     return items, names
+
+
+def purity(clusters, classes):
+    """Share of items whose cluster's majority class is their class.
+
+    >>> purity(np.array([0, 0, 1, 1]), np.array([2, 2, 2, 3]))
+    0.75
+    """
+    clusters, classes = np.asarray(clusters), np.asarray(classes)
+    return float(sum(np.bincount(classes[clusters == c]).max() for c in np.unique(clusters)) / len(classes))
+
+
+def label_agreement(labels, classes):
+    """How well pseudo-motion labels agree with the true classes of their videos (skipped videos, -1, left out):
+    NMI, purity, and the purity of a single cluster (the largest class's share) to compare it with.
+
+    >>> label_agreement(np.array([0, 0, 1, 1, -1]), np.array([0, 0, 1, 1, 1]))
+    {'nmi': 1.0, 'purity': 1.0, 'purity_of_one_cluster': 0.5}
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+
+    labels, classes = np.asarray(labels), np.asarray(classes)
+    kept = labels >= 0
+    return {"nmi": float(normalized_mutual_info_score(classes[kept], labels[kept])),
+            "purity": purity(labels[kept], classes[kept]),
+            "purity_of_one_cluster": float(np.bincount(classes[kept]).max() / kept.sum())}
