@@ -16,7 +16,7 @@ GROUPS = {"θn": "encoder", "θc": "visual_classifier", "θg": "motion_gru", "θ
 def _two_fc(hidden, outputs, dropout, name):
     return keras.Sequential([keras.layers.Dense(hidden, activation="relu", name="fc1"),
                              keras.layers.Dropout(dropout, name="dropout"),
-                             keras.layers.Dense(outputs, activation="softmax", dtype="float32", name="fc2")],
+                             keras.layers.Dense(outputs, dtype="float32", name="fc2")],  # logits
                             name=name)
 
 
@@ -24,7 +24,7 @@ def _two_fc(hidden, outputs, dropout, name):
 class VisualMotionNet(ConfigFromArguments, keras.Model):
     """f (encoder, θn), p_c (visual classifier, θc), MotionGRU (θg), p_m (motion classifier, θm), p_a (MRA, θa).
 
-    `net(images)` is the MRA prediction p_a([f̃(x); f(x)]) (softmax over `num_classes`), where f̃(x) is one GRU step
+    `net(images)` is the MRA prediction p_a([f̃(x); f(x)]) (logits over `num_classes`), where f̃(x) is one GRU step
     from the zero state on f(x). The other paths: `visual_scores(images)` = p_c(f(x)), `clip_motion(clips)` =
     f̃(v) of (B, T, H, W, 3) clips, `motion_scores(clips)` = p_m(f̃(v)), `image_motion(images)` = f̃(x).
     `mra_features="motion"` makes p_a see f̃(x) alone (the paper's "only MR" ablation).

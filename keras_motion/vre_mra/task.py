@@ -4,6 +4,7 @@ import os
 import re
 import time
 
+import keras
 import numpy as np
 
 from keras_motion.vre_mra.data import few_labeled, key_frame_clips, square_crop
@@ -344,10 +345,11 @@ class VREMRA:
         return None if clip_classes is None else float((np.asarray(clip_classes)[nearest] == labels).mean())
 
     def predict(self, images):
-        """Class probabilities of uint8 images by the MRA classifier (the full net after `train`)."""
+        """Class probabilities (N, C) of uint8 images by the MRA classifier (the full net after `train`)."""
         if self.net is None:
             raise RuntimeError("VREMRA.predict: train the task first (train or ablation)")
-        return predict_in_batches(self.net, self._square(images))
+        logits = predict_in_batches(self.net, self._square(images)).astype(np.float32)
+        return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
 
     # ------------------------------------------------------------------------------------------------ inputs
     def _square(self, images, what="images"):

@@ -176,7 +176,9 @@ class VisualMotionTrainer(keras.Model):
         return out
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        ce = keras.losses.sparse_categorical_crossentropy
+        def ce(labels, logits):
+            return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+
         main = proxy = 0.0
         if "main" in self.step_losses:
             main = ops.mean(ce(x["labels"], y_pred["visual"]))
