@@ -201,7 +201,9 @@ def test_frame_motion_adds_each_key_frame_through_the_mra_path(data):
     # By hand: every key frame alone → f(frame) → one GRU step from zero (f̃, as for a static image) → p_m, scored
     # against its clip's pseudo label (the label of the clip's first sub-clip: all of a clip's share it).
     frames = x["clips"].reshape((-1,) + x["clips"].shape[2:])
-    scores = keras.ops.convert_to_numpy(net.motion_classifier(net.image_motion(frames)))
+    logits = keras.ops.convert_to_numpy(net.motion_classifier(net.image_motion(frames))).astype(np.float64)
+    scores = np.exp(logits - logits.max(-1, keepdims=True))
+    scores /= scores.sum(-1, keepdims=True)
     per_clip = x["clip_labels"].reshape(3, -1)[:, 0]
     labels = np.repeat(per_clip, x["clips"].shape[1])
     expected = -np.log(scores[np.arange(len(labels)), labels]).mean()
