@@ -73,3 +73,26 @@ def value_and_grad(fn, x):
         value.backward()
         return float(value.detach()), x.grad.numpy()
     pytest.skip(f"no gradient helper for backend {backend}")
+
+
+def _load_in_fresh_process(folder):
+    """Loads every `.keras` file under `folder` in a new interpreter that imports only keras and keras_motion:
+    what a user's own script does with a recipe's models. Returns the files loaded."""
+    import glob
+    import subprocess
+    import sys
+
+    paths = sorted(glob.glob(os.path.join(str(folder), "**", "*.keras"), recursive=True))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = "import sys, keras, keras_motion\nfor p in sys.argv[1:]:\n    keras.saving.load_model(p)\n"
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, "-c", script, *paths], env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [os.path.relpath(p, str(folder)) for p in paths]
+
+
+@pytest.fixture
+def load_in_fresh_process():
+    """`load_in_fresh_process(folder)`: every `.keras` file a run wrote loads after `import keras_motion` alone."""
+    return _load_in_fresh_process

@@ -20,7 +20,7 @@ def load_recipe():
 
 
 @pytest.mark.slow
-def test_quick_run_writes_metrics_model_logs_and_grid(tmp_path, capsys):
+def test_quick_run_writes_metrics_model_logs_and_grid(tmp_path, capsys, load_in_fresh_process):
     assert load_recipe().main(["--quick", "--out", str(tmp_path)]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"im2flow", "zero", "mean", "nearest_neighbor"} <= set(metrics["flow"])
@@ -32,6 +32,7 @@ def test_quick_run_writes_metrics_model_logs_and_grid(tmp_path, capsys):
     assert (tmp_path / "logs" / "unet").is_dir()
     printed = capsys.readouterr().out
     assert "nearest_neighbor" in printed and "appearance+motion_hallucinated" in printed
+    assert "im2flow_unet.keras" in load_in_fresh_process(tmp_path)  # with its loss, φ and schedule
 
 
 def test_flags_take_the_presets_unless_given():

@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "recipes"
 
 
 @pytest.mark.slow
-def test_recipe_quick(tmp_path):
+def test_recipe_quick(tmp_path, load_in_fresh_process):
     import keras
 
     import keras_motion  # noqa: F401  (registers the classes for loading)
@@ -29,3 +29,4 @@ def test_recipe_quick(tmp_path):
     for name in ("finetune_mosi_seed1000.keras", "finetune_scratch_seed1000.keras", "finetune_runs.json"):
         assert os.path.exists(tmp_path / name)
     assert os.path.isdir(tmp_path / "logs" / "pretext" / "unmasked")
+    assert {"pretext_backbone.keras", "finetune_mosi_seed1000.keras"} <= set(load_in_fresh_process(tmp_path))

@@ -102,7 +102,7 @@ def test_recipe_flags_presets_and_flow_default():
 
 
 @pytest.mark.slow
-def test_recipe_quick_writes_metrics_and_model(tmp_path, capsys):
+def test_recipe_quick_writes_metrics_and_model(tmp_path, capsys, load_in_fresh_process):
     out = tmp_path / "run"
     assert _recipe()["main"](["--quick", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
@@ -110,3 +110,4 @@ def test_recipe_quick_writes_metrics_and_model(tmp_path, capsys):
     assert metrics["flow"] == "exact" and metrics["args"]["quick"]
     assert keras.saving.load_model(out / "triplet_verifier.keras").count_params() > 0
     assert "Held-out verification" in capsys.readouterr().out
+    assert load_in_fresh_process(out) == ["triplet_verifier.keras"]

@@ -1,0 +1,51 @@
+"""The package's shape: the core imports no method, no method imports another, and the recipes stay wiring."""
+
+import ast
+import glob
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METHODS = ("mosi", "im2flow", "vre_mra", "pose_from_action")
+
+
+def _imported_modules(path):
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            for alias in node.names:  # from keras_motion import mosi
+                yield f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def _package_of(path):
+    parts = os.path.relpath(path, os.path.join(ROOT, "keras_motion")).split(os.sep)
+    return parts[0] if len(parts) > 1 else None
+
+
+def test_arrows_point_down_only():
+    wrong = []
+    for path in glob.glob(os.path.join(ROOT, "keras_motion", "**", "*.py"), recursive=True):
+        if path == os.path.join(ROOT, "keras_motion", "__init__.py"):
+            continue  # the package's front door imports everything
+        own = _package_of(path)
+        for module in _imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "keras_motion" and len(parts) > 1 and parts[1] in METHODS and parts[1] != own:
+                wrong.append(f"{os.path.relpath(path, ROOT)} imports {module}")
+    assert not wrong, "the core imports no method and a method no other method:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_recipe_is_wiring(method):
+    path = os.path.join(ROOT, "recipes", f"{method}.py")
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    assert len(source.splitlines()) <= 200
+    functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)]
+    takes_args = [f.name for f in functions if any(a.arg == "args" for a in f.args.args + f.args.kwonlyargs)]
+    assert not takes_args, f"{method}: only main() may hold the parsed flags, not {takes_args}"
