@@ -9,7 +9,7 @@ import os
 
 __version__ = "0.2.0"
 
-# TensorFlow's C++ start-up lines (CUDA probing on a CPU machine) drown a recipe's progress; a user's setting wins.
+# TensorFlow's informational C++ start-up lines drown a recipe's progress; a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_motion import datasets, errors, flow, transforms, utils, video  # noqa: E402  (NumPy / OpenCV only)

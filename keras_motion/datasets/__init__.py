@@ -14,4 +14,5 @@ from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_wi
 
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "VOC_ACTIONS",
            "FileDataset", "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VOCActions", "VideoDataset",
-           "VideoFolder", "few_shot", "files_under", "person_window", "split_groups", "synthetic_actions", "write_synthetic"]
+           "VideoFolder", "few_shot", "files_under", "person_window", "split_groups", "synthetic_actions",
+           "write_synthetic"]
