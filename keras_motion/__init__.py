@@ -5,7 +5,12 @@ method above it (`mosi`, `im2flow`, `vre_mra`, `pose_from_action`). Importing th
 serialisable Keras class, so any `.keras` file that keras_motion wrote loads after `import keras_motion`.
 """
 
+import os
+
 __version__ = "0.2.0"
+
+# TensorFlow's informational C++ start-up lines drown a recipe's progress; a user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_motion import datasets, errors, flow, transforms, utils, video  # noqa: E402  (NumPy / OpenCV only)
 from keras_motion import callbacks, evaluation, models, schedules  # noqa: E402  (Keras)

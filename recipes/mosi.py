@@ -131,7 +131,7 @@ def main(argv=None):
     cam = task.grad_cam(*task.grad_cam_clips(test, flows), fine=fine)
     finetune = task.finetune(pool, pool_labels, test, test_labels, classes)
     metrics = {"pretext": pretext, "finetune": finetune, "gradcam": cam, "skipped": skipped}
-    run.write_metrics(metrics, args=vars(args))
+    run.write_metrics(metrics, args=vars(args), task=task.get_config())
 
     print(f"\nheld-out pretext accuracy: {100 * pretext['heldout_accuracy']:.1f} % "
           f"(chance {100 * pretext['chance']:.1f} %)")

@@ -121,7 +121,8 @@ def main(argv=None):
     d = task.evaluate_downstream(downstream)
     run.write_metrics({"verification": v, "downstream": d, "flow": args.flow, "classes": downstream.class_names,
                        "data": {"pretrain_videos": len(videos.pretrain), "heldout_videos": len(videos.heldout),
-                                "test_images": len(downstream.test_labels)}, "skipped": skipped}, args=vars(args))
+                                "test_images": len(downstream.test_labels)}, "skipped": skipped}, args=vars(args),
+                      task=task.get_config())
 
     print(f"\nHeld-out verification ({v['triplets']} triplets of {len(videos.heldout)} unseen videos, "
           f"{args.negatives} negatives per positive)")

@@ -128,7 +128,7 @@ def main(argv=None):
                "data": {"unlabeled_clips": len(clips), "labeled_images": args.shots * num_classes,
                         "holdout_images": int(len(held[1])), "skipped_videos": skipped,
                         "classes": list(class_names)}}
-    run.write_metrics(metrics, args=vars(args))
+    run.write_metrics(metrics, args=vars(args), task=task.get_config())
     print(f"\nPseudo-motion labels: NMI {label_report.get('nmi', float('nan')):.3f}, purity "
           f"{label_report.get('purity', float('nan')):.3f} ({label_report['num_videos']} videos, {args.num_labels} "
           "clusters)")

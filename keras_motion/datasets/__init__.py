@@ -3,7 +3,7 @@ and a synthetic action benchmark with exact optical flow."""
 
 from keras_motion.datasets.base import UNLABELED, FileDataset, ImageDataset, VideoDataset
 from keras_motion.datasets.few_shot import few_shot
-from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageFolder, VideoFolder
+from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageFolder, VideoFolder, files_under
 from keras_motion.datasets.hmdb51 import HMDB51
 from keras_motion.datasets.splits import split_groups
 from keras_motion.datasets.stanford40 import Stanford40
@@ -14,4 +14,5 @@ from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_wi
 
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "VOC_ACTIONS",
            "FileDataset", "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VOCActions", "VideoDataset",
-           "VideoFolder", "few_shot", "person_window", "split_groups", "synthetic_actions", "write_synthetic"]
+           "VideoFolder", "few_shot", "files_under", "person_window", "split_groups", "synthetic_actions",
+           "write_synthetic"]

@@ -53,7 +53,14 @@ def _normalise_extensions(extensions):
     return tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
 
 
-def _files_under(directory, extensions):
+def files_under(directory, extensions):
+    """Every file below `directory` (links followed) whose extension is one of `extensions` (with or without the
+    dot, any case), sorted; hidden files and folders are skipped.
+
+    >>> files_under("/nonexistent", ("mp4",))
+    []
+    """
+    extensions = _normalise_extensions(extensions)
     found = []
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
         # Hidden entries are never data: .DS_Store, .git, and the temporary files of interrupted atomic writes.
@@ -75,7 +82,7 @@ def _scan(root, extensions, labeled, what, loader):
     if not os.path.isdir(root):
         raise DatasetLayoutError(f"{loader}: {root} is not a directory; expected {layout}.")
     if not labeled:
-        paths = _files_under(root, extensions)
+        paths = files_under(root, extensions)
         if not paths:
             raise DatasetLayoutError(
                 f"{loader}: no {what} file ({', '.join(extensions)}) under {root}; expected {layout}."
@@ -86,7 +93,7 @@ def _scan(root, extensions, labeled, what, loader):
         directory = os.path.join(root, name)
         if name.startswith(".") or not os.path.isdir(directory):
             continue
-        files = _files_under(directory, extensions)
+        files = files_under(directory, extensions)
         if files:
             paths += files
             labels += [len(class_names)] * len(files)

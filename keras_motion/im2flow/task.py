@@ -15,6 +15,7 @@ from keras_motion.im2flow.presets import PRESETS
 from keras_motion.im2flow.unet import Im2FlowUNet
 from keras_motion.models import ResNet2D, StreamCNN
 from keras_motion.schedules import ConstantThenLinear
+from keras_motion.task import Task
 from keras_motion.transforms import center_crop, to_model_range
 from keras_motion.utils import Run
 
@@ -34,7 +35,7 @@ def _pairs(data, name):
     return images, flows
 
 
-class Im2Flow:
+class Im2Flow(Task):
     """Im2Flow: a U-Net hallucinates the optical flow of a single image, trained on a pixel loss plus a motion-content
     loss measured by a flow-image action classifier φ; a motion stream on hallucinated flow helps recognise actions
     in still images.
@@ -76,6 +77,8 @@ class Im2Flow:
         §3 (network, loss, training), §4.1 (flow prediction), §4.3 (two-stream recognition).
     """
 
+    PRESETS = PRESETS
+
     def __init__(self, image_size=64, base_filters=16, dilated=False, epochs=60, batch_size=32, learning_rate=1e-3,
                  beta_1=0.5, constant_epochs=None, content_loss=True, content_weight=0.02, magnitude_weighting=False,
                  max_magnitude=None, phi_epochs=15, stream_epochs=30, stream_model="cnn", stream_filters=16,
@@ -95,25 +98,6 @@ class Im2Flow:
         self.content_network = None  # φ, the flow-image classifier
         self.unet = None
 
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The task with the settings of preset `name` ("cpu", "paper", "quick"; see `PRESETS`), `overrides` on top.
-
-        Example:
-
-        >>> Im2Flow.from_preset("paper").image_size, Im2Flow.from_preset("quick", image_size=64).image_size
-        (256, 64)
-        """
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
-
-    def get_config(self):
-        """The constructor arguments (without `run`), JSON-able."""
-        keys = ("image_size", "base_filters", "dilated", "epochs", "batch_size", "learning_rate", "beta_1",
-                "constant_epochs", "content_loss", "content_weight", "magnitude_weighting", "max_magnitude",
-                "phi_epochs", "stream_epochs", "stream_model", "stream_filters", "stream_learning_rate", "seed")
-        return {k: getattr(self, k) for k in keys}
 
     # ------------------------------------------------------------------------------------------------- inputs
     def _images(self, images):

@@ -12,7 +12,7 @@ import os
 import keras
 import numpy as np
 
-from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, _files_under, _normalise_extensions
+from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, files_under
 from keras_motion.datasets.synthetic import default_backgrounds, synthetic_actions
 from keras_motion.errors import KerasMotionError
 from keras_motion.utils.skips import SkipLog
@@ -156,7 +156,7 @@ def photo_crops(photos, count, seed=0):
 
 
 def _files(root, extensions):
-    paths = _files_under(root, _normalise_extensions(extensions))
+    paths = files_under(root, extensions)
     if not paths:
         raise KerasMotionError(f"no {'/'.join(extensions)} files under {root}; point the folder at your data")
     return paths

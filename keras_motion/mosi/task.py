@@ -13,12 +13,13 @@ from keras_motion.mosi.data import SourceImages
 from keras_motion.mosi.model import pseudo_motion_classifier
 from keras_motion.mosi.presets import PRESETS
 from keras_motion.mosi.pseudo_motion import PseudoMotion
+from keras_motion.task import Task
 from keras_motion.utils.runs import Run
 
 BACKBONES = {"r2plus1d": R2Plus1D, "r2d3d": R2D3D}
 
 
-class MoSI:
+class MoSI(Task):
     """MoSI (Huang et al., CVPR 2021): pretrain a 3-D backbone to classify pseudo motions made from static images,
     then finetune it on few labeled videos.
 
@@ -56,6 +57,8 @@ class MoSI:
     static masks) and §4 (pretext and finetuning settings, Grad-CAM).
     """
 
+    PRESETS = PRESETS
+
     def __init__(self, backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", num_frames=8,
                  crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
                  frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
@@ -80,19 +83,6 @@ class MoSI:
         self.generator = self.make_generator(self.seed)
         self.backbone = None
 
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """A `MoSI` with the settings of preset `name` ("cpu", "paper", "quick"; see `km.mosi.PRESETS`), any of
-        them replaced by `overrides` (e.g. `run=km.utils.Run("out")`, `seed=1`).
-
-        Example:
-
-        >>> MoSI.from_preset("paper").crop_size
-        112
-        """
-        if name not in PRESETS:
-            raise ValueError(f"unknown MoSI preset {name!r}; choose one of {sorted(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
 
     @property
     def finetune_seeds(self):

@@ -9,13 +9,14 @@ from keras_motion.pose_from_action.presets import PRESETS
 from keras_motion.pose_from_action.triplets import TripletBatches
 from keras_motion.pose_from_action.verification import verification_report
 from keras_motion.pose_from_action.verifier import AppearanceClassifier, TripletVerifier
+from keras_motion.task import Task
 from keras_motion.transforms import center_crop, to_model_range
 from keras_motion.utils.runs import Run
 
 INITIALISATIONS = ("verifier_init", "random_init")
 
 
-class PoseFromAction:
+class PoseFromAction(Task):
     """Pose from Action (Purushwalkam & Gupta 2016): pretrain a triplet verifier — "does this flow stack explain
     the change between these two frames?" — on unlabeled videos, then initialise a static-image action classifier
     from its Appearance ConvNet and finetune it on few labeled images, against random initialisation.
@@ -62,6 +63,8 @@ class PoseFromAction:
         Appearance ConvNet against random initialisation).
     """
 
+    PRESETS = PRESETS
+
     def __init__(self, delta=12, render_size=40, crop_size=32, width=0.25, feature_dim=256, hidden=256,
                  stem_stride=1, dropout=0.0, negatives=2, batch_positives=16, per_video=4, epochs=18,
                  learning_rate=3e-4, flip=True, reverse=True, balance=True, num_labeled=50, seeds=3,
@@ -81,13 +84,6 @@ class PoseFromAction:
         self.run = run or Run(None, verbose=False)
         self.verifier = None
 
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The task with the settings of preset `name` ("cpu", "paper", "quick"; each on top of "cpu"), then
-        `overrides` (any constructor argument, e.g. `run=km.utils.Run("out")`)."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-        return cls(**{**PRESETS["cpu"], **PRESETS[name], **overrides})
 
     @property
     def chance(self):

@@ -7,6 +7,7 @@ import time
 import keras
 import numpy as np
 
+from keras_motion.task import Task
 from keras_motion.vre_mra.data import few_labeled, key_frame_clips, square_crop
 from keras_motion.vre_mra.labeler import MotionLabeler, label_agreement
 from keras_motion.vre_mra.model import VisualMotionNet
@@ -32,7 +33,7 @@ def ablation_rows(rows):
     return set(rows) | ({"w/o MRA"} if {"only MR", "full"} & set(rows) else set())
 
 
-class VREMRA:
+class VREMRA(Task):
     """VRE + MRA (Zhang et al., AAAI 2020): static-image action recognition from a few labeled images, helped by the
     motion of unlabeled videos.
 
@@ -75,6 +76,8 @@ class VREMRA:
     Reference: [000] §3 (VRE, MRA, Algorithm 1), §4.2 (Table 2), supplementary §1 (pseudo-motion labels).
     """
 
+    PRESETS = PRESETS
+
     def __init__(self, key_frames=8, interval=3, codebook_size=16, num_labels=16, flow_method="dis",
                  normalization="power+l2", pooling="mean", image_size=32, width=0.25, stem="small", feature_dim=256,
                  motion_units=128, motion_hidden=128, classifier_hidden=256, mra_hidden=None, norm="batch",
@@ -105,22 +108,6 @@ class VREMRA:
         self._nets, self._steps = {}, {}  # per mra_features: a net kept across seeds, its compiled steps
         self.motion_accuracy = {"after step 2": [], "after step 4": []}
 
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The task with the settings of preset `name` ("cpu", "paper", "quick"; see `PRESETS`), `overrides` on top.
-
-        Example:
-
-        >>> VREMRA.from_preset("paper").feature_dim, VREMRA.from_preset("quick", feature_dim=8).feature_dim
-        (4096, 8)
-        """
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
-
-    def get_config(self):
-        """The constructor arguments (without `run`), JSON-able."""
-        return dict(self.config, iterations=list(self.iterations))
 
     @property
     def frames_needed(self):
