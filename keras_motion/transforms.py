@@ -1,17 +1,9 @@
-"""Stateless image and clip transforms shared by every method: crops, resizing, and the uint8 → model-range map."""
+"""Stateless image and clip transforms shared by every method: crops and resizing. (The uint8 → [-1, 1] scaling is
+inside the models: `keras_motion.models.ImageScaling`.)"""
 
 import numpy as np
 
 from keras_motion.video.decode import resize_frame
-
-
-def to_model_range(images):
-    """uint8 RGB → float32 in [-1, 1], the input range of every keras_motion network that takes images.
-
-    >>> to_model_range(np.array([0, 255], np.uint8)).tolist()
-    [-1.0, 1.0]
-    """
-    return np.asarray(images, np.float32) / 127.5 - 1.0
 
 
 def center_crop(array, crop_size):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.backend_agnostic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RNG = np.random.default_rng(0)
-IMAGES = RNG.integers(0, 256, (2, 32, 32, 3)).astype("float32") / 127.5 - 1
+IMAGES = RNG.integers(0, 256, (2, 32, 32, 3)).astype("uint8")  # the image models scale uint8 inside
 CLIPS = RNG.integers(0, 256, (2, 4, 16, 16, 3)).astype("float32")
 CODEBOOK = RNG.normal(size=(4, 2)).astype("float32")
 TINY_VGGM = dict(image_size=32, width=0.05, feature_dim=8, stem_stride=1)
@@ -43,6 +43,7 @@ CASES = {
     "VisualMotionNet": (lambda **kw: km.vre_mra.VisualMotionNet(3, 4, image_size=32, width=0.05, feature_dim=8,
                                                                 stem="small", motion_units=8, motion_hidden=8,
                                                                 classifier_hidden=8, **kw), IMAGES),
+    "ImageScaling": (lambda **kw: km.models.ImageScaling(**kw), IMAGES),
     "MotionGRU": (lambda **kw: km.vre_mra.MotionGRU(units=8, **kw), RNG.normal(size=(2, 5, 6)).astype("float32")),
     "VLADEncoder": (lambda **kw: km.vre_mra.VLADEncoder(CODEBOOK, normalization="power+l2", **kw),
                     RNG.normal(size=(2, 10, 2)).astype("float32")),
@@ -132,7 +133,7 @@ def test_saved_files_load_in_a_fresh_process_after_importing_keras_motion_only(t
         paths.append(path)
     # A compiled U-Net carries its loss (with φ) and its learning-rate schedule, as the main job saves it.
     unet = km.im2flow.Im2FlowUNet(image_size=32, base_filters=4)
-    phi = km.models.ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small", input_channels=3)
+    phi = km.models.ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small", rescale=False)  # flow images
     schedule = km.schedules.ConstantThenLinear(1e-3, total_steps=10, constant_steps=5)
     unet.compile(optimizer=keras.optimizers.Adam(schedule),
                  loss=km.im2flow.Im2FlowLoss(content_network=phi.stage_features(2), content_weight=0.02))

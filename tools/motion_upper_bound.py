@@ -78,8 +78,9 @@ def split_videos(labels, fractions, seed):
     return tuple(np.sort(np.array(p, np.int64)) for p in parts)
 
 
-def train_stream(name, x, y, splits, num_classes, args, seed):
-    """Trains one StreamCNN on the train split (best epoch by validation accuracy) → class probabilities per split."""
+def train_stream(name, x, y, splits, num_classes, args, seed, images=True):
+    """Trains one StreamCNN on the train split (best epoch by validation accuracy) → class probabilities per split.
+    `images`: x are uint8 images (scaled inside the model), else flow taken as it is."""
     import keras
 
     from keras_motion.models import StreamCNN
@@ -87,7 +88,7 @@ def train_stream(name, x, y, splits, num_classes, args, seed):
 
     train, val, _ = splits
     keras.utils.set_random_seed(seed)
-    model = StreamCNN(num_classes, width=args.width, input_channels=x.shape[-1])
+    model = StreamCNN(num_classes, width=args.width, input_channels=x.shape[-1], rescale=images)
     start = time.perf_counter()
     fit_stream(model, (x[train], y[train]), (x[val], y[val]), epochs=args.epochs, batch_size=args.batch_size,
                learning_rate=args.learning_rate, patience=max(args.epochs // 4, 3), verbose=0)
@@ -119,7 +120,7 @@ def main(argv=None):
         return (videos[:, None] * k + np.arange(k)).reshape(-1)
 
     splits = tuple(samples(v) for v in (train_v, val_v, test_v))
-    x_frame = frames.reshape(-1, *frames.shape[2:]).astype(np.float32) / 127.5 - 1.0  # StreamCNN takes [-1, 1]
+    x_frame = frames.reshape(-1, *frames.shape[2:])  # uint8: StreamCNN scales images inside
     x_flow = flows.reshape(-1, *flows.shape[2:]) / args.flow_scale
     y = np.repeat(video_labels, k)
     num_classes = len(class_names)
@@ -129,7 +130,7 @@ def main(argv=None):
 
     frame_a = train_stream("frame net A", x_frame, y, splits, num_classes, args, args.seed + 10)
     frame_b = train_stream("frame net B", x_frame, y, splits, num_classes, args, args.seed + 20)
-    flow = train_stream("flow net", x_flow, y, splits, num_classes, args, args.seed + 30)
+    flow = train_stream("flow net", x_flow, y, splits, num_classes, args, args.seed + 30, images=False)
 
     y_val, y_test = y[splits[1]], y[splits[2]]
     w_flow = choose_fusion_weight(frame_a[1], flow[1], y_val)

@@ -18,12 +18,11 @@ class FlowImages(ImageLogger):
     are the 0-based epoch, as Keras' TensorBoard callback numbers its scalars.
 
     Args:
-        images: (N, H, W, 3) validation images as displayed; `to_model_range(images)` (if given) makes the model
-            input from them, e.g. `lambda x: x / 127.5 - 1` for uint8 images.
+        images: (N, H, W, 3) validation images as displayed (uint8: the model input of keras_motion's models,
+            which scale them inside); `to_model_input(images)` (if given) makes the model input from them.
         true_flows: (N, H, W, 2) their true flow, px.
 
-    >>> cb = FlowImages(val_images[:4], val_flows[:4], "logs/run1", every=5,  # doctest: +SKIP
-    ...                 to_model_input=lambda x: x / 127.5 - 1)
+    >>> cb = FlowImages(val_images[:4], val_flows[:4], "logs/run1", every=5)  # doctest: +SKIP
     >>> model.fit(ds, epochs=50, callbacks=[cb])  # doctest: +SKIP
     """
 

@@ -6,7 +6,7 @@ import numpy as np
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, average_future_flow, encode_im2flow, hflip_flow
 from keras_motion.utils import SkipLog, progress
-from keras_motion.transforms import center_crop, to_model_range
+from keras_motion.transforms import center_crop
 
 
 def frame_indices(num_frames, per_video, n, rng):
@@ -70,7 +70,8 @@ def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):
 
 
 class Im2FlowPairs(keras.utils.PyDataset):
-    """Batches `(image in [-1, 1], Im2Flow-encoded target)` for `model.fit`, on every backend (no TensorFlow needed).
+    """Batches `(uint8 image, Im2Flow-encoded target)` for `model.fit`, on every backend (no TensorFlow needed): the
+    images stay uint8 (0–255), scaled inside the model (`Im2FlowUNet`).
 
     Training batches take a random `crop_size` window and, with probability 0.5, mirror image and flow together —
     the flow's u is negated (`hflip_flow`), which the public Im2Flow code forgets. Evaluation batches
@@ -123,4 +124,4 @@ class Im2FlowPairs(keras.utils.PyDataset):
                 flows = np.where(mirror[:, None, None, None], hflip_flow(flows), flows)
         else:
             images, flows = center_crop(images, self.crop_size), center_crop(flows, self.crop_size)
-        return to_model_range(images), encode_im2flow(flows, self.max_magnitude)
+        return images, encode_im2flow(flows, self.max_magnitude)

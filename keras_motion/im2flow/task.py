@@ -16,7 +16,7 @@ from keras_motion.im2flow.unet import Im2FlowUNet
 from keras_motion.models import ResNet2D, StreamCNN
 from keras_motion.schedules import ConstantThenLinear
 from keras_motion.task import Task
-from keras_motion.transforms import center_crop, to_model_range
+from keras_motion.transforms import center_crop
 from keras_motion.utils import Run
 
 # The recognition streams (name, seed offset, input) and the late fusions of Table 2 (name, stream a, stream b).
@@ -41,9 +41,9 @@ class Im2Flow(Task):
     in still images.
 
     The task takes uint8 RGB images (N, H, W, 3) with H, W ≥ `image_size`, and flows (N, H, W, 2) in pixels (u right,
-    v down): it crops (random crops and mirror flips in training, central windows in evaluation), scales the images
-    to [-1, 1] and encodes the flows itself. Data come as split dicts (`images`, `flows`, `labels`, `masks`), e.g.
-    from `synthetic_splits`.
+    v down): it crops (random crops and mirror flips in training, central windows in evaluation) and encodes the
+    flows itself; the images stay uint8 (0–255), scaled to [-1, 1] inside the networks that take them. Data come as
+    split dicts (`images`, `flows`, `labels`, `masks`), e.g. from `synthetic_splits`.
 
     Args:
         image_size: the U-Net's crop (a power of 2).
@@ -101,14 +101,14 @@ class Im2Flow(Task):
 
     # ------------------------------------------------------------------------------------------------- inputs
     def _images(self, images):
-        """uint8 (N, H, W, 3) → the central `image_size` window in [-1, 1]."""
+        """uint8 (N, H, W, 3) → its central `image_size` window, uint8 (the networks scale it inside)."""
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
             raise ValueError(f"images: expected uint8 RGB (N, H, W, 3), got {images.dtype} {images.shape}; "
                              "convert with np.clip(x, 0, 255).astype('uint8')")
         if min(images.shape[1:3]) < self.image_size:
             raise ValueError(f"images of {images.shape[1:3]} are smaller than image_size {self.image_size}")
-        return to_model_range(center_crop(images, self.image_size))
+        return center_crop(images, self.image_size)
 
     def _encoded_flows(self, flows):
         return encode_im2flow(center_crop(flows, self.image_size), self.max_magnitude)
@@ -135,7 +135,7 @@ class Im2Flow(Task):
         keras.utils.set_random_seed(self.seed)  # φ's initialisation depends on the seed only, not on what ran before
         # The ImageNet stem (stride 4) keeps φ cheap: it runs on twice every U-Net batch.
         self.content_network = ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters,
-                                        stem="imagenet", name="content_network")
+                                        stem="imagenet", rescale=False, name="content_network")
         self.run.log(f"training the content-loss network φ on {len(train['labels'])} true flow images")
         fit_stream(self.content_network, x["train"], x["val"], epochs=self.phi_epochs, batch_size=self.batch_size,
                    callbacks=self.run.callbacks("content_network", backup=False), verbose=self._verbose)
@@ -176,7 +176,7 @@ class Im2Flow(Task):
             shown = slice(0, 6)
             callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
                                         center_crop(val_flows[shown], self.image_size), self.run.log_dir("unet"),
-                                        max_magnitude=self.max_magnitude, to_model_input=to_model_range))
+                                        max_magnitude=self.max_magnitude))
         self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
                      f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
         net.fit(pairs, validation_data=val_pairs, epochs=self.epochs, callbacks=callbacks, verbose=self._verbose)
@@ -242,11 +242,12 @@ class Im2Flow(Task):
         return flow_grid(center_crop(test["images"][shown], s), center_crop(test["flows"][shown], s),
                          self.predict_flow(test["images"][shown]))
 
-    def _stream(self, name, num_classes):
+    def _stream(self, name, num_classes, images):
+        """A stream's classifier; `images`: it takes uint8 images (scaled inside), else flow images in [-1, 1]."""
         if self.stream_model == "resnet":
             return ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters, stem="small",
-                            dropout=0.3, name=f"{name}_stream")
-        return StreamCNN(num_classes, width=self.stream_filters, name=f"{name}_stream")
+                            dropout=0.3, rescale=images, name=f"{name}_stream")
+        return StreamCNN(num_classes, width=self.stream_filters, rescale=images, name=f"{name}_stream")
 
     def evaluate_recognition(self, train, validation, test, num_classes):
         """Two-stream static-image action recognition (Table 2): streams of one architecture differing only in
@@ -275,7 +276,7 @@ class Im2Flow(Task):
                 continue
             keras.utils.set_random_seed(self.seed + 100 + seed_offset)
             x = {split: inputs[source](split) for split in splits}
-            model = self._stream(stream, num_classes)
+            model = self._stream(stream, num_classes, images=source == "appearance")
             self.run.log(f"training the {stream} stream on {len(x['train'])} labeled images")
             fit_stream(model, (x["train"], labels["train"]), (x["val"], labels["val"]), epochs=self.stream_epochs,
                        batch_size=self.batch_size, learning_rate=self.stream_learning_rate,

@@ -5,11 +5,12 @@ import math
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.image_scaling import ImageScaling
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
 class Im2FlowUNet(ConfigFromArguments, keras.Model):
-    """Image (H, W, 3) in [-1, 1] → flow image (H, W, 3) in the Im2Flow encoding (tanh: sin θ, cos θ, magnitude).
+    """uint8 image (H, W, 3) → flow image (H, W, 3) in the Im2Flow encoding (tanh: sin θ, cos θ, magnitude).
 
     The official model is pix2pix's U-Net-256: `depth` = log2(image_size) encoder convs 4×4 stride 2 (filters
     `base_filters`·(1, 2, 4, 8, 8, …), LeakyReLU 0.2, BatchNorm except the first), mirrored transposed convs with
@@ -21,14 +22,17 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
     with 3×3 convs dilated 2, 4, 8, … (Yu & Koltun's context module) rather than halving it, and their decoder
     blocks are stride-1 convs, so the bottleneck is spatial and its receptive field still grows exponentially.
 
+    Images are uint8 (or floats in 0–255), scaled to [-1, 1] inside (`ImageScaling`); `rescale=False` takes inputs
+    as they are.
+
     >>> net = Im2FlowUNet(image_size=64, base_filters=8)
-    >>> tuple(net(np.zeros((1, 64, 64, 3), "float32")).shape)
+    >>> tuple(net(np.zeros((1, 64, 64, 3), "uint8")).shape)
     (1, 64, 64, 3)
     """
 
     def __init__(self, image_size=256, base_filters=64, depth=None, dilated=False, dilated_levels=3,
                  dropout=0.5, dropout_blocks=3, max_filter_multiplier=8, input_channels=3, norm_momentum=0.9,
-                 name="im2flow_unet", **kwargs):
+                 rescale=True, name="im2flow_unet", **kwargs):
         if depth is None:
             depth = int(round(math.log2(image_size)))
             if 2 ** depth != image_size:
@@ -39,7 +43,7 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
         filters = [base_filters * min(2 ** i, max_filter_multiplier) for i in range(depth)]
 
         inputs = keras.Input((None, None, input_channels), name="image")
-        x, skips = inputs, []
+        x, skips = (ImageScaling(name="rescale")(inputs) if rescale else inputs), []
         for i in range(depth):
             if i < strided:
                 x = keras.layers.Conv2D(filters[i], 4, strides=2, padding="same", name=f"enc{i}_conv")(x)

@@ -3,11 +3,12 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.image_scaling import ImageScaling
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
 class AlexNetEncoder(ConfigFromArguments, keras.Model):
-    """conv1–conv5 with max-pooling, then fc6: images (B, S, S, 3) in [-1, 1] → features (B, feature_dim).
+    """conv1–conv5 with max-pooling, then fc6: uint8 images (B, S, S, 3), 0–255 → features (B, feature_dim).
 
     AlexNet minus fc7 and fc8 (those two are VRE + MRA's visual classifier p_c), 4096-d as in the paper. `width`
     scales every layer's filters (0.125 → 12, 32, 48, 48, 32) for CPU runs; `stem="small"` replaces the 11×11/4
@@ -17,14 +18,17 @@ class AlexNetEncoder(ConfigFromArguments, keras.Model):
     of 27 % held-out accuracy after 800 supervised iterations), and a frozen encoder stays frozen, since Keras runs
     a non-trainable BatchNormalization in inference mode (its moving statistics do not change).
 
+    Images are uint8 (or floats in 0–255), scaled to [-1, 1] inside (`ImageScaling`); `rescale=False` takes inputs
+    as they are.
+
     >>> import numpy as np
     >>> enc = AlexNetEncoder(image_size=32, width=0.125, feature_dim=64, stem="small")
-    >>> tuple(enc(np.zeros((2, 32, 32, 3), "float32")).shape)
+    >>> tuple(enc(np.zeros((2, 32, 32, 3), "uint8")).shape)
     (2, 64)
     """
 
     def __init__(self, image_size=224, width=1.0, feature_dim=4096, stem="imagenet", dropout=0.5, norm=None,
-                 norm_momentum=0.9, name="alexnet", **kwargs):
+                 norm_momentum=0.9, rescale=True, name="alexnet", **kwargs):
         if stem not in ("imagenet", "small"):
             raise ValueError(f"stem must be 'imagenet' or 'small', got {stem!r}")
         if norm not in (None, "batch"):
@@ -41,7 +45,8 @@ class AlexNetEncoder(ConfigFromArguments, keras.Model):
             x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"bn{i}")(x)
             return keras.layers.ReLU(name=f"relu{i}")(x)
 
-        x = conv(inputs, filters[0], 11 if big else 3, 1, strides=4 if big else 1)
+        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
+        x = conv(x, filters[0], 11 if big else 3, 1, strides=4 if big else 1)
         x = keras.layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool1")(x)
         x = conv(x, filters[1], 5 if big else 3, 2)
         x = keras.layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool2")(x)

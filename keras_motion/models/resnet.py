@@ -4,6 +4,7 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.image_scaling import ImageScaling
 
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
@@ -36,23 +37,26 @@ class ResNet2D(ConfigFromArguments, keras.Model):
     0.99, which needs thousands of steps to settle: on a few hundred labeled images, validation would see stale
     statistics for the whole run.
 
+    Inputs are uint8 images (or floats in 0–255), scaled to [-1, 1] inside (`ImageScaling`); `rescale=False` takes
+    them as they are (e.g. φ's encoded flow images, already in [-1, 1]).
+
     >>> net = ResNet2D(depth=10, num_classes=6, base_filters=8, input_channels=3, stem="small")
-    >>> tuple(net(np.zeros((2, 64, 64, 3), "float32")).shape)
+    >>> tuple(net(np.zeros((2, 64, 64, 3), "uint8")).shape)
     (2, 6)
     """
 
     def __init__(self, depth=18, num_classes=None, base_filters=64, input_channels=3, stem="imagenet", dropout=0.0,
-                 norm_momentum=0.9, name=None, **kwargs):
+                 norm_momentum=0.9, rescale=True, name=None, **kwargs):
         if depth not in BLOCKS:
             raise ValueError(f"depth must be one of {sorted(BLOCKS)}, got {depth}")
         if stem not in ("imagenet", "small"):
             raise ValueError(f"stem must be 'imagenet' or 'small', got {stem!r}")
         inputs = keras.Input((None, None, input_channels), name="inputs")
+        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
         if stem == "imagenet":
-            x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False,
-                                    name="stem_conv")(inputs)
+            x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
         else:
-            x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+            x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(x)
         x = keras.layers.BatchNormalization(momentum=norm_momentum, name="stem_bn")(x)
         x = keras.layers.ReLU(name="stem_relu")(x)
         if stem == "imagenet":

@@ -3,6 +3,7 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.image_scaling import ImageScaling
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
@@ -11,16 +12,19 @@ class StreamCNN(ConfigFromArguments, keras.Model):
     average pooling, dropout and a linear layer: logits.
 
     No batch normalisation, on purpose: with a few hundred labeled images its moving statistics lag the weights and
-    validation accuracy swings (or collapses to chance) from epoch to epoch. Inputs are expected in [-1, 1].
+    validation accuracy swings (or collapses to chance) from epoch to epoch. Inputs are uint8 images (or floats in
+    0–255), scaled to [-1, 1] inside (`ImageScaling`); `rescale=False` takes them as they are (e.g. flow images
+    already in [-1, 1]).
 
     >>> net = StreamCNN(num_classes=6, width=8)
-    >>> tuple(net(np.zeros((2, 64, 64, 3), "float32")).shape)
+    >>> tuple(net(np.zeros((2, 64, 64, 3), "uint8")).shape)
     (2, 6)
     """
 
-    def __init__(self, num_classes, width=16, input_channels=3, dropout=0.3, name="stream_cnn", **kwargs):
+    def __init__(self, num_classes, width=16, input_channels=3, dropout=0.3, rescale=True, name="stream_cnn",
+                 **kwargs):
         inputs = keras.Input((None, None, input_channels), name="inputs")
-        x = inputs
+        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
         for i, filters in enumerate((width, 2 * width, 4 * width, 4 * width)):
             x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
             if i < 3:

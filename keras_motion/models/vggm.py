@@ -3,6 +3,7 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.image_scaling import ImageScaling
 
 VGG_M = ((96, 7, 2, True), (256, 5, 2, True), (512, 3, 1, False), (512, 3, 1, False), (512, 3, 1, True))
 
@@ -16,15 +17,18 @@ class VGGMFeatures(ConfigFromArguments, keras.Model):
     (e.g. 64 px) inputs on a CPU. `input_channels=2Δ` makes the Motion ConvNet. Local response normalisation is
     replaced by BatchNorm (`batch_norm`, momentum `norm_momentum`); the paper notes BN changes little.
 
+    Inputs are uint8 images (or floats in 0–255), scaled to [-1, 1] inside (`ImageScaling`). `rescale=False` takes
+    them as they are (the Motion ConvNet's flow stacks), multiplied by `input_scale` if it is not 1.
+
     >>> net = VGGMFeatures(image_size=56, width=0.125, feature_dim=64, stem_stride=1)
-    >>> tuple(net(np.zeros((2, 56, 56, 3), "float32")).shape)
+    >>> tuple(net(np.zeros((2, 56, 56, 3), "uint8")).shape)
     (2, 64)
     """
 
     def __init__(self, image_size=224, input_channels=3, width=1.0, feature_dim=4096, stem_stride=2, batch_norm=True,
-                 norm_momentum=0.9, dropout=0.5, input_scale=1.0, name="vgg_m_features", **kwargs):
+                 norm_momentum=0.9, dropout=0.5, input_scale=1.0, rescale=True, name="vgg_m_features", **kwargs):
         inputs = keras.Input((image_size, image_size, input_channels), name="inputs")
-        x = inputs
+        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
         if input_scale != 1.0:
             x = keras.layers.Rescaling(input_scale, name="input_scale")(x)
         for i, (filters, kernel, stride, pool) in enumerate(VGG_M, start=1):

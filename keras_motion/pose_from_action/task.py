@@ -10,7 +10,7 @@ from keras_motion.pose_from_action.triplets import TripletBatches
 from keras_motion.pose_from_action.verification import verification_report
 from keras_motion.pose_from_action.verifier import AppearanceClassifier, TripletVerifier
 from keras_motion.task import Task
-from keras_motion.transforms import center_crop, to_model_range
+from keras_motion.transforms import center_crop
 from keras_motion.utils.runs import Run
 
 INITIALISATIONS = ("verifier_init", "random_init")
@@ -21,10 +21,11 @@ class PoseFromAction(Task):
     the change between these two frames?" — on unlabeled videos, then initialise a static-image action classifier
     from its Appearance ConvNet and finetune it on few labeled images, against random initialisation.
 
-    Inputs are uint8: videos as `TripletVideos` (triplets are cropped, scaled to [-1, 1] and paired with in-batch
-    negatives from other videos by `TripletBatches`), images as (N, H, W, 3) arrays (centre-cropped to `crop_size`
-    and scaled inside). Every run is seeded by `seed`: the verifier's initialisation and batches, and, for the
-    downstream runs, seeds `seed`, `seed + 1`, … `seed + seeds − 1` (labeled draw and initialisation).
+    Inputs are uint8: videos as `TripletVideos` (triplets are cropped and paired with in-batch negatives from other
+    videos by `TripletBatches`), images as (N, H, W, 3) arrays (centre-cropped to `crop_size`); frames and images
+    stay uint8 (0–255), scaled to [-1, 1] inside the networks. Every run is seeded by `seed`: the verifier's
+    initialisation and batches, and, for the downstream runs, seeds `seed`, `seed + 1`, … `seed + seeds − 1` (labeled
+    draw and initialisation).
 
     Args:
         delta: Δ, the frames between the two frames of a triplet (its stack holds 2Δ flow channels).
@@ -134,8 +135,8 @@ class PoseFromAction(Task):
         return {"heldout_accuracy": report.pop("accuracy"), **report}
 
     def preprocess(self, images):
-        """uint8 (N, H, W, 3) images → the classifier's input: central `crop_size` crops in [-1, 1]."""
-        return to_model_range(center_crop(images, self.crop_size))
+        """uint8 (N, H, W, 3) images → the classifier's input: central `crop_size` crops, uint8 (scaled inside)."""
+        return center_crop(images, self.crop_size)
 
     def classifier(self, num_classes, init="verifier_init"):
         """An `AppearanceClassifier` with its Appearance ConvNet from the verifier (`"verifier_init"`) or at random

@@ -12,7 +12,6 @@ import numpy as np
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, check_flow, hflip_flow, reverse_flow_stack, video_flow
 from keras_motion.utils import SkipLog, progress
-from keras_motion.transforms import to_model_range
 
 INPUT_NAMES = ("frame_a", "frame_b", "flow")
 
@@ -183,11 +182,11 @@ class TripletBatches(keras.utils.PyDataset):
     random t each time — crops each at a random `crop_size` window (the same window for the two frames and the
     stack), optionally flips and/or reverses each positive triplet (probability 0.5 each, training only), then pairs
     each positive's frames with the stacks of `negatives` other items of the batch from other videos. The batch holds
-    `batch_positives · (1 + negatives)` triplets: `({"frame_a", "frame_b"}: float32 in [-1, 1], "flow": float32 px
+    `batch_positives · (1 + negatives)` triplets: `({"frame_a", "frame_b"}: uint8 (0–255), "flow": float32 px
     (crop, crop, 2Δ)}, label)`, label 1 for a true stack and 0 for a negative; chance = negatives / (1 + negatives).
 
     Args:
-        videos: a `TripletVideos` (uint8 frames in; the batches scale them to [-1, 1]).
+        videos: a `TripletVideos` (uint8 frames in; the batches keep them uint8: the model scales them inside).
         batch_positives: P, positives a batch.
         negatives: K, in-batch negatives per positive.
         crop_size: side of the crops (default the smallest video side).
@@ -283,11 +282,9 @@ class TripletBatches(keras.utils.PyDataset):
         stack_of = np.concatenate([np.arange(len(owners)), partners.reshape(-1)])
         labels = np.concatenate([np.ones(len(owners), np.int32), np.zeros(partners.size, np.int32)])
         if self.in_batch:  # the model pairs them up itself (TripletVerifier's "partners" input)
-            x = {"frame_a": to_model_range(frame_a), "frame_b": to_model_range(frame_b), "flow": stacks,
-                 "partners": partners.astype(np.int32)}
+            x = {"frame_a": frame_a, "frame_b": frame_b, "flow": stacks, "partners": partners.astype(np.int32)}
         else:
-            x = {"frame_a": to_model_range(frame_a[anchor]), "frame_b": to_model_range(frame_b[anchor]),
-                 "flow": stacks[stack_of]}
+            x = {"frame_a": frame_a[anchor], "frame_b": frame_b[anchor], "flow": stacks[stack_of]}
         if not self.balance:
             return x, labels
         k = self.negatives  # positives and negatives weigh equally in total; the mean weight stays 1
@@ -307,7 +304,7 @@ def triplet_dataset(batches, prefetch=True):
             yield batches[i]
         batches.on_epoch_end()
 
-    frame = tf.TensorSpec((None, c, c, 3), tf.float32)
+    frame = tf.TensorSpec((None, c, c, 3), tf.uint8)
     x = {"frame_a": frame, "frame_b": frame, "flow": tf.TensorSpec((None, c, c, channels), tf.float32)}
     if batches.in_batch:
         x["partners"] = tf.TensorSpec((None, batches.negatives), tf.int32)

@@ -10,7 +10,7 @@ from keras_motion.models.vggm import VGGMFeatures
 
 
 def _convnet_config(config):
-    keys = ("image_size", "width", "feature_dim", "stem_stride", "batch_norm", "norm_momentum", "dropout")
+    keys = ("image_size", "width", "feature_dim", "stem_stride", "batch_norm", "norm_momentum", "dropout", "rescale")
     return {k: config[k] for k in keys}
 
 
@@ -19,8 +19,9 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
     """Frames t and t+Δ (shared Appearance ConvNet) and their 2Δ-channel flow stack (Motion ConvNet) → P(the stack
     is the motion between the frames): features concatenated (3 × `feature_dim`), FC `hidden` + ReLU, FC 2 (logits).
 
-    Inputs: a dict with `"frame_a"`, `"frame_b"`: (B, image_size, image_size, 3) in [-1, 1], and `"flow"`:
-    (B, image_size, image_size, 2Δ) flow in pixels (u0, v0, u1, v1, …; multiplied by `flow_scale` inside the model).
+    Inputs: a dict with `"frame_a"`, `"frame_b"`: (B, image_size, image_size, 3) uint8 images (0–255; scaled to
+    [-1, 1] inside; `rescale=False`: taken as they are), and `"flow"`: (B, image_size, image_size, 2Δ) flow in
+    pixels (u0, v0, u1, v1, …; multiplied by `flow_scale` inside the model).
     Output: (B, 2) logits, class 1 = "the stack is the true motion". Defaults are the paper's (224 px, VGG-M,
     4096-d FC6 and FC7, Δ = 12).
 
@@ -33,19 +34,21 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
     e.g. `verifier.classifier(num_classes)`.
 
     >>> v = TripletVerifier(image_size=32, delta=3, width=0.0625, feature_dim=32, hidden=32, stem_stride=1)
-    >>> x = {"frame_a": np.zeros((2, 32, 32, 3), "f4"), "frame_b": np.zeros((2, 32, 32, 3), "f4"),
+    >>> x = {"frame_a": np.zeros((2, 32, 32, 3), "u1"), "frame_b": np.zeros((2, 32, 32, 3), "u1"),
     ...      "flow": np.zeros((2, 32, 32, 6), "f4")}
     >>> tuple(v(x).shape), tuple(v({**x, "partners": np.array([[1], [0]])}).shape)
     ((2, 2), (4, 2))
     """
 
     def __init__(self, image_size=224, delta=12, width=1.0, feature_dim=4096, hidden=4096, stem_stride=2,
-                 batch_norm=True, norm_momentum=0.9, dropout=0.5, flow_scale=1.0, name="triplet_verifier", **kwargs):
+                 batch_norm=True, norm_momentum=0.9, dropout=0.5, flow_scale=1.0, rescale=True, name="triplet_verifier",
+                 **kwargs):
         super().__init__(name=name, **kwargs)
         common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
                       batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
-        self.appearance = VGGMFeatures(input_channels=3, name="appearance", **common)
-        self.motion = VGGMFeatures(input_channels=2 * delta, input_scale=flow_scale, name="motion", **common)
+        self.appearance = VGGMFeatures(input_channels=3, rescale=rescale, name="appearance", **common)
+        self.motion = VGGMFeatures(input_channels=2 * delta, input_scale=flow_scale, rescale=False, name="motion",
+                                   **common)
         self.fc7 = keras.layers.Dense(hidden, activation="relu", name="fc7")
         self.fc7_dropout = keras.layers.Dropout(dropout, name="fc7_dropout") if dropout else None
         self.verification = keras.layers.Dense(2, dtype="float32", name="verification")  # logits
@@ -87,18 +90,19 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
 class AppearanceClassifier(ConfigFromArguments, keras.Model):
     """The paper's downstream classifier: the Appearance ConvNet (VGG-M to FC6) then FC `hidden` (2048) + ReLU +
     dropout and a linear layer: logits over `num_classes`. Built with random weights; `TripletVerifier.classifier` (or
-    `model.appearance.set_weights(...)`) initialises its ConvNet from a pretrained verifier.
+    `model.appearance.set_weights(...)`) initialises its ConvNet from a pretrained verifier. Images are uint8 (or
+    floats in 0–255), scaled to [-1, 1] inside; `rescale=False` takes them as they are.
 
     >>> m = AppearanceClassifier(6, image_size=32, width=0.0625, feature_dim=32, hidden=16, stem_stride=1)
-    >>> tuple(m(np.zeros((2, 32, 32, 3), "float32")).shape)
+    >>> tuple(m(np.zeros((2, 32, 32, 3), "uint8")).shape)
     (2, 6)
     """
 
     def __init__(self, num_classes, image_size=224, width=1.0, feature_dim=4096, hidden=2048, stem_stride=2,
-                 batch_norm=True, norm_momentum=0.9, dropout=0.5, name="action_classifier", **kwargs):
+                 batch_norm=True, norm_momentum=0.9, dropout=0.5, rescale=True, name="action_classifier", **kwargs):
         common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
                       batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
-        appearance = VGGMFeatures(input_channels=3, name="appearance", **common)
+        appearance = VGGMFeatures(input_channels=3, rescale=rescale, name="appearance", **common)
         inputs = keras.Input((image_size, image_size, 3), name="image")
         x = keras.layers.Dense(hidden, activation="relu", name="fc7")(appearance(inputs))
         if dropout:

@@ -29,9 +29,11 @@ class VisualMotionNet(ConfigFromArguments, keras.Model):
     f̃(v) of (B, T, H, W, 3) clips, `motion_scores(clips)` = p_m(f̃(v)), `image_motion(images)` = f̃(x).
     `mra_features="motion"` makes p_a see f̃(x) alone (the paper's "only MR" ablation).
 
-    The encoder is `AlexNetEncoder(image_size, width, feature_dim, stem, norm)` by default, or any Keras model mapping
-    images to (B, F) features (a (B, h, w, F) output is average-pooled). Two FC layers per classifier, the paper's
-    hidden sizes by default: p_c 4096, p_m 512, p_a feature_dim + motion_units (4608). Images are floats in [-1, 1].
+    The encoder is `AlexNetEncoder(image_size, width, feature_dim, stem, norm, rescale)` by default, or any Keras
+    model mapping images to (B, F) features (a (B, h, w, F) output is average-pooled). Two FC layers per classifier,
+    the paper's hidden sizes by default: p_c 4096, p_m 512, p_a feature_dim + motion_units (4608). Images and clips
+    are uint8 (or floats in 0–255): the default encoder scales them to [-1, 1] inside (`rescale=False`: it takes
+    them as they are); a custom encoder gets them as they are and is the user's to scale (`rescale` is not used).
     `dropout` is the classifiers' rate and, unless `encoder_dropout` is given, the default encoder's (before fc6).
     A clip's frames go through the encoder one by one, each with its own dropout mask: the mask noise can swamp the
     small frame-to-frame changes the GRU reads motion from (`encoder_dropout=0` keeps them).
@@ -39,14 +41,14 @@ class VisualMotionNet(ConfigFromArguments, keras.Model):
     >>> import numpy as np
     >>> net = VisualMotionNet(num_classes=6, num_motion_labels=4, image_size=32, width=0.125, feature_dim=32,
     ...                       stem="small", motion_units=16, motion_hidden=16, classifier_hidden=16)
-    >>> tuple(net(np.zeros((2, 32, 32, 3), "float32")).shape)
+    >>> tuple(net(np.zeros((2, 32, 32, 3), "uint8")).shape)
     (2, 6)
     """
 
     def __init__(self, num_classes, num_motion_labels=16, encoder=None, image_size=224, width=1.0, feature_dim=4096,
                  stem="imagenet", motion_units=512, motion_hidden=512, classifier_hidden=4096, mra_hidden=None,
-                 dropout=0.5, mra_features="both", norm=None, encoder_dropout=None, name="visual_motion_net",
-                 **kwargs):
+                 dropout=0.5, mra_features="both", norm=None, encoder_dropout=None, rescale=True,
+                 name="visual_motion_net", **kwargs):
         super().__init__(name=name, **kwargs)
         if mra_features not in ("both", "motion"):
             raise ValueError(f"mra_features must be 'both' ([f̃(x); f(x)], the paper) or 'motion' (only MR), "
@@ -55,7 +57,7 @@ class VisualMotionNet(ConfigFromArguments, keras.Model):
         if encoder is None:
             encoder = AlexNetEncoder(image_size=image_size, width=width, feature_dim=feature_dim, stem=stem,
                                      dropout=dropout if encoder_dropout is None else encoder_dropout, norm=norm,
-                                     name="encoder")
+                                     rescale=rescale, name="encoder")
         self.encoder = encoder
         out_shape = encoder.compute_output_shape((None, image_size, image_size, 3))
         self._pool = len(out_shape) == 4

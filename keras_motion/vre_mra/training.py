@@ -16,7 +16,6 @@ from keras import ops
 
 from keras_motion.vre_mra.losses import DISTANCES, first_order_smoothness, second_order_smoothness
 from keras_motion.vre_mra.neighbours import neighbour_pairs, neighbour_triples
-from keras_motion.transforms import to_model_range
 
 PROXY_LOSSES = ("motion", "smooth1", "smooth2")
 LOSSES = ("main",) + PROXY_LOSSES + ("mra",)
@@ -48,6 +47,8 @@ class VisualMotionBatches(keras.utils.PyDataset):
     Clips are never mirrored: a mirrored clip's motion is mirrored too, and its pseudo-motion label (clusters of
     direction-sensitive VLAD) would no longer hold. `flip_images=True` mirrors labeled images at random — only for
     classes a mirror preserves (not walk_left / walk_right).
+
+    Images and clips stay uint8 (0–255), as given: `VisualMotionNet` scales them inside.
 
     >>> batches = VisualMotionBatches(images=np.zeros((4, 8, 8, 3), np.uint8), labels=[0, 1, 0, 1], batch_images=2,
     ...                               clips=np.zeros((3, 6, 8, 8, 3), np.uint8), clip_labels=[0, 1, 2], batch_clips=2,
@@ -103,14 +104,14 @@ class VisualMotionBatches(keras.utils.PyDataset):
             order = np.concatenate([np.random.default_rng([int(self.seed), 7, epoch + e]).permutation(len(self.images))
                                     for e in range(2)])
             pick = order[offset:offset + self.batch_images]
-            images = to_model_range(self.images[pick])
+            images = self.images[pick]  # a copy, uint8: the net scales it inside
             if self.flip_images:
                 mirror = rng.random(len(pick)) < 0.5
                 images[mirror] = images[mirror, :, ::-1]
             x["images"], x["labels"] = images, self.labels[pick]
         if self.clips is not None:
             pick = rng.choice(len(self.clips), self.batch_clips, replace=False)
-            x["clips"] = to_model_range(self.clips[pick])
+            x["clips"] = self.clips[pick]
             x["clip_labels"] = np.repeat(self.clip_labels[pick], len(self.starts))
             x["pos_pairs"], x["neg_pairs"] = self.pos_pairs, self.neg_pairs
             x["pos_triples"], x["neg_triples"] = neighbour_triples(self._videos, self._times, self.subclip_length,
@@ -301,8 +302,8 @@ def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_r
 
 
 def predict_in_batches(fn, images, batch_size=128):
-    """`fn` (e.g. `net.visual_scores`) over uint8 images in batches → NumPy."""
-    out = [ops.convert_to_numpy(fn(to_model_range(images[i:i + batch_size])))
+    """`fn` (e.g. `net.visual_scores`) over uint8 images in batches (the net scales them inside) → NumPy."""
+    out = [ops.convert_to_numpy(fn(images[i:i + batch_size]))
            for i in range(0, len(images), batch_size)]
     return np.concatenate(out)
 

@@ -42,7 +42,7 @@ def test_pixel_loss_is_mean_squared_error_and_content_adds_lambda_term():
     pixel_only = float(Im2FlowLoss(content_network=None)(y_true, y_pred))
     assert pixel_only == pytest.approx(np.mean((y_pred - y_true) ** 2), rel=1e-5)
 
-    phi = ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small").stage_features(2)
+    phi = ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small", rescale=False).stage_features(2)
     lam = 0.5
     with_content = float(Im2FlowLoss(content_network=phi, content_weight=lam)(y_true, y_pred))
     f_true = ops.convert_to_numpy(phi(y_true, training=False))
@@ -54,7 +54,7 @@ def test_pixel_loss_is_mean_squared_error_and_content_adds_lambda_term():
 
 
 def test_loss_config_round_trip():
-    phi = ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small").stage_features(2)
+    phi = ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small", rescale=False).stage_features(2)
     loss = Im2FlowLoss(content_network=phi, content_weight=0.02, magnitude_weighting=False)
     restored = Im2FlowLoss.from_config(loss.get_config())
     assert restored.content_weight == 0.02 and restored.magnitude_weighting is False

@@ -81,8 +81,8 @@ def _coded_videos(num_videos=6, frames=7, size=24, delta=3):
 
 def _decode(x):
     """Per triplet: video of the frames, video of the stack, frames mirrored?, frames swapped?, stack sign (u, v)."""
-    a = np.rint((x["frame_a"] + 1) * 127.5)
-    b = np.rint((x["frame_b"] + 1) * 127.5)
+    assert x["frame_a"].dtype == x["frame_b"].dtype == np.uint8  # frames stay uint8: the verifier scales them
+    a, b = x["frame_a"].astype(int), x["frame_b"].astype(int)
     frame_video = np.rint(a[:, 0, 0, 1] / 20).astype(int)
     mirrored = a[:, 0, 0, 0] > a[:, 0, -1, 0]
     swapped = a[:, 0, 0, 2] > b[:, 0, 0, 2]

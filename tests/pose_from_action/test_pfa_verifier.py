@@ -11,8 +11,8 @@ SMALL = dict(image_size=32, width=0.0625, feature_dim=16, stem_stride=1)
 
 def _inputs(n=3, delta=3, size=32, seed=0):
     rng = np.random.default_rng(seed)
-    return {"frame_a": rng.uniform(-1, 1, (n, size, size, 3)).astype("f4"),
-            "frame_b": rng.uniform(-1, 1, (n, size, size, 3)).astype("f4"),
+    return {"frame_a": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),  # uint8: scaled inside
+            "frame_b": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
             "flow": rng.normal(size=(n, size, size, 2 * delta)).astype("f4")}
 
 

@@ -48,10 +48,9 @@ def test_batches_carry_neighbour_sets(data):
     batches = VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3,
                                   subclip_length=3, steps=2)
     x = batches[1]
-    assert x["clips"].shape == (3, 5, 16, 16, 3) and x["clips"].min() >= -1 and x["clips"].max() <= 1
+    assert x["clips"].shape == (3, 5, 16, 16, 3) and x["clips"].dtype == np.uint8  # the net scales them inside
     # Clips are never mirrored (a mirror flips their motion, hence their pseudo label): each is a source clip.
-    source = data["clips"].astype("float32") / 127.5 - 1
-    assert all(any(np.array_equal(clip, s) for s in source) for clip in x["clips"])
+    assert all(any(np.array_equal(clip, s) for s in data["clips"]) for clip in x["clips"])
     assert x["clip_labels"].shape == (9,)  # three 3-frame sub-clips of each 5-frame clip
     video = np.repeat(np.arange(3), 3)
     assert (video[x["pos_pairs"][:, 0]] == video[x["pos_pairs"][:, 1]]).all()
@@ -64,7 +63,7 @@ def test_batches_carry_neighbour_sets(data):
 
 def test_mra_path_is_one_gru_step_from_zero_state(data):
     net = tiny_net()
-    x = data["images"][:2].astype("float32") / 127.5 - 1
+    x = data["images"][:2]  # uint8: the net scales them inside
     features = net.features(x)
     gru = keras.layers.GRU(6)
     gru.build((None, 1, 8))
@@ -81,7 +80,7 @@ def test_mra_path_is_one_gru_step_from_zero_state(data):
 
 
 def test_net_round_trip_and_custom_encoder(tmp_path, data):
-    x = data["images"][:3].astype("float32") / 127.5 - 1
+    x = data["images"][:3]
     for net in (tiny_net(), tiny_net(mra_features="motion", encoder_dropout=0.0),
                 VisualMotionNet(3, 4, encoder=keras.Sequential([keras.Input((16, 16, 3)),
                                                                 keras.layers.Conv2D(4, 3)]),
@@ -147,7 +146,7 @@ def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
                learning_rate=1e-2)
     moving = [w for w in net.encoder.non_trainable_weights if "moving" in w.path]
     assert moving and not all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
-    x = data["images"][:3].astype("float32") / 127.5 - 1
+    x = data["images"][:3]
     net.save(tmp_path / "bn.keras")
     restored = keras.saving.load_model(tmp_path / "bn.keras")
     assert restored.encoder.get_config()["norm"] == "batch"
