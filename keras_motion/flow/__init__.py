@@ -2,7 +2,7 @@
 
 from keras_motion.flow.compute import (METHODS, FlowEstimator, average_future_flow, check_flow, compute_flow,
                                        flow_stack, to_gray, video_flow)
-from keras_motion.flow.extraction import extract_flows, extract_video_flow, load_flow
+from keras_motion.flow.extraction import extract_flows, extract_video_flow, load_flow, load_flow_settings
 from keras_motion.flow.encoding import decode_im2flow, dequantize, encode_im2flow, quantize
 from keras_motion.flow.metrics import canny_edges, flow_metrics
 from keras_motion.flow.transforms import hflip_flow, hflip_im2flow, reverse_flow_stack
@@ -12,5 +12,5 @@ from keras_motion.flow.visualize import flow_to_color
 __all__ = ["FlowEstimator", "METHODS", "average_future_flow", "canny_edges",
            "check_flow", "compute_flow", "decode_im2flow", "dequantize", "encode_im2flow", "extract_flows",
            "extract_video_flow", "flow_grid", "flow_metrics", "flow_stack", "flow_to_color", "hflip_flow",
-           "hflip_im2flow", "load_flow", "quantize", "reverse_flow_stack",
+           "hflip_im2flow", "load_flow", "load_flow_settings", "quantize", "reverse_flow_stack",
            "save_png", "to_gray", "video_flow"]

