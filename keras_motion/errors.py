@@ -19,3 +19,11 @@ class FlowError(KerasMotionError, ValueError):
 
 class MissingDependencyError(KerasMotionError, ImportError):
     """An optional dependency (an extra of the package) is needed for this call."""
+
+
+class FrameSizeError(VideoError, MemoryError):
+    """A requested frame / clip size would need more memory than is available (refused before allocating)."""
+
+
+class OutputPathError(KerasMotionError, OSError):
+    """An output path cannot be used as asked, e.g. `--out` names an existing file where a folder is needed."""

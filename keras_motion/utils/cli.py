@@ -3,6 +3,8 @@
 import argparse
 import os
 
+from keras_motion.utils.paths import output_dir_type
+
 
 def base_parser(description, out, paper_help="the paper's settings where not given explicitly (a GPU job)"):
     """An `argparse` parser with the flags every recipe has: `--paper`, `--quick`, `--seed`, `--out`,
@@ -13,7 +15,7 @@ def base_parser(description, out, paper_help="the paper's settings where not giv
     common.add_argument("--quick", action="store_true",
                         help="the whole recipe at tiny sizes (a couple of minutes on a CPU), to try a set-up")
     common.add_argument("--seed", type=int, default=0, help="seed of data splits, initialisation and batches")
-    common.add_argument("--out", default=out, help="output folder")
+    common.add_argument("--out", default=out, type=output_dir_type, help="output folder")
     common.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (mixed_float16 on PyTorch): a GPU option")
     return p
