@@ -1,9 +1,12 @@
-"""Training callbacks that show what a model predicts, as TensorBoard images (or PNGs where TensorFlow is absent)."""
+"""Training callbacks that show what a model predicts, as TensorBoard images (or PNGs where TensorFlow is absent),
+and the guard that stops a training whose loss has become NaN / inf."""
 
+import math
 import os
 
 import keras
 
+from keras_motion.errors import NonFiniteLossError
 from keras_motion.flow.grid import save_png
 from keras_motion.utils.runs import tensorflow_available
 
@@ -64,3 +67,52 @@ class ImageLogger(keras.callbacks.Callback):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises `NonFiniteLossError` naming the phase, epoch and batch as soon as a training loss (every logged value
+    whose name contains "loss", validation excluded) is NaN or inf. Keras' `TerminateOnNaN` only stops, so a recipe
+    would go on to evaluate and save a broken model; every `Run.callbacks` includes this one.
+
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> x = np.array([[1.0], [float("nan")]])
+    >>> model.fit(x, x, batch_size=1, shuffle=False, verbose=0, callbacks=[StopOnNonFiniteLoss("demo")])
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    keras_motion.errors.NonFiniteLossError: demo: the training loss became nan at epoch 1, batch 2 (step 2...
+    """
+
+    def __init__(self, name=None):
+        super().__init__()
+        self.name, self._epoch, self._steps = name, 0, 0
+
+    def on_train_begin(self, logs=None):
+        self._steps = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        self._check(logs, f"epoch {self._epoch + 1}, batch {batch + 1} (step {self._steps} of this fit)")
+
+    def on_epoch_end(self, epoch, logs=None):  # trainers that log only per epoch
+        self._check(logs, f"the end of epoch {epoch + 1}")
+
+    def _check(self, logs, where):
+        for key, value in (logs or {}).items():
+            if "loss" not in key or key.startswith("val_") or value is None:
+                continue
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue
+            if not math.isfinite(value):
+                self.model.stop_training = True
+                prefix = f"{self.name}: " if self.name else ""
+                raise NonFiniteLossError(
+                    f"{prefix}the training {key if key != 'loss' else 'loss'} became {value} at {where}; stopped "
+                    "rather than train on. Usual causes: NaN / inf in the inputs or targets, a learning rate too "
+                    "high, or mixed precision (rerun without --mixed-precision).")

@@ -27,3 +27,19 @@ class OutputError(KerasMotionError, OSError):
 
 class SettingsMismatchError(KerasMotionError, ValueError):
     """An existing output was made with other settings than the run that would reuse it."""
+
+
+class FrameSizeError(VideoError, MemoryError):
+    """A requested frame / clip size would need more memory than is available (refused before allocating)."""
+
+
+class OutputPathError(KerasMotionError, OSError):
+    """An output path cannot be used as asked, e.g. `--out` names an existing file where a folder is needed."""
+
+
+class UnsupportedSetupError(KerasMotionError, RuntimeError):
+    """A requested set-up is known to give wrong results on this machine (e.g. mixed_bfloat16 on TensorFlow's CPU)."""
+
+
+class NonFiniteLossError(KerasMotionError, FloatingPointError):
+    """Training stopped because its loss became NaN or inf (the step is in the message)."""

@@ -16,12 +16,14 @@ import sys
 from keras_motion.datasets.folders import VideoFolder
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import METHODS, extract_flows
+from keras_motion.utils.paths import output_dir_type
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", required=True, help="folder searched recursively for videos")
-    parser.add_argument("--out", required=True, help="output folder (mirrors the layout of --videos)")
+    parser.add_argument("--out", required=True, type=output_dir_type,
+                        help="output folder (mirrors the layout of --videos)")
     parser.add_argument("--method", default="dis", choices=METHODS)
     parser.add_argument("--size", type=int, default=None, help="resize the short side to this many px first")
     parser.add_argument("--step", type=int, default=1, help="keep every step-th frame")

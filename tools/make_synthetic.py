@@ -13,11 +13,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keras_motion.datasets.synthetic import write_synthetic  # noqa: E402
+from keras_motion.utils.paths import output_dir_type  # noqa: E402
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", required=True, help="root folder of the data set")
+    p.add_argument("--out", required=True, type=output_dir_type, help="root folder of the data set")
     p.add_argument("--num-videos", type=int, default=600)
     p.add_argument("--num-frames", type=int, default=16)
     p.add_argument("--size", type=int, nargs="+", default=[64], help="S or H W (even)")

@@ -19,12 +19,13 @@ import numpy as np
 
 from keras_motion.datasets.folders import VideoFolder
 from keras_motion.flow import METHODS
+from keras_motion.utils.paths import output_dir_type
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--videos", required=True, help="folder searched recursively for videos")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, type=output_dir_type, help="output folder")
     p.add_argument("--labeler", help="a saved labeler (labeler.npz) to label with instead of fitting a new one")
     p.add_argument("--codebook-size", type=int, default=128)
     p.add_argument("--num-labels", type=int, default=16)

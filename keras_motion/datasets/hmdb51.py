@@ -5,7 +5,7 @@ import re
 
 from keras_motion.datasets.base import VideoDataset
 from keras_motion.datasets.folders import _CaseInsensitiveDir
-from keras_motion.datasets.ucf101 import _check_split, _read_lines, _report_missing
+from keras_motion.datasets.ucf101 import _check_split, _numbered_lines, _report_missing
 from keras_motion.errors import DatasetLayoutError
 
 SPLITS_FOLDER = "testTrainMulti_7030_splits"
@@ -63,7 +63,7 @@ class HMDB51(VideoDataset):
         lookup = _CaseInsensitiveDir()
         paths, labels, missing = [], [], []
         for label, name in enumerate(class_names):
-            for number, line in enumerate(_read_lines(split_files[name]), 1):
+            for number, line in _numbered_lines(split_files[name], "HMDB51"):
                 parts = line.rsplit(None, 1)  # the code is the last token; keep any space in a file name
                 if len(parts) != 2 or not re.fullmatch(r"[012]", parts[1]):
                     raise DatasetLayoutError(

@@ -33,7 +33,7 @@ class Stanford40(ImageDataset):
             )
         actions_file = os.path.join(splits_dir, "actions.txt")
         if os.path.isfile(actions_file):
-            lines = _read_lines(actions_file)
+            lines = _read_lines(actions_file, "Stanford40")
             # The header line is "action_name number_of_images"; tolerate a file without it.
             if lines and lines[0].split()[0].lower() == "action_name":
                 lines = lines[1:]
@@ -54,7 +54,7 @@ class Stanford40(ImageDataset):
                 raise DatasetLayoutError(
                     f"Stanford40: {list_path} not found (class {action!r} of {len(class_names)}); expected {layout}."
                 )
-            for name in _read_lines(list_path):
+            for name in _read_lines(list_path, "Stanford40"):
                 path = lookup.find(images_dir, name)
                 if path is None:
                     missing.append(os.path.join(images_dir, name))

@@ -9,10 +9,59 @@ from keras_motion.errors import DatasetLayoutError
 SUBSETS = ("train", "test")
 
 
-def _read_lines(path):
-    # utf-8-sig drops a BOM; strip() also drops the '\r' of the official files' Windows line endings.
-    with open(path, encoding="utf-8-sig") as f:
-        return [line.strip() for line in f if line.strip()]
+def _numbered_lines(path, loader="dataset"):
+    """The non-blank lines of a split file as `(line number in the file, stripped text)`.
+
+    The official split files are ASCII; a file saved as UTF-16 (or another non-UTF-8 encoding) raises
+    `DatasetLayoutError` naming the file, the line and the fix, instead of a bare `UnicodeDecodeError` (or, for
+    UTF-16 without a BOM, lines of NUL-separated characters that match nothing).
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    fix = f"re-save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 {path} > fixed.txt`) or restore the official file"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DatasetLayoutError(f"{loader}: {path} line 1: the file is UTF-16 encoded (it starts with a UTF-16 "
+                                 f"byte-order mark); split files must be UTF-8 or ASCII: {fix}.")
+    try:
+        text = data.decode("utf-8-sig")  # utf-8-sig drops a UTF-8 BOM
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DatasetLayoutError(f"{loader}: {path} line {line} is not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                                 f"{fix}.") from None
+    lines = []
+    # split("\n") + strip(), not splitlines(): line numbers must match what an editor shows; strip() also drops the
+    # '\r' of the official files' Windows line endings.
+    for number, line in enumerate(text.split("\n"), 1):
+        if "\x00" in line:
+            raise DatasetLayoutError(f"{loader}: {path} line {number} holds NUL characters: the file looks UTF-16 "
+                                     f"encoded; split files must be UTF-8 or ASCII: {fix}.")
+        line = line.strip()
+        if line:
+            lines.append((number, line))
+    return lines
+
+
+def _read_lines(path, loader="dataset"):
+    """The stripped non-blank lines of a split file (see `_numbered_lines`)."""
+    return [line for _, line in _numbered_lines(path, loader)]
+
+
+def _check_label(token, folder_label, class_names, list_path, number, line):
+    """A trainlist's 1-based label must be a number of classInd.txt and agree with the video's class folder: a
+    label that lies would train a class on another's videos without a sign."""
+    where = f"UCF101: {list_path} line {number} is {line!r}"
+    fix = "correct the line or restore the official split file"
+    if not token.isdigit():
+        raise DatasetLayoutError(f"{where}: the label {token!r} is not a number; expected '<Class>/<video>.avi "
+                                 f"<label>' with the 1-based label of classInd.txt; {fix}.")
+    value = int(token)
+    if not 1 <= value <= len(class_names):
+        raise DatasetLayoutError(f"{where}: label {value} is outside 1..{len(class_names)} (labels are 1-based, "
+                                 f"classInd.txt has {len(class_names)} classes); {fix}.")
+    if value - 1 != folder_label:
+        raise DatasetLayoutError(
+            f"{where}: label {value} ({class_names[value - 1]} in classInd.txt) contradicts the class folder "
+            f"{class_names[folder_label]} (label {folder_label + 1}); {fix}.")
 
 
 def _check_split(split, subset, loader):
@@ -66,7 +115,7 @@ class UCF101(VideoDataset):
         self.splits_dir = found[0]
 
         class_names = []
-        for number, line in enumerate(_read_lines(os.path.join(self.splits_dir, "classInd.txt")), 1):
+        for number, line in _numbered_lines(os.path.join(self.splits_dir, "classInd.txt"), "UCF101"):
             parts = line.split()
             if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) != len(class_names) + 1:
                 raise DatasetLayoutError(
@@ -84,7 +133,7 @@ class UCF101(VideoDataset):
         lookup = _CaseInsensitiveDir()
         list_path = os.path.join(self.splits_dir, list_name)
         paths, labels, missing = [], [], []
-        for number, line in enumerate(_read_lines(list_path), 1):
+        for number, line in _numbered_lines(list_path, "UCF101"):
             parts = line.split()
             relative = parts[0].replace("\\", "/")
             folder = relative.split("/")[0]
@@ -94,7 +143,9 @@ class UCF101(VideoDataset):
                     "with a class from classInd.txt."
                 )
             # trainlists carry a 1-based label, testlists none: the class folder gives it.
-            label = int(parts[1]) - 1 if len(parts) == 2 else label_of[folder.lower()]
+            label = label_of[folder.lower()]
+            if len(parts) == 2:
+                _check_label(parts[1], label, class_names, list_path, number, line)
             path = lookup.find(self.videos_dir, relative)
             if path is None:
                 missing.append(os.path.join(self.videos_dir, *relative.split("/")))

@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_motion.datasets.base import ImageDataset
 from keras_motion.datasets.folders import _CaseInsensitiveDir
-from keras_motion.datasets.ucf101 import _read_lines
+from keras_motion.datasets.ucf101 import _numbered_lines, _read_lines
 from keras_motion.errors import DatasetLayoutError
 
 # The ten action classes of VOC 2011/2012 in the devkit's order (VOC 2010 has all but jumping, new in 2011).
@@ -109,7 +109,7 @@ def _find_voc_dir(root, year):
 def _read_class_list(path):
     """`<image id> <object index> <1|-1|0>` lines of `<action>_<subset>.txt` → [(id, index, value)]."""
     rows = []
-    for number, line in enumerate(_read_lines(path), 1):
+    for number, line in _numbered_lines(path, "VOCActions"):
         parts = line.split()
         try:
             image_id, index, value = parts[0], int(parts[1]), int(parts[2])
@@ -149,7 +149,7 @@ def _subset_persons(action_dir, subset, list_values, layout):
             f"VOCActions: neither {ids_file} nor any <action>_{subset}.txt in {action_dir} lists the {subset!r} "
             f"persons; expected {layout}."
         )
-    return {image_id: None for image_id in sorted({line.split()[0] for line in _read_lines(ids_file)})}
+    return {image_id: None for image_id in sorted({line.split()[0] for line in _read_lines(ids_file, "VOCActions")})}
 
 
 def _read_persons(voc, persons_of, list_values):

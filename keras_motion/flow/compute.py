@@ -4,6 +4,8 @@ Flow is float32 (H, W, 2) in pixels, u (x) pointing right and v (y) pointing dow
 frame_b(x + u, y + v) ≈ frame_a(x, y).
 """
 
+import os
+
 import cv2
 import numpy as np
 
@@ -15,13 +17,22 @@ _DIS_PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 FARNEBACK_DEFAULTS = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
 
 
-def to_gray(frame):
-    """uint8 grayscale (H, W) from an RGB / grayscale frame, uint8 or float in [0, 1] or [0, 255]."""
+def to_gray(frame, name="frame"):
+    """uint8 grayscale (H, W) from an RGB / grayscale frame, uint8 or float in [0, 1] or [0, 255].
+
+    A float frame with NaN / inf raises `FlowError` naming `name`: cast to uint8 they would become arbitrary pixels
+    and the flow a silent wrong result.
+    """
     frame = np.asarray(frame)
     if frame.ndim == 3 and frame.shape[-1] == 1:
         frame = frame[..., 0]
     if frame.dtype != np.uint8:
+        if not (np.issubdtype(frame.dtype, np.number) or frame.dtype == bool):
+            raise FlowError(f"{name}: expected an image array (uint8 or float), got dtype {frame.dtype}")
         frame = np.asarray(frame, np.float32)
+        if not np.isfinite(frame).all():
+            raise FlowError(f"{name}: {int((~np.isfinite(frame)).sum())} NaN/inf pixel value(s); fix or replace "
+                            "them (e.g. np.nan_to_num) before computing flow")
         if frame.size and frame.max() <= 1.0:
             frame = frame * 255.0
         frame = np.clip(np.rint(frame), 0, 255).astype(np.uint8)
@@ -68,7 +79,7 @@ class FlowEstimator:
 
     def __call__(self, a, b, out=None):
         """Flow from `a` to `b`; written into `out` (a C-contiguous float32 (H, W, 2) array) when given."""
-        a, b = to_gray(a), to_gray(b)
+        a, b = to_gray(a, "frame a"), to_gray(b, "frame b")
         if a.shape != b.shape:
             raise FlowError(f"frames differ in size: {a.shape} vs {b.shape}")
         if self.method == "farneback":
@@ -114,10 +125,13 @@ def video_flow(frames, method="dis", step=1, estimator=None, **params):
 
     Each frame is converted to grayscale once, not twice.
     """
+    if isinstance(frames, (str, bytes, os.PathLike)):
+        raise FlowError(f"video_flow takes decoded frames (T, H, W[, 3]), got the path {os.fsdecode(frames)!r}; "
+                        f"decode it first: video_flow(keras_motion.video.read_video({os.fsdecode(frames)!r}))")
     est = _estimator(method, estimator, **params)
     if len(frames) <= step:
         raise FlowError(f"video_flow needs more than {step} frame(s), got {len(frames)}")
-    gray = [to_gray(f) for f in frames]
+    gray = [to_gray(f, f"frames[{t}]") for t, f in enumerate(frames)]
     flows = np.empty((len(gray) - step,) + gray[0].shape + (2,), np.float32)  # filled in place: no stacking copy
     for t in range(len(flows)):
         est(gray[t], gray[t + step], out=flows[t])
@@ -147,13 +161,24 @@ def flow_stack(frames, t, length=12, method="dis", estimator=None, **params):
     return np.concatenate(list(flows), axis=-1)
 
 
-def check_flow(flow, name="flow"):
-    """Raises FlowError naming `name` if `flow` is not (..., H, W, 2) or holds NaN / inf; returns it as float32."""
+def check_flow(flow, name="flow", field=True):
+    """The one check of flow entering keras_motion: `flow` as float32, or `FlowError` naming `name` and the fix.
+
+    Refuses NaN / inf (they would pass silently through encodings, quantisation and colour) and, with `field`
+    (the default), a shape other than (..., H, W, 2). `field=False` accepts any shape (flow stacks, single vectors).
+    """
+    if isinstance(flow, (str, bytes, os.PathLike)):
+        raise FlowError(f"{name}: expected a flow array, got the path {os.fsdecode(flow)!r}; load it first "
+                        "(keras_motion.flow.load_flow for the .npz files of extract_flows)")
+    flow = np.asarray(flow)
+    if not (np.issubdtype(flow.dtype, np.number) or flow.dtype == bool):
+        raise FlowError(f"{name}: expected a numeric flow array, got dtype {flow.dtype}")
     flow = np.asarray(flow, np.float32)
-    if flow.ndim < 3 or flow.shape[-1] != 2:
+    if field and (flow.ndim < 3 or flow.shape[-1] != 2):
         raise FlowError(f"{name}: expected a flow field of shape (..., H, W, 2), got {flow.shape}")
-    bad = ~np.isfinite(flow)
-    if bad.any():
-        raise FlowError(f"{name}: {int(bad.sum())} NaN/inf value(s) in the flow field; "
+    finite = np.isfinite(flow)
+    if not finite.all():
+        bad = flow.size - int(np.count_nonzero(finite))
+        raise FlowError(f"{name}: {bad} NaN/inf value(s) in the flow field (of {flow.size}); "
                         "recompute it or replace them (e.g. np.nan_to_num) before use")
     return flow

@@ -2,10 +2,13 @@
 
 Each function takes NumPy arrays (→ NumPy, for data pipelines) or backend tensors (→ `keras.ops`, inside models and
 losses on TensorFlow, JAX or PyTorch): one formula serves both, because NumPy and `keras.ops` share these names.
-Inputs are (..., H, W, C): single maps and batches alike.
+Inputs are (..., H, W, C): single maps and batches alike. NumPy flow with NaN / inf is refused (`check_flow`);
+backend tensors inside a model are not checked (that would need a device sync per batch).
 """
 
 import numpy as np
+
+from keras_motion.flow.compute import check_flow
 
 # Below this magnitude (px) a vector has no defined direction: Im2Flow encodes it as sin = cos = 0.
 EPSILON = 1e-6
@@ -42,15 +45,20 @@ def encode_im2flow(flow, max_magnitude=30.0):
     """(..., H, W, 2) flow in px → (..., H, W, 3) in [-1, 1]: sin θ = v/M, cos θ = u/M, 2·min(M/max, 1) − 1.
 
     Im2Flow eq. 1 with the official code's normalisation (magnitude divided by `max_magnitude` and clipped),
-    mapped to [-1, 1] for a tanh output. Zero-magnitude pixels get sin = cos = 0.
+    mapped to [-1, 1] for a tanh output. Zero-magnitude pixels get sin = cos = 0. NaN / inf raise `FlowError`.
 
     >>> encode_im2flow(np.array([[[3.0, 4.0]]]))[0, 0].astype(float).round(3).tolist()
     [0.8, 0.6, -0.667]
     """
     xp = array_namespace(flow)
-    flow = _float32(flow, xp)
-    if xp is np and flow.size > 2 * _CHUNK:
-        return _in_chunks(lambda m: encode_im2flow(m, max_magnitude), flow, 3)
+    if xp is np:
+        flow = check_flow(flow, "flow (encode_im2flow)")
+        if flow.size > 2 * _CHUNK:
+            return _in_chunks(lambda m: _encode_im2flow(m, max_magnitude, np), flow, 3)
+    return _encode_im2flow(_float32(flow, xp), max_magnitude, xp)
+
+
+def _encode_im2flow(flow, max_magnitude, xp):
     u, v = flow[..., 0], flow[..., 1]
     magnitude = xp.sqrt(u * u + v * v)
     moving = magnitude > EPSILON
@@ -86,9 +94,10 @@ def quantize(flow, bound=20.0):
     """Flow in px → uint8 by `round(255 (clip(f, ±bound) + bound) / (2 bound))` (the mmaction2 / I3D convention).
 
     Store the x and y channels as two grayscale images. Error after `dequantize` ≤ bound/255 px inside the bound.
+    NaN / inf raise `FlowError` (NaN would otherwise be stored as −bound).
     """
     xp = array_namespace(flow)
-    flow = _float32(flow, xp)
+    flow = check_flow(flow, "flow (quantize)", field=False) if xp is np else _float32(flow, xp)
     q = xp.round(255.0 * (xp.clip(flow, -bound, bound) + bound) / (2.0 * bound))
     return q.astype(np.uint8) if xp is np else xp.cast(q, "uint8")
 

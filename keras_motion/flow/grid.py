@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 
+from keras_motion.flow.compute import check_flow
 from keras_motion.flow.visualize import flow_to_color
 from keras_motion.utils import atomic_path
 
@@ -39,8 +40,8 @@ def flow_grid(images, true_flows, pred_flows, max_magnitude=None, separator=2):
     >>> flow_grid(np.zeros((2, 8, 8, 3), np.uint8), np.ones((2, 8, 8, 2)), np.zeros((2, 8, 8, 2))).shape
     (18, 28, 3)
     """
-    true_flows = np.asarray(true_flows, np.float32)
-    pred_flows = np.asarray(pred_flows, np.float32)
+    true_flows = check_flow(true_flows, "true flows (flow_grid)")
+    pred_flows = check_flow(pred_flows, "predicted flows (flow_grid)")
     if true_flows.ndim == 3:  # one example
         images, true_flows, pred_flows = np.asarray(images)[None], true_flows[None], pred_flows[None]
     if true_flows.shape != pred_flows.shape or true_flows.ndim != 4 or true_flows.shape[-1] != 2:
@@ -51,10 +52,10 @@ def flow_grid(images, true_flows, pred_flows, max_magnitude=None, separator=2):
         raise ValueError(f"{len(images)} images but {len(true_flows)} flows")
     n, height, width = true_flows.shape[:3]
     if max_magnitude is None:
-        magnitude = np.linalg.norm(np.nan_to_num(true_flows), axis=-1)
+        magnitude = np.linalg.norm(true_flows, axis=-1)
         max_magnitude = float(np.percentile(magnitude, 99)) if magnitude.size else 0.0
         if max_magnitude <= 1e-6:  # no true motion: scale by the prediction instead, or anything at all
-            max_magnitude = float(np.linalg.norm(np.nan_to_num(pred_flows), axis=-1).max(initial=0.0)) or 1.0
+            max_magnitude = float(np.linalg.norm(pred_flows, axis=-1).max(initial=0.0)) or 1.0
     true_rgb = flow_to_color(true_flows, max_magnitude)
     pred_rgb = flow_to_color(pred_flows, max_magnitude)
 

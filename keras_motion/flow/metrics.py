@@ -6,6 +6,7 @@ Each is reported over all pixels, over Canny edges of the input image and over a
 import cv2
 import numpy as np
 
+from keras_motion.errors import FlowError
 from keras_motion.flow.compute import check_flow, to_gray
 
 # A vector shorter than this (px) has no meaningful direction: such a pixel (in either map) scores 0 in DS and OS.
@@ -17,6 +18,17 @@ def _region_means(values, masks):
     count = masks.sum(axis=(-2, -1))
     total = np.where(masks, values, 0).sum(axis=(-2, -1))
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _check_region(shape, epe_shape, name, flow_ndim, single, expected):
+    """A clear error when an image or mask (spatial `shape`, batch axes first) does not cover the flow."""
+    batch, (height, width) = epe_shape[0], epe_shape[1:]
+    spatial = tuple(shape[-2:])
+    count = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    if len(shape) < 2 or spatial != (height, width) or count not in ((1, batch) if not single else (1,)):
+        raise FlowError(
+            f"flow_metrics: {name} of shape {tuple(shape)} does not match the flow ({batch} map(s) of {height} x "
+            f"{width}); pass {expected}, resized (or cropped) like the flow.")
 
 
 def canny_edges(images, thresholds=(100, 200)):
@@ -57,10 +69,15 @@ def flow_metrics(pred, true, image=None, foreground=None, min_magnitude=MIN_MAGN
     if image is not None:
         image = np.asarray(image)
         has_channels = image.ndim == flow_ndim  # (…, H, W, C) beside (…, H, W, 2); else grayscale (…, H, W)
+        _check_region(image.shape[:-1] if has_channels else image.shape, epe.shape, "image", flow_ndim, single,
+                      "the image(s) the flow was predicted from, (B, H, W[, C]) beside (B, H, W, 2) flow")
         image = image.reshape((-1,) + image.shape[-3 if has_channels else -2:])
         regions["_edges"] = canny_edges(image, canny)
     if foreground is not None:
-        regions["_fg"] = np.asarray(foreground, bool).reshape((-1,) + epe.shape[-2:])
+        foreground = np.asarray(foreground, bool)
+        _check_region(foreground.shape, epe.shape, "foreground", flow_ndim, single,
+                      "a bool mask (H, W) or (B, H, W) of the flow's size")
+        regions["_fg"] = foreground.reshape((-1,) + foreground.shape[-2:])
     out = {}
     for suffix, mask in regions.items():
         mask = np.broadcast_to(mask, epe.shape)

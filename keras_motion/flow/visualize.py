@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_motion.flow.compute import check_flow
+
 # Hue segments of the Middlebury wheel (Baker et al., 2011): red→yellow→green→cyan→blue→magenta→red,
 # with more steps where the eye tells hues apart better.
 _SEGMENTS = ((15, (255, 0, 0), (255, 255, 0)), (6, (255, 255, 0), (0, 255, 0)), (4, (0, 255, 0), (0, 255, 255)),
@@ -27,10 +29,12 @@ def flow_to_color(flow, max_magnitude=None):
         max_magnitude: the magnitude shown at full saturation; defaults to the largest magnitude of the input
             (per call, so pass a fixed value to compare images). Vectors beyond it are darkened.
 
+    NaN / inf raise `FlowError`: one inf would set the default `max_magnitude` and blank every other pixel.
+
     >>> int(flow_to_color(np.zeros((4, 4, 2))).max())  # no motion is white
     255
     """
-    flow = np.nan_to_num(np.asarray(flow, np.float32))
+    flow = check_flow(flow, "flow (flow_to_color)")
     u, v = flow[..., 0], flow[..., 1]
     radius = np.sqrt(u * u + v * v)
     if max_magnitude is None:

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from keras_motion.errors import KerasMotionError
-from keras_motion.flow import FlowEstimator, average_future_flow, encode_im2flow, hflip_flow
+from keras_motion.flow import FlowEstimator, average_future_flow, check_flow, encode_im2flow, hflip_flow
 from keras_motion.utils import SkipLog, progress
 from keras_motion.transforms import center_crop
 
@@ -86,6 +86,7 @@ class Im2FlowPairs(keras.utils.PyDataset):
     def __init__(self, images, flows, batch_size=32, crop_size=None, training=True, flip=True, max_magnitude=30.0,
                  seed=0, **kwargs):
         super().__init__(**kwargs)
+        flows = check_flow(flows, "flows (Im2FlowPairs)")  # NaN / inf targets would train silently
         if len(images) != len(flows) or images.shape[1:3] != flows.shape[1:3]:
             raise ValueError(f"images {images.shape} and flows {flows.shape} do not pair up")
         self.images, self.flows = images, flows

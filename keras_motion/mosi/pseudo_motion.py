@@ -159,6 +159,12 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
     and random grayscale of whole clips (probability `grayscale`); `frame_wise_jitter=False` jitters whole clips
     instead. Inference adds neither.
 
+    Inference (`training=False`) is deterministic, the same on every call and on TensorFlow, JAX and PyTorch: the
+    central square, unflipped, each window path centred, and the static mask a central square of the middle of the
+    `mask_size` range (round((low + high) / 2 · L) px) whose outside shows frame N // 2. An inference call still
+    advances the layer's random stream by one draw, as it always has, so training streams (and the figures of runs
+    that validate between epochs) are unchanged.
+
     Inside `tf.data` (TensorFlow tensors, any Keras backend) it runs TensorFlow ops seeded by `seed`; on device it
     runs `keras.ops` with a `SeedGenerator`, e.g. as the first layer of a model fed raw images.
 
@@ -293,9 +299,13 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         frame_u = xp.reshape(u[:, 2 + ct * (per_clip + 1):], (b, ct, n, per_frame)) if jitter else None
         if jitter and not self.frame_wise_jitter:  # one colour change for the whole clip
             frame_u = xp.tile(frame_u[:, :, :1], (1, 1, n, 1))
+        if not training:
+            # Inference is a fixed rule, the same on every call and backend: every draw is replaced by its middle
+            # (0.5). The draw above still runs, so training streams stay what they were before this rule.
+            image_u, clip_u = image_u * 0.0 + 0.5, clip_u * 0.0 + 0.5
 
         # Source square (offset inside the resized image) and flip, per image.
-        where_u = image_u[:, 0] if training else image_u[:, 0] * 0.0 + 0.5
+        where_u = image_u[:, 0]
         top = xp.cast(xp.floor(where_u * xp.cast(height - ls + 1, "float32")), "int32")
         left = xp.cast(xp.floor(where_u * xp.cast(width - ls + 1, "float32")), "int32")
         flipped = (image_u[:, 1] < 0.5) if (training and self.flip) else (image_u[:, 1] < 0.0)
@@ -305,7 +315,7 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         distance = (ls - crop) * pool / self.speeds  # D_x, D_y in px
         low = np.maximum(0.0, -distance)
         span = (ls - crop) - np.abs(distance)  # width of the start area
-        start_u = clip_u[..., :2] if training else clip_u[..., :2] * 0.0 + 0.5
+        start_u = clip_u[..., :2]
         start = start_u * xp.convert(span.astype(np.float32)) + xp.convert(low.astype(np.float32))  # (B, C_T, 2)
         steps = np.linspace(0.0, 1.0, n, dtype=np.float32) if n > 1 else np.zeros(1, np.float32)
         path = xp.convert((distance[None, :, None, :] * steps[None, None, :, None]).astype(np.float32))

@@ -3,6 +3,8 @@
 import argparse
 import os
 
+from keras_motion.utils.paths import output_dir_type
+
 
 def base_parser(description, out, paper_help="the paper's settings where not given explicitly (a GPU job)"):
     """An `argparse` parser with the flags every recipe has: `--paper`, `--quick`, `--seed`, `--out`,
@@ -13,7 +15,7 @@ def base_parser(description, out, paper_help="the paper's settings where not giv
     common.add_argument("--quick", action="store_true",
                         help="the whole recipe at tiny sizes (a couple of minutes on a CPU), to try a set-up")
     common.add_argument("--seed", type=int, default=0, help="seed of data splits, initialisation and batches")
-    common.add_argument("--out", default=out, help="output folder")
+    common.add_argument("--out", default=out, type=output_dir_type, help="output folder")
     common.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (mixed_float16 on PyTorch): a GPU option")
     return p
@@ -34,9 +36,39 @@ def parse_with_presets(parser, argv=None, presets=None):
     return args
 
 
+def mixed_precision_policy():
+    """The policy `--mixed-precision` sets: mixed_float16 on PyTorch, mixed_bfloat16 elsewhere — refused where it is
+    known to diverge.
+
+    TensorFlow on CPU runs bfloat16 convolutions through oneDNN, whose gradient of a (3, 1, 1) Conv3D over 2 frames
+    comes out inf on some CPUs (found on R(2+1)D, whose last stages have 2 frames left: NaN after one step; correct
+    for 1, 3, 4 or 8 frames and with oneDNN off). Rather than a run that diverges (or a silent fall-back to float32
+    that reports itself as mixed precision), this raises `UnsupportedSetupError` with the ways out: a GPU, JAX or
+    PyTorch, `TF_ENABLE_ONEDNN_OPTS=0` (set before TensorFlow starts), or no `--mixed-precision` (on a CPU it saves
+    little anyway).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "torch":
+        return "mixed_float16"
+    if backend == "tensorflow" and os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() != "0":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            from keras_motion.errors import UnsupportedSetupError
+
+            raise UnsupportedSetupError(
+                "--mixed-precision (mixed_bfloat16) is refused on TensorFlow without a GPU: TensorFlow's CPU "
+                "(oneDNN) bfloat16 gradient of the (3, 1, 1) temporal convolutions is inf when a stage has 2 frames "
+                "left, and training goes NaN after one step. Drop --mixed-precision (float32 is the CPU default), "
+                "run on a GPU or with KERAS_BACKEND=jax / torch, or start with TF_ENABLE_ONEDNN_OPTS=0.")
+    return "mixed_bfloat16"
+
+
 def start_run(args, verbose=True):
-    """Starts a recipe's run from its parsed flags: quiet TensorFlow logs, the mixed-precision policy, the seed,
-    and the `Run` that writes into `args.out`."""
+    """Starts a recipe's run from its parsed flags: quiet TensorFlow logs, the mixed-precision policy (see
+    `mixed_precision_policy`: refused on TensorFlow's CPU), the seed, and the `Run` that writes into `args.out`."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import logging
 
@@ -46,7 +78,6 @@ def start_run(args, verbose=True):
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices
     if getattr(args, "mixed_precision", False):
-        keras.mixed_precision.set_global_policy("mixed_bfloat16" if keras.backend.backend() != "torch"
-                                                else "mixed_float16")
+        keras.mixed_precision.set_global_policy(mixed_precision_policy())
     keras.utils.set_random_seed(args.seed)
     return Run(args.out, verbose=verbose)

@@ -25,7 +25,7 @@ class Run:
     """Where and how a method writes: `out` (a folder, or `None` for nothing on disk), progress messages on stderr.
 
     Args:
-        out: output folder, made on first use; `None` writes nothing (callbacks are then empty).
+        out: output folder, made on first use; `None` writes nothing (callbacks are then only the NaN guard).
         verbose: print `log` messages (with the time) on stderr.
         tensorboard: `True`/`False` forces TensorBoard event files on or off; `None` writes them where TensorFlow
             is installed and a CSV history elsewhere.
@@ -33,8 +33,8 @@ class Run:
     Example:
 
     >>> run = Run(None, verbose=False)
-    >>> run.callbacks("train"), run.path("model.keras")
-    ([], None)
+    >>> [type(c).__name__ for c in run.callbacks("train")], run.path("model.keras")
+    (['StopOnNonFiniteLoss'], None)
     """
 
     def __init__(self, out=None, verbose=True, tensorboard=None):
@@ -60,19 +60,23 @@ class Run:
         return round((time.time() - self.start) / 60, 2)
 
     def callbacks(self, name, backup=True):
-        """Training callbacks of the phase `name`: logs in `out/logs/<name>` (TensorBoard, or `history.csv` without
-        TensorFlow) and, with `backup`, `BackupAndRestore` in `out/backup/<name>` so that a killed run resumes."""
+        """Training callbacks of the phase `name`: `StopOnNonFiniteLoss` (a NaN / inf loss raises, naming the epoch
+        and batch), logs in `out/logs/<name>` (TensorBoard, or `history.csv` without TensorFlow) and, with `backup`,
+        `BackupAndRestore` in `out/backup/<name>` so that a killed run resumes."""
         import keras
 
+        from keras_motion.callbacks import StopOnNonFiniteLoss
+
+        guard = StopOnNonFiniteLoss(name)  # a NaN loss ends the run with its step, written or not
         if self.out is None:
-            return []
+            return [guard]
         logs = os.path.join(self.out, "logs", name)
         os.makedirs(logs, exist_ok=True)
         callbacks = [keras.callbacks.TensorBoard(logs) if self.tensorboard
                      else keras.callbacks.CSVLogger(os.path.join(logs, "history.csv"), append=True)]
         if backup:
             callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(self.out, "backup", name)))
-        return callbacks
+        return [guard] + callbacks
 
     def log_dir(self, name):
         """`out/logs/<name>` for image callbacks, or `None`."""

