@@ -21,6 +21,14 @@ def euclidean(a, b):
     return ops.sqrt(ops.sum(d * d, axis=-1) + _EPS)
 
 
+def _mean_or_zero(values):
+    """The mean over a set, 0 for an empty set. Inside a traced step the set's size is unknown until it runs, and the
+    mean of an empty set is NaN: `where` keeps it out of the loss (and its gradient, which has no elements)."""
+    if values.shape[0] is not None:
+        return ops.mean(values) if values.shape[0] else 0.0
+    return ops.where(ops.shape(values)[0] > 0, ops.mean(values), 0.0)
+
+
 def contrastive(positive_distances, negative_distances, margin=1.0, distance="euclidean"):
     """Hadsell et al.'s contrastive loss on Euclidean distances d (≥ 0) of positive and negative pairs.
 
@@ -36,12 +44,7 @@ def contrastive(positive_distances, negative_distances, margin=1.0, distance="eu
     if distance not in DISTANCES:
         raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
     power = 2 if distance == "squared" else 1
-    total = 0.0
-    if positive_distances.shape[0] != 0:
-        total = total + ops.mean(positive_distances ** power)
-    if negative_distances.shape[0] != 0:
-        total = total + ops.mean(ops.relu(margin - negative_distances) ** power)
-    return total
+    return _mean_or_zero(positive_distances ** power) + _mean_or_zero(ops.relu(margin - negative_distances) ** power)
 
 
 def _take(features, index):

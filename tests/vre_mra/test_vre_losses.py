@@ -89,3 +89,18 @@ def test_mixed_precision_features_give_a_float32_loss():
     assert number(loss) == pytest.approx(3.25, abs=1e-3)
     triples = second_order_smoothness(f, np.array([[0, 1, 2]]), np.array([[0, 1, 3]]), margin=2.0)
     assert keras.backend.standardize_dtype(triples.dtype) == "float32"
+
+
+def test_an_empty_set_adds_nothing_inside_a_traced_step():
+    # In a traced step (TensorFlow's fit) a batch's pair sets have an unknown size: an empty one must add 0, not NaN.
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("traced with unknown shapes on TensorFlow")
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)])
+    def loss(pos, neg):
+        return contrastive(pos, neg, margin=1.0)
+
+    assert float(loss(tf.constant([0.5]), tf.zeros([0]))) == pytest.approx(0.5)
+    assert float(loss(tf.zeros([0]), tf.constant([0.25]))) == pytest.approx(0.75)
+    assert float(loss(tf.zeros([0]), tf.zeros([0]))) == 0.0
