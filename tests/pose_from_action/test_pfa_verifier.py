@@ -63,7 +63,8 @@ def test_fit_with_in_batch_negatives_updates_all_parts():
     kernels = lambda: [keras.ops.convert_to_numpy(getattr(v, name).get_layer("conv1").kernel)  # noqa: E731
                        for name in ("appearance", "motion")] + [keras.ops.convert_to_numpy(v.fc7.kernel)]
     before = kernels()
-    v.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    v.compile(optimizer=keras.optimizers.Adam(1e-2), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
     history = v.fit(data, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     for old, new in zip(before, kernels()):  # both ConvNets and the head learn
