@@ -49,3 +49,21 @@ def test_recipe_is_wiring(method):
     functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)]
     takes_args = [f.name for f in functions if any(a.arg == "args" for a in f.args.args + f.args.kwonlyargs)]
     assert not takes_args, f"{method}: only main() may hold the parsed flags, not {takes_args}"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_flag_has_help_and_help_shows_defaults(method, monkeypatch):
+    import argparse
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"recipe_{method}", os.path.join(ROOT, "recipes", f"{method}.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    parsers = []
+    parse = argparse.ArgumentParser.parse_args
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args",
+                        lambda self, *a, **k: (parsers.append(self), parse(self, *a, **k))[1])
+    recipe.parse_args([])
+    parser = parsers[0]
+    assert parser.formatter_class is argparse.ArgumentDefaultsHelpFormatter
+    assert not [a.option_strings for a in parser._actions if a.option_strings and not a.help]
