@@ -32,8 +32,6 @@ DEFAULTS = {**PRESETS["cpu"], **DATA_PRESETS["cpu"]}
 
 def parse_args(argv=None):
     p = km.utils.base_parser(__doc__, "runs/mosi")
-    p.formatter_class = type("Formatter", (argparse.RawDescriptionHelpFormatter,
-                                           argparse.ArgumentDefaultsHelpFormatter), {})
 
     def add(group, flag, help, **kwargs):
         dest = kwargs.pop("dest", flag[2:].replace("-", "_"))

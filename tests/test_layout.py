@@ -65,5 +65,5 @@ def test_every_flag_has_help_and_help_shows_defaults(method, monkeypatch):
                         lambda self, *a, **k: (parsers.append(self), parse(self, *a, **k))[1])
     recipe.parse_args([])
     parser = parsers[0]
-    assert parser.formatter_class is argparse.ArgumentDefaultsHelpFormatter
+    assert issubclass(parser.formatter_class, argparse.ArgumentDefaultsHelpFormatter)
     assert not [a.option_strings for a in parser._actions if a.option_strings and not a.help]

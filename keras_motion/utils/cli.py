@@ -6,10 +6,14 @@ import os
 from keras_motion.utils.paths import output_dir_type
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` keeps the recipe's docstring as written and shows every flag's default."""
+
+
 def base_parser(description, out, paper_help="the paper's settings where not given explicitly (a GPU job)"):
     """An `argparse` parser with the flags every recipe has: `--paper`, `--quick`, `--seed`, `--out`,
     `--mixed-precision`. `--help` shows every default."""
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     common = p.add_argument_group("run")
     common.add_argument("--paper", action="store_true", help=paper_help)
     common.add_argument("--quick", action="store_true",
