@@ -43,3 +43,8 @@ class UnsupportedSetupError(KerasMotionError, RuntimeError):
 
 class NonFiniteLossError(KerasMotionError, FloatingPointError):
     """Training stopped because its loss became NaN or inf (the step is in the message)."""
+
+
+class ImageInputError(KerasMotionError, ValueError):
+    """Images or videos given to an entry point break its input contract (uint8 pixels, or a declared value range;
+    the expected shape)."""

@@ -12,7 +12,7 @@ import sys
 from keras_motion.flow.grid import save_png
 from keras_motion.im2flow import (DATA_PRESETS, PRESETS, Im2Flow, concatenate_pairs, image_splits,
                                   labeled_video_splits, real_clip_pairs, synthetic_splits, video_folder_pairs)
-from keras_motion.utils import base_parser, parse_with_presets, start_run
+from keras_motion.utils import base_parser, parse_with_presets, run_main, start_run
 
 CPU, CPU_DATA = PRESETS["cpu"], DATA_PRESETS["cpu"]
 
@@ -161,4 +161,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -16,7 +16,7 @@ images, the unlabeled clip whose first frame's motion feature f̃ is nearest. Th
 import sys
 
 import keras_motion as km
-from keras_motion.utils.cli import base_parser, parse_with_presets, start_run
+from keras_motion.utils.cli import base_parser, parse_with_presets, run_main, start_run
 from keras_motion.vre_mra import DATA_PRESETS, PRESETS, ROWS, VREMRA, ablation_rows
 
 
@@ -144,4 +144,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_motion.transforms import crop_clip, resize_clip
+from keras_motion.transforms import crop_clip, resize_clip, to_uint8
 from keras_motion.video.sampling import clip_indices, random_clip_start, uniform_clip_starts
 
 
@@ -20,7 +20,8 @@ class VideoClips(keras.utils.PyDataset):
         super().__init__(**kwargs)
         if len(videos) != len(labels) or len(videos) == 0:
             raise ValueError(f"need as many labels as videos (≥ 1), got {len(videos)} videos, {len(labels)} labels")
-        self.videos, self.labels = videos, np.asarray(labels, np.int32)
+        self.videos = [to_uint8(v, name=f"videos[{i}]") for i, v in enumerate(videos)]  # float videos: no guessing
+        self.labels = np.asarray(labels, np.int32)
         self.clip_len, self.crop_size, self.size = int(clip_len), int(crop_size), size
         self.batch_size, self.flip, self.seed = int(batch_size), bool(flip), int(seed)
         self.epoch = 0
@@ -38,7 +39,7 @@ class VideoClips(keras.utils.PyDataset):
         rng = np.random.default_rng((self.seed, self.epoch, index))
         clips = []
         for i in batch:
-            video = np.asarray(self.videos[i])
+            video = self.videos[i]
             start = random_clip_start(len(video), self.clip_len, rng)
             clip = crop_clip(resize_clip(video[clip_indices(start, self.clip_len, len(video))], self.size),
                          self.crop_size, rng)
@@ -59,7 +60,7 @@ def multi_clip_predict(model, videos, clip_len=16, crop_size=112, num_clips=10, 
     for first in range(0, len(videos), videos_per_chunk):
         clips = []
         for k in range(first, min(first + videos_per_chunk, len(videos))):
-            video = resize_clip(np.asarray(videos[k]), size)  # once per video: the 10 clips overlap
+            video = resize_clip(to_uint8(videos[k], name=f"videos[{k}]"), size)  # once per video: the 10 clips overlap
             for s in uniform_clip_starts(len(video), clip_len, num_clips):
                 clips.append(crop_clip(video[clip_indices(s, clip_len, len(video))], crop_size, None))
         logits = keras.ops.convert_to_numpy(model.predict(np.stack(clips), batch_size=batch_size, verbose=0))

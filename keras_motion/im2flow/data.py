@@ -25,6 +25,16 @@ def _quiet(message):
     del message
 
 
+def _check_splits(splits, source, fix):
+    """Every split holds at least one item, else `KerasMotionError` naming the split, its source and the fix: an
+    empty validation split would otherwise surface as a Keras error deep inside `fit`."""
+    for name, split in splits.items():
+        if len(split["labels"]) == 0:
+            sizes = ", ".join(f"{k} {len(v['labels'])}" for k, v in splits.items())
+            raise KerasMotionError(f"{source}: the {name!r} split came out empty ({sizes} items); {fix}")
+    return splits
+
+
 def synthetic_splits(num_videos=480, num_frames=12, render_size=72, jitter=0.0, pairs_per_video=4, future=5,
                      fractions=(0.5, 0.15, 0.1, 0.25), seed=0):
     """Renders the synthetic action benchmark and splits its Im2Flow pairs by video.
@@ -103,6 +113,9 @@ def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs
     splits = {name: {k: (v[i] if v is not None else None) for k, v in out["train"].items()}
               for name, i in zip(VIDEO_SPLITS[:3], parts)}
     splits["test"] = out["test"]
+    _check_splits(splits, f"{dataset} split {split} under {root}",
+                  f"give more videos (max_videos={max_videos} → more, or None for all) or larger shares (fractions="
+                  f"{tuple(fractions)}: flow, recog, val); the videos of each split must be readable")
     return splits, list(train.class_names)
 
 
@@ -152,6 +165,8 @@ def image_splits(root, layout="folder", render_size=72, fractions=(0.6, 0.15, 0.
     splits = {"recog": dict(images=train_x[recog], labels=train_y[recog]),
               "val": dict(images=train_x[val], labels=train_y[val]),
               "test": dict(images=test_x, labels=test_y)}
+    _check_splits(splits, f"images under {root}", f"give more images (fractions={tuple(fractions)} for a folder: "
+                  "recog + val, test; Stanford40's train list is split 80 / 20)")
     return splits, list(train.class_names), train.skips.count + test.skips.count
 
 

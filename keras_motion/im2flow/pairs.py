@@ -6,7 +6,7 @@ import numpy as np
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, average_future_flow, check_flow, encode_im2flow, hflip_flow
 from keras_motion.utils import SkipLog, progress
-from keras_motion.transforms import center_crop
+from keras_motion.transforms import center_crop, check_images
 
 
 def frame_indices(num_frames, per_video, n, rng):
@@ -86,9 +86,11 @@ class Im2FlowPairs(keras.utils.PyDataset):
     def __init__(self, images, flows, batch_size=32, crop_size=None, training=True, flip=True, max_magnitude=30.0,
                  seed=0, **kwargs):
         super().__init__(**kwargs)
-        flows = check_flow(flows, "flows (Im2FlowPairs)")  # NaN / inf targets would train silently
+        images = check_images(images, "images (Im2FlowPairs)")  # float or grayscale batches would train silently
+        flows = check_flow(flows, "flows (Im2FlowPairs)")  # so would NaN / inf targets
         if len(images) != len(flows) or images.shape[1:3] != flows.shape[1:3]:
-            raise ValueError(f"images {images.shape} and flows {flows.shape} do not pair up")
+            raise ValueError(f"Im2FlowPairs: images {images.shape} and flows {flows.shape} do not pair up (one "
+                             "(H, W, 2) flow per image, of the image's size)")
         self.images, self.flows = images, flows
         self.batch_size, self.training, self.flip = batch_size, training, flip
         self.crop_size = crop_size or min(images.shape[1:3])

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 
 from keras_motion.evaluation.recognition import class_probabilities, fit_stream, recognition_table
-from keras_motion.flow import decode_im2flow, encode_im2flow, flow_metrics
+from keras_motion.flow import check_flow, decode_im2flow, encode_im2flow, flow_metrics
 from keras_motion.flow.grid import flow_grid
 from keras_motion.im2flow.baselines import MeanFlow, NearestNeighborFlow, motion_potential, zero_flow
 from keras_motion.im2flow.callbacks import FlowImages
@@ -16,7 +16,7 @@ from keras_motion.im2flow.unet import Im2FlowUNet
 from keras_motion.models import ResNet2D, StreamCNN
 from keras_motion.schedules import ConstantThenLinear
 from keras_motion.task import Task
-from keras_motion.transforms import center_crop
+from keras_motion.transforms import center_crop, check_images
 from keras_motion.utils import Run
 
 # The recognition streams (name, seed offset, input) and the late fusions of Table 2 (name, stream a, stream b).
@@ -28,10 +28,14 @@ FUSIONS = (("appearance+appearance", "appearance", "appearance_2"),
 
 
 def _pairs(data, name):
-    """(images, flows) of a split dict or a tuple."""
+    """(images uint8, flows float32) of a split dict or a tuple, under the input contracts of images and flows."""
     images, flows = (data["images"], data["flows"]) if isinstance(data, dict) else data
     if flows is None:
         raise ValueError(f"{name}: no flows (static images cannot train or score flow prediction)")
+    images, flows = check_images(images, f"{name} images"), check_flow(flows, f"{name} flows")
+    if len(images) != len(flows) or images.shape[1:3] != flows.shape[1:3]:
+        raise ValueError(f"{name}: images {images.shape} and flows {flows.shape} do not pair up (one (H, W, 2) "
+                         "flow per image, of the image's size)")
     return images, flows
 
 
@@ -102,10 +106,7 @@ class Im2Flow(Task):
     # ------------------------------------------------------------------------------------------------- inputs
     def _images(self, images):
         """uint8 (N, H, W, 3) → its central `image_size` window, uint8 (the networks scale it inside)."""
-        images = np.asarray(images)
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f"images: expected uint8 RGB (N, H, W, 3), got {images.dtype} {images.shape}; "
-                             "convert with np.clip(x, 0, 255).astype('uint8')")
+        images = check_images(images, "images")
         if min(images.shape[1:3]) < self.image_size:
             raise ValueError(f"images of {images.shape[1:3]} are smaller than image_size {self.image_size}")
         return center_crop(images, self.image_size)

@@ -14,7 +14,8 @@ import numpy as np
 
 from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, files_under
 from keras_motion.datasets.synthetic import default_backgrounds, synthetic_actions
-from keras_motion.errors import KerasMotionError
+from keras_motion.errors import ImageInputError, KerasMotionError
+from keras_motion.transforms import to_uint8
 from keras_motion.utils.skips import SkipLog
 from keras_motion.video.decode import read_image, read_video, resize_frame, video_info
 
@@ -34,6 +35,19 @@ def source_square(image, size, rng=None):
     return image[top:top + size, left:left + size]
 
 
+def _is_path(item):
+    return isinstance(item, str) or hasattr(item, "__fspath__")
+
+
+def _source_pixels(item, name):
+    """A source given as pixels, checked once up front: uint8 (`to_uint8`'s contract) image or decoded video."""
+    item = to_uint8(item, name=name)
+    if not (item.ndim == 2 or (item.ndim in (3, 4) and item.shape[-1] in (1, 3))) or item.size == 0:
+        raise ImageInputError(f"{name}: expected an image (H, W), (H, W, 1), (H, W, 3) or a decoded video "
+                              f"(T, H, W, 3), got shape {item.shape}")
+    return item
+
+
 class SourceImages(keras.utils.PyDataset):
     """Batches `(squares uint8 (B, L_s, L_s, 3), labels int32 (B·C_T,))` of MoSI source images, for a model that
     starts with the `PseudoMotion` layer `generator` (pseudo motion made on device, no TensorFlow needed).
@@ -41,7 +55,8 @@ class SourceImages(keras.utils.PyDataset):
     `sources` items may be images (H, W, 3) / (H, W) of any size or their file paths, decoded videos
     (T, H, W, 3) — one random frame per video per epoch (the middle frame when `training=False`) — or video file
     paths (one random frame decoded per epoch; unreadable files are warned about, skipped and counted in
-    `self.skips`). Training batches take a random
+    `self.skips`). Pixels are uint8, checked up front (`keras_motion.transforms.to_uint8`: integer arrays in 0..255
+    are cast; float ones are refused until converted with their declared range). Training batches take a random
     square of each image and shuffle every epoch; evaluation batches take the central square, in order.
 
     >>> gen = PseudoMotion(num_frames=4, crop_size=16, source_size=32)  # doctest: +SKIP
@@ -54,7 +69,9 @@ class SourceImages(keras.utils.PyDataset):
         super().__init__(**kwargs)
         if len(sources) == 0:
             raise ValueError("SourceImages got no source images")
-        self.sources, self.generator = list(sources), generator
+        self.sources = [item if _is_path(item) else _source_pixels(item, f"sources[{i}]")
+                        for i, item in enumerate(sources)]
+        self.generator = generator
         self.batch_images, self.training, self.seed = int(batch_images), bool(training), int(seed)
         self.size = generator.source_size
         self.skips = SkipLog("MoSI source videos")
@@ -71,7 +88,7 @@ class SourceImages(keras.utils.PyDataset):
         self.epoch += 1
 
     def _image(self, item, rng):
-        if isinstance(item, str) or hasattr(item, "__fspath__"):
+        if _is_path(item):
             if os.path.splitext(os.fspath(item))[1].lower() in IMAGE_EXTENSIONS:
                 return read_image(item, size=self.size)
             num = max(video_info(item)["num_frames"], 1)

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_motion.errors import ImageInputError
 from keras_motion.models.base import ConfigFromArguments
 from keras_motion.utils import fast_ops
 
@@ -210,9 +211,35 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         # Inside tf.data under the JAX or PyTorch backend the images are TensorFlow graph tensors, which Keras'
         # Layer.__call__ would try to convert to that backend's arrays: they go to the layer's TensorFlow path as
         # they are. The layer has no weights to build; everything else takes the usual Keras call.
+        self._check_pixels(images)
         if _is_tf_tensor(images) and keras.backend.backend() != "tensorflow":
             return self.call(images, training=training)
         return super().__call__(images, training=training, **kwargs)
+
+    def _check_pixels(self, images):
+        """The input contract: uint8, or numbers in `value_range`. Booleans are refused for any input; NumPy input
+        (what a user passes by hand) is also checked against `value_range`, including 0–1 float images under the
+        default 0–255 range, which would become near-black clips."""
+        if str(getattr(images, "dtype", "")).endswith("bool"):
+            raise ImageInputError("PseudoMotion: got a boolean array (a mask?), not pixels; pass uint8 images")
+        if not isinstance(images, (np.ndarray, list, tuple)):
+            return  # tensors: their values are not known here (traced) or were checked by their producer
+        images = np.asarray(images)
+        if images.dtype.kind not in "uif" or images.size == 0:
+            return  # the shape and dtype checks of the call say what is wrong
+        low, high = self.value_range
+        lowest, highest = images.min(), images.max()
+        if lowest < low or highest > high:
+            raise ImageInputError(
+                f"PseudoMotion: pixel values {lowest}..{highest} ({images.dtype}) lie outside value_range "
+                f"{self.value_range}; pass uint8 images, or build the layer with the range the data has (e.g. "
+                "value_range=(0, 65535) for 16-bit images)")
+        fractional = images.dtype.kind == "f" and not np.array_equal(images, np.round(images))
+        if fractional and high > 1 and highest <= 1:
+            raise ImageInputError(
+                f"PseudoMotion: float images in 0..1 but value_range is {self.value_range}: they would make "
+                "near-black clips; build the layer with value_range=(0, 1), or pass "
+                "keras_motion.transforms.to_uint8(images, value_range=(0, 1))")
 
     @property
     def num_classes(self):

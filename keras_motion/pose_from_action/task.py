@@ -10,7 +10,7 @@ from keras_motion.pose_from_action.triplets import TripletBatches
 from keras_motion.pose_from_action.verification import verification_report
 from keras_motion.pose_from_action.verifier import AppearanceClassifier, TripletVerifier
 from keras_motion.task import Task
-from keras_motion.transforms import center_crop
+from keras_motion.transforms import center_crop, check_images
 from keras_motion.utils.runs import Run
 
 INITIALISATIONS = ("verifier_init", "random_init")
@@ -136,7 +136,7 @@ class PoseFromAction(Task):
 
     def preprocess(self, images):
         """uint8 (N, H, W, 3) images → the classifier's input: central `crop_size` crops, uint8 (scaled inside)."""
-        return center_crop(images, self.crop_size)
+        return center_crop(check_images(images, "images"), self.crop_size)
 
     def classifier(self, num_classes, init="verifier_init"):
         """An `AppearanceClassifier` with its Appearance ConvNet from the verifier (`"verifier_init"`) or at random

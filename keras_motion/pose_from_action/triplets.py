@@ -11,6 +11,7 @@ import numpy as np
 
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, check_flow, hflip_flow, reverse_flow_stack, video_flow
+from keras_motion.transforms import check_images
 from keras_motion.utils import SkipLog, progress
 
 INPUT_NAMES = ("frame_a", "frame_b", "flow")
@@ -53,9 +54,7 @@ class TripletVideos:
         self.frames, self.flows, self.names = [], [], []
         items = range(len(frames))
         for i in progress(items, total=len(frames), desc="flow stacks") if show_progress else items:
-            video = np.asarray(frames[i])
-            if video.ndim != 4 or video.shape[-1] != 3:
-                raise ValueError(f"video {names[i]}: expected uint8 frames (T, H, W, 3), got {video.shape}")
+            video = check_images(frames[i], f"video {names[i]} (frames (T, H, W, 3))")
             if len(video) < self.delta + 1:
                 self.skips.skip(names[i], f"{len(video)} frames, fewer than Δ + 1 = {self.delta + 1}")
                 continue
@@ -66,7 +65,7 @@ class TripletVideos:
                 if flow.shape != (len(video) - 1,) + video.shape[1:3] + (2,):
                     raise ValueError(f"video {names[i]}: frames {video.shape} need flows of shape "
                                      f"({len(video) - 1}, {video.shape[1]}, {video.shape[2]}, 2), got {flow.shape}")
-            self.frames.append(video.astype(np.uint8, copy=False))
+            self.frames.append(video)
             self.flows.append(flow.astype(np.float16))
             self.names.append(names[i])
         if not self.frames:

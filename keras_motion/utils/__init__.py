@@ -1,6 +1,6 @@
 """Small helpers shared by the library, the recipes and the tools: atomic writes, progress, skip counts, runs."""
 
-from keras_motion.utils.cli import base_parser, parse_with_presets, start_run
+from keras_motion.utils.cli import base_parser, parse_with_presets, run_main, start_run
 from keras_motion.utils.files import atomic_path, atomic_save_npz, atomic_write_text
 from keras_motion.utils.paths import check_output_dir, output_dir_type
 from keras_motion.utils.progress import progress
@@ -9,4 +9,4 @@ from keras_motion.utils.skips import SkipLog
 
 __all__ = ["Run", "SkipLog", "atomic_path", "atomic_save_npz", "atomic_write_text", "base_parser", "check_output_dir",
            "output_dir_type", "parse_with_presets",
-           "progress", "start_run", "tensorflow_available"]
+           "progress", "run_main", "start_run", "tensorflow_available"]

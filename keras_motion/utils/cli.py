@@ -85,3 +85,18 @@ def start_run(args, verbose=True):
         keras.mixed_precision.set_global_policy(mixed_precision_policy())
     keras.utils.set_random_seed(args.seed)
     return Run(args.out, verbose=verbose)
+
+
+def run_main(main, argv=None):
+    """`main(argv)`, with a `KerasMotionError` (bad input, a setting that cannot work: its message names the file or
+    flag and the fix) printed as `error: …` on stderr and exit status 2, as `argparse` does, instead of a traceback.
+    Other exceptions (bugs) keep their traceback."""
+    import sys
+
+    from keras_motion.errors import KerasMotionError
+
+    try:
+        return main(argv)
+    except KerasMotionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

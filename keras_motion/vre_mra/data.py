@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_motion.transforms import center_crop
+from keras_motion.transforms import center_crop, to_uint8
 
 SYNTHETIC_FRAMES = 8  # frames rendered per synthetic labeled video, one of them the image
 
@@ -123,7 +123,7 @@ def key_frame_clips(videos, labels, key_frames, interval, image_size):
 
     kept = np.flatnonzero(np.asarray(labels) >= 0)
     index = key_frame_indices(interval * (key_frames - 1) + 1, key_frames, interval)
-    clips = np.stack([square_crop(np.asarray(videos[i])[index], image_size) for i in kept])
+    clips = np.stack([square_crop(to_uint8(videos[i], name=f"videos[{i}]")[index], image_size) for i in kept])
     return clips, kept
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_motion.errors import KerasMotionError, VideoError
 from keras_motion.vre_mra.otsu import otsu_threshold
+from keras_motion.transforms import to_uint8
 from keras_motion.utils.files import atomic_path
 from keras_motion.utils.progress import progress
 from keras_motion.utils.skips import SkipLog
@@ -116,7 +117,7 @@ class MotionLabeler:
                 except KerasMotionError as e:  # an undecodable file inside a data-set pass: warn, skip, count
                     return None, str(e)
             else:
-                frames = np.asarray(item)
+                frames = to_uint8(item, name=name)  # float frames need their range declared: no guessing
                 if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or frames.dtype == object:
                     raise VideoError(f"{name}: expected frames (T, H, W, 3), got shape {frames.shape}")
             if len(frames) < self.frames_needed and self.on_short != "pad":

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from keras_motion.task import Task
+from keras_motion.transforms import to_uint8
 from keras_motion.vre_mra.data import few_labeled, key_frame_clips, square_crop
 from keras_motion.vre_mra.labeler import MotionLabeler, label_agreement
 from keras_motion.vre_mra.model import VisualMotionNet
@@ -340,9 +341,7 @@ class VREMRA(Task):
 
     # ------------------------------------------------------------------------------------------------ inputs
     def _square(self, images, what="images"):
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise ValueError(f"VREMRA takes uint8 {what} (0–255); got {images.dtype}")
+        images = to_uint8(images, name=what)
         if images.shape[-3:] != (self.image_size, self.image_size, 3):
             images = square_crop(images, self.image_size)
         return images
@@ -351,7 +350,7 @@ class VREMRA(Task):
         return self._square(pair[0]), np.asarray(pair[1])
 
     def _clips(self, clips):
-        clips = np.asarray(clips)
+        clips = to_uint8(clips, name="clips")
         if clips.ndim != 5:
             raise ValueError(f"clips must be (N, key_frames, H, W, 3), got shape {clips.shape}")
         return self._square(clips, "clips")

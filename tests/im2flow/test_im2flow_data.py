@@ -62,6 +62,14 @@ def test_labeled_video_splits_follow_the_official_split(ucf_tree):
         labeled_video_splits(ucf_tree, "kinetics")
 
 
+def test_an_empty_split_names_itself_and_the_fix(ucf_tree):
+    # issue 14, class 8: too few videos for three shares used to end in a Keras UnboundLocalError inside fit
+    with pytest.raises(KerasMotionError, match=r"ucf101 split 1 under .*: the 'val' split came out empty \(flow "
+                                               r"\d+, recog \d+, val 0, test \d+ items\); give more videos"):
+        labeled_video_splits(ucf_tree, "ucf101", max_videos=3, pairs_per_video=1, render_size=32,
+                             fractions=(0.5, 0.5, 0.0))
+
+
 def test_image_splits_take_odd_sizes_and_grayscale_and_count_bad_files(tmp_path):
     rng = np.random.default_rng(0)
     for c, name in enumerate(("run", "sit")):
