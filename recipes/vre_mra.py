@@ -102,6 +102,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = start_run(args)
+    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
+        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
+                "redoes it)")
+        print_report(run.load_json("metrics.json"), args)
+        return 0
     task = VREMRA(**{name: getattr(args, name) for name in PRESETS["cpu"]}, verbose=args.verbose, run=run)
     unlabeled = km.vre_mra.unlabeled_videos(task.frames_needed, args.render_size, args.videos, args.ucf101,
                                             args.hmdb51, args.split, args.max_videos, args.num_videos, run=run)
@@ -129,6 +134,15 @@ def main(argv=None):
                         "holdout_images": int(len(held[1])), "skipped_videos": skipped,
                         "classes": list(class_names)}}
     run.write_metrics(metrics, args=vars(args), task=task.get_config())
+    print_report(metrics, args)
+    print(f"\nwrote {args.out}/metrics.json, retrieval.png, pseudo_labels.npz, vre_mra.keras ({run.minutes} min)")
+    return 0
+
+
+def print_report(metrics, args):
+    """The figures of a run's metrics.json."""
+    label_report, table = metrics["pseudo_labels"], metrics
+    seeds, num_classes = list(range(args.seed, args.seed + args.seeds)), len(metrics["data"]["classes"])
     print(f"\nPseudo-motion labels: NMI {label_report.get('nmi', float('nan')):.3f}, purity "
           f"{label_report.get('purity', float('nan')):.3f} ({label_report['num_videos']} videos, {args.num_labels} "
           "clusters)")
@@ -139,8 +153,6 @@ def main(argv=None):
     if table["retrieval"]["same_class_rate"] is not None:
         print(f"\nRetrieval: the nearest clip by f̃ has the image's class for "
               f"{100 * table['retrieval']['same_class_rate']:.1f} % of held-out images")
-    print(f"\nwrote {args.out}/metrics.json, retrieval.png, pseudo_labels.npz, vre_mra.keras ({run.minutes} min)")
-    return 0
 
 
 if __name__ == "__main__":
