@@ -107,9 +107,19 @@ def print_tables(flow, recognition, flow_real=None, file=sys.stdout):
         print(f"{name:<34}{100 * entry['accuracy']:6.1f} %{weight}", file=file)
 
 
+def print_report(metrics, file=sys.stdout):
+    """The tables of a run's metrics.json."""
+    print_tables(metrics["flow"], metrics["recognition"], metrics.get("flow_real_clip"), file)
+
+
 def main(argv=None):
     args = parse_args(argv)
     run = start_run(args)
+    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
+        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
+                "redoes it)")
+        print_report(run.load_json("metrics.json"))
+        return 0
     task = Im2Flow(**{k: getattr(args, k) for k in CPU}, seed=args.seed, run=run)
     videos = dict(pairs_per_video=args.pairs_per_video, future=args.future, render_size=args.render_size,
                   seed=args.seed)
@@ -154,7 +164,7 @@ def main(argv=None):
                "data": {k: len(v["images"]) for k, v in splits.items()}, "skipped": skipped,
                "classes": list(class_names)}
     run.write_metrics(metrics, args=vars(args), task=task.get_config())
-    print_tables(flow, recognition, flow_real)
+    print_report(run.load_json("metrics.json"))
     print(f"\nwrote {args.out}/metrics.json, {args.out}/examples.png, {args.out}/im2flow_unet.keras, "
           f"logs in {args.out}/logs ({run.minutes} min)")
     return 0

@@ -96,6 +96,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = km.utils.start_run(args)
+    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
+        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
+                "redoes it)")
+        print_report(run.load_json("metrics.json"))
+        return 0
     settings = {k: v for k, v in vars(args).items() if k in PRESETS["cpu"]}
     settings.update(jitter=not args.no_jitter, mask_size=None if args.no_mask else (
         args.mask_size[0] if len(args.mask_size) == 1 else tuple(args.mask_size[:2])))
@@ -130,22 +135,28 @@ def main(argv=None):
     finetune = task.finetune(pool, pool_labels, test, test_labels, classes)
     metrics = {"pretext": pretext, "finetune": finetune, "gradcam": cam, "skipped": skipped}
     run.write_metrics(metrics, args=vars(args), task=task.get_config())
+    print_report(run.load_json("metrics.json"))
+    print(f"wrote {args.out}/metrics.json ({run.minutes} min)")
+    return 0
 
+
+def print_report(metrics):
+    """The figures of a run's metrics.json."""
+    flags = metrics["args"]  # the flags of the run, as stored in metrics.json
+    pretext, finetune, cam = metrics["pretext"], metrics["finetune"], metrics["gradcam"]
     print(f"\nheld-out pretext accuracy: {100 * pretext['heldout_accuracy']:.1f} % "
           f"(chance {100 * pretext['chance']:.1f} %)")
     for init in ("mosi", "scratch"):
         if init in finetune:
             v, c = finetune[init]["video_accuracy"], finetune[init]["clip_accuracy"]
             print(f"{init:<8} video-level {100 * v['mean']:.1f} ± {100 * v['std']:.1f} %   clip-level "
-                  f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f} %   ({args.shots} labeled videos per class, "
-                  f"{args.seeds} seeds)")
+                  f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f} %   ({flags['shots']} labeled videos per class, "
+                  f"{flags['seeds']} seeds)")
     for where, entry in (cam or {}).items():
         if isinstance(entry, dict):
             print(f"Grad-CAM motion mass ratio, {where.replace('_', ' ')} ({entry['clip_size']} px clips, conv5 "
                   f"maps {entry['map_size_conv5']}): conv5 {entry['conv5']:.2f}, conv4 {entry['conv4']:.2f} "
                   f"(moving area share {100 * entry['moving_area_share']:.1f} %)")
-    print(f"wrote {args.out}/metrics.json ({run.minutes} min)")
-    return 0
 
 
 if __name__ == "__main__":

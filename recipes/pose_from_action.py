@@ -92,6 +92,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = km.utils.start_run(args)
+    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
+        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
+                "redoes it)")
+        print_report(run.load_json("metrics.json"))
+        return 0
     pfa = km.pose_from_action
     real = dict(delta=args.delta, size=args.render_size, max_frames=args.max_frames, flow=args.flow,
                 fractions=args.fractions[:2], seed=args.seed, run=run)
@@ -119,24 +124,30 @@ def main(argv=None):
     task.fit_verifier(videos.pretrain, videos.heldout)
     v = task.evaluate_verifier(videos.heldout)
     d = task.evaluate_downstream(downstream)
-    run.write_metrics({"verification": v, "downstream": d, "flow": args.flow, "classes": downstream.class_names,
+    metrics = {"verification": v, "downstream": d, "flow": args.flow, "classes": downstream.class_names,
                        "data": {"pretrain_videos": len(videos.pretrain), "heldout_videos": len(videos.heldout),
-                                "test_images": len(downstream.test_labels)}, "skipped": skipped}, args=vars(args),
-                      task=task.get_config())
+                                "test_images": len(downstream.test_labels)}, "skipped": skipped}
+    run.write_metrics(metrics, args=vars(args), task=task.get_config())
+    print_report(run.load_json("metrics.json"))
+    print(f"\nwrote {args.out}/metrics.json, {args.out}/triplet_verifier.keras, logs in {args.out}/logs "
+          f"({run.minutes} min)")
+    return 0
 
-    print(f"\nHeld-out verification ({v['triplets']} triplets of {len(videos.heldout)} unseen videos, "
-          f"{args.negatives} negatives per positive)")
+
+def print_report(metrics):
+    """The figures of a run's metrics.json."""
+    flags = metrics["args"]  # the flags of the run, as stored in metrics.json
+    v, d = metrics["verification"], metrics["downstream"]
+    print(f"\nHeld-out verification ({v['triplets']} triplets of {metrics['data']['heldout_videos']} unseen videos, "
+          f"{flags['negatives']} negatives per positive)")
     print(f"  accuracy {100 * v['heldout_accuracy']:.1f} %   chance {100 * v['chance']:.1f} %   "
           f"ranking (true stack above its negatives) {100 * v['ranking_accuracy']:.1f} %")
     print(f"  probes: frames without change {100 * v['static_frames_accuracy']:.1f} %, "
           f"time-reversed stacks rejected {100 * v['reversed_rejected']:.1f} %")
-    print(f"\nAction recognition from {d['labeled']} labeled images ({len(downstream.class_names)} classes, "
-          f"{d['test_images']} test images, {args.seeds} seeds; chance {100 * d['chance']:.1f} %)")
+    print(f"\nAction recognition from {d['labeled']} labeled images ({len(metrics['classes'])} classes, "
+          f"{d['test_images']} test images, {flags['seeds']} seeds; chance {100 * d['chance']:.1f} %)")
     for init in ("verifier_init", "random_init"):
         print(f"  {init:<14}{100 * d[init]['mean']:6.1f} ± {100 * d[init]['std']:.1f} %")
-    print(f"\nwrote {args.out}/metrics.json, {args.out}/triplet_verifier.keras, logs in {args.out}/logs "
-          f"({run.minutes} min)")
-    return 0
 
 
 if __name__ == "__main__":

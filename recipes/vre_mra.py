@@ -102,6 +102,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = start_run(args)
+    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
+        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
+                "redoes it)")
+        print_report(run.load_json("metrics.json"))
+        return 0
     task = VREMRA(**{name: getattr(args, name) for name in PRESETS["cpu"]}, verbose=args.verbose, run=run)
     unlabeled = km.vre_mra.unlabeled_videos(task.frames_needed, args.render_size, args.videos, args.ucf101,
                                             args.hmdb51, args.split, args.max_videos, args.num_videos, run=run)
@@ -129,18 +134,26 @@ def main(argv=None):
                         "holdout_images": int(len(held[1])), "skipped_videos": skipped,
                         "classes": list(class_names)}}
     run.write_metrics(metrics, args=vars(args), task=task.get_config())
+    print_report(run.load_json("metrics.json"))
+    print(f"\nwrote {args.out}/metrics.json, retrieval.png, pseudo_labels.npz, vre_mra.keras ({run.minutes} min)")
+    return 0
+
+
+def print_report(metrics):
+    """The figures of a run's metrics.json."""
+    flags = metrics["args"]  # the flags of the run, as stored in metrics.json
+    label_report, table = metrics["pseudo_labels"], metrics
+    seeds, num_classes = list(range(flags['seed'], flags['seed'] + flags['seeds'])), len(metrics["data"]["classes"])
     print(f"\nPseudo-motion labels: NMI {label_report.get('nmi', float('nan')):.3f}, purity "
-          f"{label_report.get('purity', float('nan')):.3f} ({label_report['num_videos']} videos, {args.num_labels} "
+          f"{label_report.get('purity', float('nan')):.3f} ({label_report['num_videos']} videos, {flags['num_labels']} "
           "clusters)")
-    print(f"\nHeld-out ({args.holdout}) accuracy, {args.shots} labeled images per class, seeds {seeds} (chance "
+    print(f"\nHeld-out ({flags['holdout']}) accuracy, {flags['shots']} labeled images per class, seeds {seeds} (chance "
           f"{100 / num_classes:.1f} %)")
-    for row in (row for row in ROWS if row in ablation_rows(args.rows)):
+    for row in (row for row in ROWS if row in ablation_rows(flags['rows'])):
         print(f"  {row:<16}{100 * table['ablation'][row]['mean']:6.1f} ± {100 * table['ablation'][row]['std']:.1f} %")
     if table["retrieval"]["same_class_rate"] is not None:
         print(f"\nRetrieval: the nearest clip by f̃ has the image's class for "
               f"{100 * table['retrieval']['same_class_rate']:.1f} % of held-out images")
-    print(f"\nwrote {args.out}/metrics.json, retrieval.png, pseudo_labels.npz, vre_mra.keras ({run.minutes} min)")
-    return 0
 
 
 if __name__ == "__main__":

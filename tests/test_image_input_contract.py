@@ -38,7 +38,7 @@ def test_float_pixels_need_a_declared_range(photo):
 
 def test_sixteen_bit_pixels_are_refused_unless_declared(photo):
     wide = photo.astype(np.uint16) * 257
-    with pytest.raises(ImageInputError, match=r"uint16 values 0\.\.65535 do not fit 0\.\.255.*65535"):
+    with pytest.raises(ImageInputError, match=r"uint16 values 0\.\.\d+ do not fit 0\.\.255.*65535"):
         to_uint8(wide)
     assert np.array_equal(to_uint8(wide, value_range=(0, 65535)), photo)
 

@@ -30,6 +30,14 @@ class VideoClips(keras.utils.PyDataset):
     def __len__(self):
         return int(np.ceil(len(self.videos) / self.batch_size))
 
+    def set_epoch(self, epoch):
+        """Puts the data set in the state of epoch `epoch` (0-based) of a fit: its order and augmentation are a
+        pure function of (seed, epoch), so a fit resumed at that epoch draws the batches an uninterrupted one does
+        (`km.utils.Run.callbacks(..., data=...)` calls this at every epoch's start). Keras calls `on_epoch_end`
+        once before the first epoch too, hence the + 1."""
+        self.epoch = int(epoch) + 1
+        self.on_epoch_end()
+
     def on_epoch_end(self):
         self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.videos))
         self.epoch += 1

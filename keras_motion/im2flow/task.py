@@ -1,6 +1,8 @@
 """The Im2Flow method as one object: its content-loss network φ, the U-Net, flow prediction in pixels, the flow
 benchmark against the zero / mean / nearest-neighbour baselines, and the two-stream recognition table."""
 
+import os
+
 import keras
 import numpy as np
 
@@ -17,7 +19,7 @@ from keras_motion.models import ResNet2D, StreamCNN
 from keras_motion.schedules import ConstantThenLinear
 from keras_motion.task import Task
 from keras_motion.transforms import center_crop, check_images
-from keras_motion.utils import Run
+from keras_motion.utils import Run, atomic_save_npz
 
 # The recognition streams (name, seed offset, input) and the late fusions of Table 2 (name, stream a, stream b).
 STREAMS = (("appearance", 0, "appearance"), ("appearance_2", 1, "appearance"),
@@ -137,12 +139,20 @@ class Im2Flow(Task):
         # The ImageNet stem (stride 4) keeps φ cheap: it runs on twice every U-Net batch.
         self.content_network = ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters,
                                         stem="imagenet", rescale=False, name="content_network")
+        # φ keeps its best epoch (early stopping), which a per-epoch backup does not capture: a killed φ trains
+        # again from its seeded start; a finished one is recorded in the run and reused.
+        settings = {**self.get_config(), "train": len(train["labels"]), "val": len(validation["labels"])}
+        self.content_network(x["val"][0][:1])  # built, so that finished weights can be loaded
+        done = self.run.restore_phase("content_network", settings, {"model": self.content_network})
+        if done is not None:
+            return done["accuracy"]
         self.run.log(f"training the content-loss network φ on {len(train['labels'])} true flow images")
         fit_stream(self.content_network, x["train"], x["val"], epochs=self.phi_epochs, batch_size=self.batch_size,
                    callbacks=self.run.callbacks("content_network", backup=False), verbose=self._verbose)
         scores = class_probabilities(self.content_network, x["val"][0])
         accuracy = float((scores.argmax(-1) == np.asarray(x["val"][1])).mean())
         self.run.log(f"φ validation accuracy from true flow: {accuracy:.3f}")
+        self.run.finish_phase("content_network", settings, {"accuracy": accuracy}, {"model": self.content_network})
         return accuracy
 
     def fit(self, train, validation):
@@ -172,7 +182,11 @@ class Im2Flow(Task):
         net.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1), loss=loss)
         val_pairs = Im2FlowPairs(val_images, val_flows, self.batch_size, crop_size=self.image_size, training=False,
                                  max_magnitude=self.max_magnitude)
-        callbacks = self.run.callbacks("unet")
+        settings = {**self.get_config(), "train": len(train_images), "val": len(val_images)}
+        if self.run.restore_phase("unet", settings, {"model": net}) is not None:
+            self.unet = net
+            return net
+        callbacks = self.run.callbacks("unet", data=pairs, settings=settings)
         if self.run.log_dir("unet") is not None:
             shown = slice(0, 6)
             callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
@@ -182,6 +196,7 @@ class Im2Flow(Task):
                      f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
         net.fit(pairs, validation_data=val_pairs, epochs=self.epochs, callbacks=callbacks, verbose=self._verbose)
         self.run.save_model(net, "im2flow_unet.keras")
+        self.run.finish_phase("unet", settings, {"epochs": self.epochs}, {"model": net})
         self.unet = net
         return net
 
@@ -276,6 +291,16 @@ class Im2Flow(Task):
             if source not in inputs:
                 continue
             keras.utils.set_random_seed(self.seed + 100 + seed_offset)
+            # A stream keeps its best epoch, so a killed one trains again from its seeded start; a finished one's
+            # scores are recorded in the run and reused.
+            settings = {**self.get_config(), "stream": stream, "train": len(labels["train"]),
+                        "val": len(labels["val"]), "test": len(labels["test"])}
+            done = self.run.phase(f"{stream}_stream", settings)
+            if done is not None:
+                with np.load(os.path.join(self.run.out, done["result"]["scores"])) as f:
+                    scores[stream] = (f["val"], f["test"])
+                self.run.log(f"the {stream} stream finished in an earlier run: its scores reused")
+                continue
             x = {split: inputs[source](split) for split in splits}
             model = self._stream(stream, num_classes, images=source == "appearance")
             self.run.log(f"training the {stream} stream on {len(x['train'])} labeled images")
@@ -283,6 +308,11 @@ class Im2Flow(Task):
                        batch_size=self.batch_size, learning_rate=self.stream_learning_rate,
                        callbacks=self.run.callbacks(f"{stream}_stream", backup=False), verbose=self._verbose)
             scores[stream] = tuple(class_probabilities(model, x[split]) for split in ("val", "test"))
+            path = self.run.path("phases", f"{stream}_stream_scores.npz")
+            if path is not None:
+                atomic_save_npz(path, val=scores[stream][0], test=scores[stream][1])
+                self.run.finish_phase(f"{stream}_stream", settings,
+                                      {"scores": os.path.relpath(path, self.run.out)})
         fusions = [f for f in FUSIONS if f[1] in scores and f[2] in scores]
         table = recognition_table(scores, labels["val"], labels["test"], fusions)
         table["chance"] = {"accuracy": 1.0 / num_classes}

@@ -165,13 +165,17 @@ class MoSI(Task):
         if self.unmasked_epochs:
             easy = self.make_generator(self.seed + 1, mask=False, jitter=False)
             phases.insert(0, ("unmasked", easy, self.unmasked_epochs))
+        settings = {**self.get_config(), "sources": len(sources), "heldout_sources": len(heldout_sources or ())}
         for phase, generator, epochs in phases:
             model = pseudo_motion_classifier(generator, backbone)
             train = SourceImages(sources, generator, self.batch_images, seed=self.seed)
             compile_classifier(model, self.pretext_lr, self.pretext_weight_decay, epochs * len(train),
                                self.pretext_warmup * len(train))
             name = os.path.join("pretext", phase)
-            callbacks = self.run.callbacks(name)
+            # A phase an earlier run finished: its weights and generator state (evaluation carries it on) back.
+            if self.run.restore_phase(name, settings, {"model": model}) is not None:
+                continue
+            callbacks = self.run.callbacks(name, data=train, settings=settings)
             if grad_cam_clips is not None and self.run.out is not None:
                 callbacks.append(GradCamImages(grad_cam_clips, self.run.log_dir(name), every=max(1, epochs // 3),
                                                model=backbone))
@@ -180,6 +184,7 @@ class MoSI(Task):
             self.run.log(f"pretext, {phase} MoSI: {epochs} epochs")
             model.fit(train, validation_data=heldout, validation_freq=max(1, epochs // 3), epochs=epochs,
                       callbacks=callbacks, verbose=2 if self.run.verbose else 0)
+            self.run.finish_phase(name, settings, {"epochs": epochs}, {"model": model})
         self.run.save_model(backbone, "pretext_backbone.keras")
         self.backbone = backbone
         return backbone

@@ -9,7 +9,7 @@ from keras_motion.utils.runs import Run
 
 
 def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, learning_rate=3e-4, batch_size=16,
-                            run=None):
+                            run=None, runs_file="downstream_runs.json"):
     """Per seed: draws the few labeled examples, then builds, finetunes (Adam, cross-entropy) and tests one
     classifier per initialisation, each built right after `keras.utils.set_random_seed(seed)` so that the
     initialisations differ only where their builders do.
@@ -22,6 +22,8 @@ def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, le
         seeds: the seeds of the runs.
         epochs, learning_rate, batch_size: finetuning (all layers train).
         run: a `km.utils.Run`: TensorBoard logs `downstream_<name>_seed<seed>` and progress (None: nothing).
+        runs_file: finished runs are recorded in the run's `<runs_file>` and skipped when called again (each run
+            is built from its seed alone, so a resumed job gives the figures of an uninterrupted one).
 
     Returns:
         `{name: {"mean", "std", "runs"}}` of test accuracies, plus `"labeled"` (examples of the last run) and
@@ -41,9 +43,14 @@ def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, le
     run = run or Run(None, verbose=False)
     results = {name: [] for name in builders}
     y = ()
+    done = run.load_json(runs_file, {})
     for seed in seeds:
         x, y = draw(seed)
         for name, build in builders.items():
+            key = f"{name}_seed{seed}"
+            if key in done:
+                results[name].append(done[key])
+                continue
             keras.utils.set_random_seed(seed)
             model = build()
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
@@ -52,6 +59,8 @@ def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, le
                       callbacks=run.callbacks(f"downstream_{name}_seed{seed}", backup=False), verbose=0)
             score = accuracy(model.predict(test_x, verbose=0), test_y)
             results[name].append(score)
+            done[key] = score
+            run.write_json(runs_file, done)
             run.log(f"seed {seed}, {name}: {len(y)} labeled images ({len(np.unique(y))} classes) → "
                     f"test accuracy {100 * score:.1f} % on {len(test_x)} images")
     table = {name: {"mean": float(np.mean(r)), "std": float(np.std(r)), "runs": [float(v) for v in r]}

@@ -121,9 +121,17 @@ class PoseFromAction(Task):
         verifier = self.build_verifier()
         self.run.log(f"training the verifier ({verifier.count_params():,} parameters) on {len(pretrain)} videos: "
                      f"{len(train)} batches of {self.batch_positives} positives × (1 + {self.negatives}) an epoch")
+        settings = {**self.get_config(), "epochs": epochs or self.epochs, "videos": len(pretrain),
+                    "heldout": None if heldout is None else len(heldout)}
+        if self.run.phase("verifier", settings) is not None:  # finished in an earlier run: its weights back
+            verifier(train[0][0])
+            history = self.run.restore_phase("verifier", settings, {"model": verifier})["history"]
+            return _History(history)
         history = verifier.fit(train, validation_data=held, epochs=epochs or self.epochs,
-                               callbacks=self.run.callbacks("verifier"), verbose=2 if self.run.verbose else 0)
+                               callbacks=self.run.callbacks("verifier", data=train, settings=settings),
+                               verbose=2 if self.run.verbose else 0)
         self.run.save_model(verifier, "triplet_verifier.keras")
+        self.run.finish_phase("verifier", settings, {"history": history.history}, {"model": verifier})
         return history
 
     def evaluate_verifier(self, heldout):
@@ -175,3 +183,10 @@ class PoseFromAction(Task):
         if self.verifier is None:
             raise RuntimeError("no verifier yet: call fit_verifier first (or set task.verifier to a trained one)")
         return self.verifier
+
+
+class _History:
+    """The `history` of a fit an earlier run finished (what `fit_verifier` returns when it reuses one)."""
+
+    def __init__(self, history):
+        self.history = history

@@ -237,6 +237,13 @@ class TripletBatches(keras.utils.PyDataset):
     def __len__(self):
         return int(np.ceil(len(self.items) / self.batch_positives))
 
+    def set_epoch(self, epoch):
+        """Puts the data set in the state of epoch `epoch` (0-based) of a fit: its order and augmentation are a
+        pure function of (seed, epoch), so a fit resumed at that epoch draws the batches an uninterrupted one does
+        (`km.utils.Run.callbacks(..., data=...)` calls this at every epoch's start). Keras calls `on_epoch_end`
+        once before the first epoch too, hence the + 1."""
+        self.epoch = int(epoch) + 1
+
     def on_epoch_end(self):
         self.epoch += 1
 

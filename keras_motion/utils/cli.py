@@ -12,14 +12,19 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 def base_parser(description, out, paper_help="the paper's settings where not given explicitly (a GPU job)"):
     """An `argparse` parser with the flags every recipe has: `--paper`, `--quick`, `--seed`, `--out`,
-    `--mixed-precision`. `--help` shows every default."""
+    `--overwrite`, `--mixed-precision`. `--help` shows every default."""
     p = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     common = p.add_argument_group("run")
     common.add_argument("--paper", action="store_true", help=paper_help)
     common.add_argument("--quick", action="store_true",
                         help="the whole recipe at tiny sizes (a couple of minutes on a CPU), to try a set-up")
     common.add_argument("--seed", type=int, default=0, help="seed of data splits, initialisation and batches")
-    common.add_argument("--out", default=out, type=output_dir_type, help="output folder")
+    common.add_argument("--out", default=out, type=output_dir_type,
+                        help="output folder. A rerun into it with the same flags resumes a killed run (finished "
+                             "phases are reused, the killed one continues from its last epoch) or, when the run "
+                             "had finished, reports its results again without training; other flags are refused")
+    common.add_argument("--overwrite", action="store_true",
+                        help="delete what an earlier run wrote into --out and start afresh")
     common.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (mixed_float16 on PyTorch): a GPU option")
     return p
@@ -70,9 +75,22 @@ def mixed_precision_policy():
     return "mixed_bfloat16"
 
 
+# Flags that do not change a run's results: a rerun may change them and still resume / reuse the folder.
+NOT_SETTINGS = ("out", "overwrite", "verbose", "skip_pretext")
+
+
+def run_settings(args):
+    """The settings a run's folder records (`out/run.json`): every flag but `NOT_SETTINGS`, and the backend."""
+    import keras
+
+    return {**{k: v for k, v in sorted(vars(args).items()) if k not in NOT_SETTINGS},
+            "backend": keras.backend.backend()}
+
+
 def start_run(args, verbose=True):
     """Starts a recipe's run from its parsed flags: quiet TensorFlow logs, the mixed-precision policy (see
-    `mixed_precision_policy`: refused on TensorFlow's CPU), the seed, and the `Run` that writes into `args.out`."""
+    `mixed_precision_policy`: refused on TensorFlow's CPU), the seed, and the `Run` that writes into `args.out`
+    (its settings `run_settings(args)`: a folder made with other flags is refused unless `--overwrite`)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import logging
 
@@ -84,7 +102,7 @@ def start_run(args, verbose=True):
     if getattr(args, "mixed_precision", False):
         keras.mixed_precision.set_global_policy(mixed_precision_policy())
     keras.utils.set_random_seed(args.seed)
-    return Run(args.out, verbose=verbose)
+    return Run(args.out, verbose=verbose, settings=run_settings(args), overwrite=getattr(args, "overwrite", False))
 
 
 def run_main(main, argv=None):

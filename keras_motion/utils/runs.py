@@ -1,17 +1,34 @@
 """A run: the folder a method writes into, and everything it writes there the same way for every method.
 
 A method object takes `run=Run(out)` and asks it for its training callbacks (TensorBoard where TensorFlow is
-installed, else a CSV history; `BackupAndRestore`, so that a killed job resumes its epoch), for the paths of its
-checkpoints and models, and for its progress messages. `Run(None)` writes nothing: what a test or a quick look
-in a notebook wants.
+installed, else a CSV history; `ResumableBackup`, so that a killed job resumes its epoch exactly; `EpochSync`, so
+that its data sets draw the batches of that epoch), for the paths of its checkpoints and models, and for its
+progress messages. `Run(None)` writes nothing: what a test or a quick look in a notebook wants.
+
+Reruns into the same folder. `out/run.json` records the settings of the run (a recipe's flags and the backend),
+every finished phase (with the settings of the task that ran it, its result, its models' weights under
+`out/phases/`) and whether the run finished. A rerun with the same settings reuses the finished phases instead of
+training them again, resumes the killed one from its last epoch, and when the run had finished redoes nothing
+(`finished`); a rerun with other settings raises `SettingsMismatchError` naming each differing setting, unless
+`overwrite=True` (a recipe's `--overwrite`), which deletes what earlier runs wrote there and starts afresh.
 """
 
+import glob
 import json
 import os
+import re
+import shutil
 import sys
 import time
 
+from keras_motion.errors import SettingsMismatchError
 from keras_motion.utils.files import atomic_path, atomic_write_text
+from keras_motion.utils.resume import differences
+
+RECORD = "run.json"
+# What a run writes into its folder: `overwrite` deletes these (and nothing else) before starting afresh.
+RUN_FOLDERS = ("backup", "logs", "phases")
+RUN_FILES = ("*.json", "*.keras", "*.png", "*.npz", "*.weights.h5")
 
 
 def tensorflow_available():
@@ -29,6 +46,9 @@ class Run:
         verbose: print `log` messages (with the time) on stderr.
         tensorboard: `True`/`False` forces TensorBoard event files on or off; `None` writes them where TensorFlow
             is installed and a CSV history elsewhere.
+        settings: JSON-able settings of the whole run (a recipe's flags): recorded in `out/run.json`; a folder
+            recorded with other settings is refused (`SettingsMismatchError`). `None`: not checked.
+        overwrite: delete what an earlier run wrote into `out` (run.json, metrics, models, backups, logs) first.
 
     Example:
 
@@ -37,10 +57,116 @@ class Run:
     (['StopOnNonFiniteLoss'], None)
     """
 
-    def __init__(self, out=None, verbose=True, tensorboard=None):
+    def __init__(self, out=None, verbose=True, tensorboard=None, settings=None, overwrite=False):
         self.out, self.verbose = (None if out is None else os.fspath(out)), bool(verbose)
         self.tensorboard = tensorflow_available() if tensorboard is None else bool(tensorboard)
         self.start = time.time()
+        self.settings = None if settings is None else json.loads(json.dumps(settings, default=_jsonable))
+        self.record = {"settings": self.settings, "phases": {}, "finished": False}
+        if self.out is not None:
+            if overwrite:
+                self.clear()
+            self._open()
+
+    # ---------------------------------------------------------------------------------- the record of the run
+    def _open(self):
+        stored = self.load_json(RECORD)
+        if stored is None:
+            if self.settings is not None and os.path.exists(os.path.join(self.out, "metrics.json")):
+                raise SettingsMismatchError(
+                    f"{self.out} holds the results of an earlier run whose settings were not recorded (no "
+                    f"{RECORD}): rerun with --overwrite to start afresh there, or choose another --out")
+            if self.settings is not None:
+                self._write_record()
+            return
+        if self.settings is not None:
+            changed = differences(stored.get("settings"), self.settings)
+            if changed:
+                raise SettingsMismatchError(
+                    f"{self.out} was made by a run with other settings: "
+                    + "; ".join(f"{_flag(k)} {_show(a)} there, {_show(b)} now" for k, a, b in changed)
+                    + ". Rerun with the same flags to resume (or to reuse) it, choose another --out, or add "
+                      "--overwrite to start afresh there.")
+        self.record = {"settings": stored.get("settings"), "phases": stored.get("phases", {}),
+                       "finished": bool(stored.get("finished"))}
+
+    def _write_record(self):
+        if self.out is not None:
+            self.write_json(RECORD, self.record)
+
+    def clear(self):
+        """Deletes what runs write into `out` (run.json, metrics and other JSON, models, PNGs, backups, logs,
+        phases); other files are kept."""
+        if self.out is None or not os.path.isdir(self.out):
+            return
+        for folder in RUN_FOLDERS:
+            shutil.rmtree(os.path.join(self.out, folder), ignore_errors=True)
+        for pattern in RUN_FILES:
+            for path in glob.glob(os.path.join(glob.escape(self.out), pattern)):
+                os.remove(path)
+        self.log(f"--overwrite: cleared the earlier run's outputs in {self.out}")
+
+    @property
+    def finished(self):
+        """Whether an earlier run with these settings finished in `out` (its metrics.json is there)."""
+        return bool(self.record.get("finished")) and self.out is not None and \
+            os.path.exists(os.path.join(self.out, "metrics.json"))
+
+    def phase(self, name, settings=None):
+        """The result of the finished phase `name` recorded in `out/run.json`, or `None` (not finished, or no
+        `out`). A phase recorded with other `settings` raises `SettingsMismatchError`."""
+        entry = self.record["phases"].get(name)
+        if entry is None or self.out is None:
+            return None
+        changed = differences(entry.get("settings"), settings)
+        if changed:
+            raise SettingsMismatchError(
+                f"{self.out}: phase {name!r} was trained with other settings: "
+                + "; ".join(f"{k} = {a!r} there, {b!r} now" for k, a, b in changed)
+                + ". Use the same settings, another output folder, or --overwrite to start afresh.")
+        return entry
+
+    def finish_phase(self, name, settings=None, result=None, models=None):
+        """Records phase `name` as finished in `out/run.json` with its `settings` and JSON-able `result`; the
+        weights and seed-generator states of `models` ({label: model}) go to `out/phases/<name>/<label>.weights.h5`
+        (restored by `restore_phase`, with Python's and NumPy's global random states as the phase left them).
+        Deletes the phase's backup. No-op without `out`."""
+        if self.out is None:
+            return
+        from keras_motion.utils.resume import seed_states
+
+        saved = {}
+        for label, model in (models or {}).items():
+            path = self.path("phases", _slug(name), f"{label}.weights.h5")
+            scratch = os.path.join(os.path.dirname(path), ".writing")
+            os.makedirs(scratch, exist_ok=True)
+            model.save_weights(os.path.join(scratch, os.path.basename(path)))
+            os.replace(os.path.join(scratch, os.path.basename(path)), path)
+            shutil.rmtree(scratch, ignore_errors=True)
+            saved[label] = {"weights": os.path.relpath(path, self.out), "seed_states": seed_states(model)}
+        from keras_motion.utils.resume import global_random_state
+
+        self.record["phases"][name] = json.loads(json.dumps(
+            {"settings": settings, "result": result, "models": saved, "random": global_random_state()},
+            default=_jsonable))
+        self._write_record()
+        shutil.rmtree(os.path.join(self.out, "backup", name), ignore_errors=True)
+
+    def restore_phase(self, name, settings=None, models=None):
+        """Loads the weights and seed states `finish_phase` saved into `models` ({label: model}, built like the
+        phase's); returns the phase's result. `None` when the phase is not recorded."""
+        entry = self.phase(name, settings)
+        if entry is None:
+            return None
+        from keras_motion.utils.resume import set_global_random_state, set_seed_states
+
+        for label, model in (models or {}).items():
+            saved = entry["models"][label]
+            model.load_weights(os.path.join(self.out, saved["weights"]))
+            set_seed_states(model, saved["seed_states"])
+        set_global_random_state(entry.get("random"))  # what the phase's fit left: later phases draw on
+        self.log(f"phase {name}: finished in an earlier run, reused")
+        return entry.get("result")
 
     def log(self, message):
         """Prints `[HH:MM:SS] message` on stderr (stdout stays for the result tables)."""
@@ -59,24 +185,29 @@ class Run:
     def minutes(self):
         return round((time.time() - self.start) / 60, 2)
 
-    def callbacks(self, name, backup=True):
-        """Training callbacks of the phase `name`: `StopOnNonFiniteLoss` (a NaN / inf loss raises, naming the epoch
-        and batch), logs in `out/logs/<name>` (TensorBoard, or `history.csv` without TensorFlow) and, with `backup`,
-        `BackupAndRestore` in `out/backup/<name>` so that a killed run resumes."""
+    def callbacks(self, name, backup=True, data=None, settings=None):
+        """Training callbacks of the phase `name`: `EpochSync` of the data sets `data` (one or a tuple: each gets
+        `set_epoch(epoch)` from the fit, so that a resumed fit draws the batches of its epoch), `StopOnNonFiniteLoss`
+        (a NaN / inf loss raises, naming the epoch and batch), logs in `out/logs/<name>` (TensorBoard, or
+        `history.csv` without TensorFlow) and, with `backup`, `ResumableBackup` in `out/backup/<name>` (with
+        `settings`) so that a killed run resumes exactly."""
         import keras
 
         from keras_motion.callbacks import StopOnNonFiniteLoss
+        from keras_motion.utils.resume import EpochSync, ResumableBackup
 
+        data = data if isinstance(data, (tuple, list)) else (data,)
+        sync = [EpochSync(*data)] if any(d is not None for d in data) else []
         guard = StopOnNonFiniteLoss(name)  # a NaN loss ends the run with its step, written or not
         if self.out is None:
-            return [guard]
+            return sync + [guard]
         logs = os.path.join(self.out, "logs", name)
         os.makedirs(logs, exist_ok=True)
         callbacks = [keras.callbacks.TensorBoard(logs) if self.tensorboard
                      else keras.callbacks.CSVLogger(os.path.join(logs, "history.csv"), append=True)]
         if backup:
-            callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(self.out, "backup", name)))
-        return [guard] + callbacks
+            callbacks.append(ResumableBackup(os.path.join(self.out, "backup", name), settings, log=self.log))
+        return sync + [guard] + callbacks
 
     def log_dir(self, name):
         """`out/logs/<name>` for image callbacks, or `None`."""
@@ -106,11 +237,27 @@ class Run:
         return path
 
     def write_metrics(self, metrics, **extra):
-        """`out/metrics.json`: `metrics` plus the backend, the wall time in minutes and `extra` (e.g. the settings)."""
+        """`out/metrics.json`: `metrics` plus the backend, the wall time in minutes and `extra` (e.g. the settings);
+        the run is then recorded as finished in `out/run.json`."""
         import keras
 
-        return self.write_json("metrics.json", {**metrics, "backend": keras.backend.backend(),
+        path = self.write_json("metrics.json", {**metrics, "backend": keras.backend.backend(),
                                                 "minutes": self.minutes, **extra})
+        self.record["finished"] = True
+        self._write_record()
+        return path
+
+
+def _slug(name):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _flag(key):
+    return key if key == "backend" else "--" + key.replace("_", "-")
+
+
+def _show(value):
+    return "(not set)" if value is None else json.dumps(value)
 
 
 def _jsonable(value):

@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_motion.task import Task
 from keras_motion.transforms import to_uint8
+from keras_motion.utils.resume import seed_states, set_seed_states
 from keras_motion.vre_mra.data import few_labeled, key_frame_clips, square_crop
 from keras_motion.vre_mra.labeler import MotionLabeler, label_agreement
 from keras_motion.vre_mra.model import VisualMotionNet
@@ -107,6 +108,9 @@ class VREMRA(Task):
         self.run = Run(None, verbose=False) if run is None else run
         self.labeler = self.net = None
         self._nets, self._steps = {}, {}  # per mra_features: a net kept across seeds, its compiled steps
+        # Seed-generator states (dropout) of the nets after the last seed an earlier run finished: the nets carry
+        # them from seed to seed, so a resumed ablation gives each new net the state it would have had.
+        self._pending_seed_states = {}
         self.motion_accuracy = {"after step 2": [], "after step 4": []}
 
 
@@ -182,6 +186,8 @@ class VREMRA(Task):
         net = self._nets.get(mra_features)
         if net is None or net.visual_classifier.layers[-1].units != num_classes:
             self._nets[mra_features] = fresh
+            if mra_features in self._pending_seed_states:
+                set_seed_states(fresh, self._pending_seed_states.pop(mra_features))
             self._steps[mra_features] = VisualMotionSteps(
                 fresh, learning_rate=self.learning_rate, decay_every=self.decay_every, proxy_weight=self.proxy_weight,
                 margin=self.margin, distance=self.distance, frame_motion_weight=self.frame_motion)
@@ -296,14 +302,31 @@ class VREMRA(Task):
         rows = [row for row in ROWS if row in wanted]
         self.motion_accuracy = {"after step 2": [], "after step 4": []}
         runs, same_class = {row: [] for row in rows}, []
+        settings = {**self.get_config(), "rows": rows, "num_classes": int(num_classes), "clips": len(clips),
+                    "pool": len(pool[1]), "held": len(held[1])}
         for n, seed in enumerate(seeds):
+            # A seed an earlier run finished (recorded in run.json): its figures, and the nets' random state after it.
+            done = self.run.phase(f"seed{seed}", settings)
+            if done is not None:
+                done = done["result"]
+                self.run.log(f"seed {seed}: finished in an earlier run, reused")
+                results, self.motion_accuracy = done["results"], done["motion_accuracy"]
+                same_class.append(done["same_class"])
+                self._pending_seed_states = dict(done["seed_states"])
+                for row in rows:
+                    runs[row].append(results[row])
+                continue
             results = self.train(few_labeled(pool, self.shots, seed), held, clips, clip_labels, num_classes, seed,
                                  rows)
             for row in rows:
                 runs[row].append(results[row])
             same_class.append(self.retrieval(held, clips, clip_classes,
                                              path=self.run.path("retrieval.png") if n == 0 else None))
-        self.run.save_model(self.net, "vre_mra.keras")
+            self.run.save_model(self.net, "vre_mra.keras")  # the last seed's net, saved before it is recorded
+            self.run.finish_phase(f"seed{seed}", settings, {
+                "results": results, "same_class": same_class[-1], "motion_accuracy": self.motion_accuracy,
+                "seed_states": {**self._pending_seed_states,
+                                **{k: seed_states(net) for k, net in self._nets.items()}}})
         same_class = None if same_class[0] is None else float(np.mean(same_class))
         clip_labels = np.asarray(clip_labels)
         return {"ablation": {row: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v}

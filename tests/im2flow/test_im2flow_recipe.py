@@ -20,8 +20,8 @@ def load_recipe():
 
 
 @pytest.mark.slow
-def test_quick_run_writes_metrics_model_logs_and_grid(tmp_path, capsys, load_in_fresh_process):
-    assert load_recipe().main(["--quick", "--out", str(tmp_path)]) == 0
+def test_quick_run_writes_metrics_model_logs_and_grid(quick_run, load_in_fresh_process):
+    tmp_path, printed = quick_run("im2flow")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"im2flow", "zero", "mean", "nearest_neighbor"} <= set(metrics["flow"])
     assert "appearance+motion_hallucinated" in metrics["recognition"] and metrics["flow_real_clip"] is None
@@ -30,7 +30,6 @@ def test_quick_run_writes_metrics_model_logs_and_grid(tmp_path, capsys, load_in_
     assert net.predict(np.zeros((1, 32, 32, 3), "float32"), verbose=0).shape == (1, 32, 32, 3)
     assert cv2.imread(str(tmp_path / "examples.png")) is not None
     assert (tmp_path / "logs" / "unet").is_dir()
-    printed = capsys.readouterr().out
     assert "nearest_neighbor" in printed and "appearance+motion_hallucinated" in printed
     assert "im2flow_unet.keras" in load_in_fresh_process(tmp_path)  # with its loss, φ and schedule
 

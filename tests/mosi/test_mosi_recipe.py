@@ -2,21 +2,16 @@
 
 import json
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "recipes"))
-
-
 @pytest.mark.slow
-def test_recipe_quick(tmp_path, load_in_fresh_process):
+def test_recipe_quick(quick_run, load_in_fresh_process):
     import keras
 
     import keras_motion  # noqa: F401  (registers the classes for loading)
-    import mosi
 
-    assert mosi.main(["--quick", "--out", str(tmp_path)]) == 0
+    tmp_path, _ = quick_run("mosi")
     with open(tmp_path / "metrics.json") as f:
         metrics = json.load(f)
     assert 0.0 <= metrics["pretext"]["heldout_accuracy"] <= 1.0

@@ -102,12 +102,11 @@ def test_recipe_flags_presets_and_flow_default():
 
 
 @pytest.mark.slow
-def test_recipe_quick_writes_metrics_and_model(tmp_path, capsys, load_in_fresh_process):
-    out = tmp_path / "run"
-    assert _recipe()["main"](["--quick", "--out", str(out)]) == 0
+def test_recipe_quick_writes_metrics_and_model(quick_run, load_in_fresh_process):
+    out, printed = quick_run("pose_from_action")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["verification"]["chance"] == 2 / 3 and len(metrics["downstream"]["verifier_init"]["runs"]) == 2
     assert metrics["flow"] == "exact" and metrics["args"]["quick"]
     assert keras.saving.load_model(out / "triplet_verifier.keras").count_params() > 0
-    assert "Held-out verification" in capsys.readouterr().out
+    assert "Held-out verification" in printed
     assert load_in_fresh_process(out) == ["triplet_verifier.keras"]

@@ -15,8 +15,8 @@ def load_recipe():
 
 
 @pytest.mark.slow
-def test_quick_recipe_writes_metrics_and_models(tmp_path, load_in_fresh_process):
-    assert load_recipe().main(["--quick", "--out", str(tmp_path)]) == 0
+def test_quick_recipe_writes_metrics_and_models(quick_run, load_in_fresh_process):
+    tmp_path, _ = quick_run("vre_mra")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert len(metrics["ablation"]) == 7 and metrics["args"]["seeds"] == 1
     for name in ("pseudo_labels.npz", "vre_mra.keras", "retrieval.png"):
