@@ -36,3 +36,33 @@ def test_example_runs(name, code, tmp_path):
                             timeout=900)
     assert result.returncode == 0, f"README example '{name}' failed:\n{result.stderr[-3000:]}"
     assert result.stdout.strip(), f"README example '{name}' printed nothing"
+
+
+def _figure_tables():
+    """(file, line, table, the 12 lines above it) of every Markdown table in the README and docs/ that holds a
+    measured figure (a decimal, a percentage or a ratio); listings of commands (a table naming recipes/ or tools/
+    scripts in its cells) and docs/reliability.md (cases and tests) are not results."""
+    figure, command = re.compile(r"\d\.\d|\d ?%|\d×"), re.compile(r"(recipes|tools)/\w+\.py")
+    paths = ["README.md"] + sorted(f"docs/{name}" for name in os.listdir(os.path.join(ROOT, "docs"))
+                                   if name.endswith(".md") and name != "reliability.md")
+    for path in paths:
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        i = 0
+        while i < len(lines):
+            j = i
+            while j < len(lines) and lines[j].startswith("|"):
+                j += 1
+            table = "\n".join(lines[i:j])
+            if j > i and figure.search(table) and not command.search(table):
+                yield path, i + 1, table, "\n".join(lines[max(0, i - 12):i])
+            i = max(j, i + 1)
+
+
+def test_every_table_of_figures_names_the_command_and_commit_that_made_it():
+    # issue 14, class 13: a table that says how it was made cannot go stale unseen
+    made = re.compile(r"(recipes|tools)/\w+\.py"), re.compile(r"\bcommits? [0-9a-f]{7,40}\b")
+    missing = [f"{path}:{line}: {table.splitlines()[0][:70]}" for path, line, table, above in _figure_tables()
+               if not (made[0].search(above) and made[1].search(above))]
+    assert not missing, "tables of figures without `recipes/… .py` / `tools/… .py` and `commit <hash>` in the " \
+                        "12 lines above them:\n" + "\n".join(missing)

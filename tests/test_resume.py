@@ -14,6 +14,10 @@ from keras_motion.utils.resume import EpochSync, ResumableBackup, seed_states
 from keras_motion.utils.runs import Run
 
 
+# Every test here passes on TensorFlow, JAX and PyTorch (CI runs them on all three).
+pytestmark = pytest.mark.backend_agnostic
+
+
 class Killed(Exception):
     pass
 
@@ -171,7 +175,6 @@ def test_finished_phase_is_reused_with_its_weights_and_random_state(tmp_path):
         again.phase("pretext/a", {"lr": 2})
 
 
-@pytest.mark.backend_agnostic
 def test_epoch_sync_keeps_an_uninterrupted_fit_unchanged():
     """`set_epoch(e)` puts a data set where Keras' own calls put it in epoch e, on every backend: the figures of an
     uninterrupted run do not change."""

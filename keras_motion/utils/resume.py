@@ -47,12 +47,18 @@ def set_seed_states(model, states):
 
 
 def global_random_state():
-    """Python's and NumPy's global random states, JSON-able. Keras shuffles the batch order of a `PyDataset` with
-    Python's `random` (`fit(shuffle=True)`, the default) and draws default seeds from it."""
+    """Python's and NumPy's global random states (and PyTorch's on that backend), JSON-able. Keras shuffles the batch
+    order of a `PyDataset` with Python's `random` (`fit(shuffle=True)`, the default) and draws default seeds from it;
+    on PyTorch a Dropout without a seed of its own draws from PyTorch's global generator."""
     version, state, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"python": [version, list(state), gauss],
-            "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+    saved = {"python": [version, list(state), gauss],
+             "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+    if keras.backend.backend() == "torch":
+        import torch
+
+        saved["torch"] = torch.get_rng_state().tolist()
+    return saved
 
 
 def set_global_random_state(saved):
@@ -63,6 +69,10 @@ def set_global_random_state(saved):
     random.setstate((version, tuple(state), gauss))
     name, keys, pos, has_gauss, cached = saved["numpy"]
     np.random.set_state((name, np.asarray(keys, np.uint32), pos, has_gauss, cached))
+    if "torch" in saved and keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_rng_state(torch.tensor(saved["torch"], dtype=torch.uint8))
 
 
 def differences(stored, current):
