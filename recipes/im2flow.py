@@ -115,10 +115,7 @@ def print_report(metrics, file=sys.stdout):
 def main(argv=None):
     args = parse_args(argv)
     run = start_run(args)
-    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
-        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
-                "redoes it)")
-        print_report(run.load_json("metrics.json"))
+    if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
     task = Im2Flow(**{k: getattr(args, k) for k in CPU}, seed=args.seed, run=run)
     videos = dict(pairs_per_video=args.pairs_per_video, future=args.future, render_size=args.render_size,
@@ -163,10 +160,7 @@ def main(argv=None):
                "content_network": {"validation_accuracy": phi_accuracy},
                "data": {k: len(v["images"]) for k, v in splits.items()}, "skipped": skipped,
                "classes": list(class_names)}
-    run.write_metrics(metrics, args=vars(args), task=task.get_config())
-    print_report(run.load_json("metrics.json"))
-    print(f"\nwrote {args.out}/metrics.json, {args.out}/examples.png, {args.out}/im2flow_unet.keras, "
-          f"logs in {args.out}/logs ({run.minutes} min)")
+    run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 
 

@@ -96,10 +96,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = km.utils.start_run(args)
-    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
-        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
-                "redoes it)")
-        print_report(run.load_json("metrics.json"))
+    if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
     settings = {k: v for k, v in vars(args).items() if k in PRESETS["cpu"]}
     settings.update(jitter=not args.no_jitter, mask_size=None if args.no_mask else (
@@ -134,9 +131,7 @@ def main(argv=None):
     cam = task.grad_cam(*task.grad_cam_clips(test, flows), fine=fine)
     finetune = task.finetune(pool, pool_labels, test, test_labels, classes)
     metrics = {"pretext": pretext, "finetune": finetune, "gradcam": cam, "skipped": skipped}
-    run.write_metrics(metrics, args=vars(args), task=task.get_config())
-    print_report(run.load_json("metrics.json"))
-    print(f"wrote {args.out}/metrics.json ({run.minutes} min)")
+    run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 
 

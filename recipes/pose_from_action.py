@@ -92,10 +92,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = km.utils.start_run(args)
-    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
-        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
-                "redoes it)")
-        print_report(run.load_json("metrics.json"))
+    if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
     pfa = km.pose_from_action
     real = dict(delta=args.delta, size=args.render_size, max_frames=args.max_frames, flow=args.flow,
@@ -127,10 +124,7 @@ def main(argv=None):
     metrics = {"verification": v, "downstream": d, "flow": args.flow, "classes": downstream.class_names,
                        "data": {"pretrain_videos": len(videos.pretrain), "heldout_videos": len(videos.heldout),
                                 "test_images": len(downstream.test_labels)}, "skipped": skipped}
-    run.write_metrics(metrics, args=vars(args), task=task.get_config())
-    print_report(run.load_json("metrics.json"))
-    print(f"\nwrote {args.out}/metrics.json, {args.out}/triplet_verifier.keras, logs in {args.out}/logs "
-          f"({run.minutes} min)")
+    run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 
 

@@ -102,10 +102,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     run = start_run(args)
-    if run.finished:  # a rerun into a finished --out with the same flags: report, retrain nothing
-        run.log(f"{args.out} holds a finished run with these flags: its results, nothing retrained (--overwrite "
-                "redoes it)")
-        print_report(run.load_json("metrics.json"))
+    if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
     task = VREMRA(**{name: getattr(args, name) for name in PRESETS["cpu"]}, verbose=args.verbose, run=run)
     unlabeled = km.vre_mra.unlabeled_videos(task.frames_needed, args.render_size, args.videos, args.ucf101,
@@ -133,9 +130,7 @@ def main(argv=None):
                "data": {"unlabeled_clips": len(clips), "labeled_images": args.shots * num_classes,
                         "holdout_images": int(len(held[1])), "skipped_videos": skipped,
                         "classes": list(class_names)}}
-    run.write_metrics(metrics, args=vars(args), task=task.get_config())
-    print_report(run.load_json("metrics.json"))
-    print(f"\nwrote {args.out}/metrics.json, retrieval.png, pseudo_labels.npz, vre_mra.keras ({run.minutes} min)")
+    run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 
 

@@ -5,9 +5,10 @@ import numpy as np
 
 from keras_motion.transforms import crop_clip, resize_clip, to_uint8
 from keras_motion.video.sampling import clip_indices, random_clip_start, uniform_clip_starts
+from keras_motion.utils.resume import EpochSeeded
 
 
-class VideoClips(keras.utils.PyDataset):
+class VideoClips(EpochSeeded, keras.utils.PyDataset):
     """Training batches `(clips uint8 (B, N, L, L, 3), labels)` from labeled videos: per video and epoch a random
     `clip_len`-frame window (short videos padded with their last frame), a random `crop_size` square after
     resizing the short side to `size`, and a horizontal mirror with probability 0.5 (`flip`).
@@ -29,14 +30,6 @@ class VideoClips(keras.utils.PyDataset):
 
     def __len__(self):
         return int(np.ceil(len(self.videos) / self.batch_size))
-
-    def set_epoch(self, epoch):
-        """Puts the data set in the state of epoch `epoch` (0-based) of a fit: its order and augmentation are a
-        pure function of (seed, epoch), so a fit resumed at that epoch draws the batches an uninterrupted one does
-        (`km.utils.Run.callbacks(..., data=...)` calls this at every epoch's start). Keras calls `on_epoch_end`
-        once before the first epoch too, hence the + 1."""
-        self.epoch = int(epoch) + 1
-        self.on_epoch_end()
 
     def on_epoch_end(self):
         self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.videos))

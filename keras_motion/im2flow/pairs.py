@@ -7,6 +7,7 @@ from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, average_future_flow, check_flow, encode_im2flow, hflip_flow
 from keras_motion.utils import SkipLog, progress
 from keras_motion.transforms import center_crop, check_images
+from keras_motion.utils.resume import EpochSeeded
 
 
 def frame_indices(num_frames, per_video, n, rng):
@@ -69,7 +70,7 @@ def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):
     return np.stack(images), np.stack(targets).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
 
 
-class Im2FlowPairs(keras.utils.PyDataset):
+class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
     """Batches `(uint8 image, Im2Flow-encoded target)` for `model.fit`, on every backend (no TensorFlow needed): the
     images stay uint8 (0–255), scaled inside the model (`Im2FlowUNet`).
 
@@ -104,14 +105,6 @@ class Im2FlowPairs(keras.utils.PyDataset):
 
     def __len__(self):
         return int(np.ceil(len(self.images) / self.batch_size))
-
-    def set_epoch(self, epoch):
-        """Puts the data set in the state of epoch `epoch` (0-based) of a fit: its order and augmentation are a
-        pure function of (seed, epoch), so a fit resumed at that epoch draws the batches an uninterrupted one does
-        (`km.utils.Run.callbacks(..., data=...)` calls this at every epoch's start). Keras calls `on_epoch_end`
-        once before the first epoch too, hence the + 1."""
-        self.epoch = int(epoch) + 1
-        self.on_epoch_end()
 
     def on_epoch_end(self):
         if self.training:

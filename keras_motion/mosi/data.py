@@ -18,6 +18,7 @@ from keras_motion.errors import ImageInputError, KerasMotionError
 from keras_motion.transforms import to_uint8
 from keras_motion.utils.skips import SkipLog
 from keras_motion.video.decode import read_image, read_video, resize_frame, video_info
+from keras_motion.utils.resume import EpochSeeded
 
 
 def source_square(image, size, rng=None):
@@ -48,7 +49,7 @@ def _source_pixels(item, name):
     return item
 
 
-class SourceImages(keras.utils.PyDataset):
+class SourceImages(EpochSeeded, keras.utils.PyDataset):
     """Batches `(squares uint8 (B, L_s, L_s, 3), labels int32 (B·C_T,))` of MoSI source images, for a model that
     starts with the `PseudoMotion` layer `generator` (pseudo motion made on device, no TensorFlow needed).
 
@@ -81,14 +82,6 @@ class SourceImages(keras.utils.PyDataset):
 
     def __len__(self):
         return int(np.ceil(len(self.sources) / self.batch_images))
-
-    def set_epoch(self, epoch):
-        """Puts the data set in the state of epoch `epoch` (0-based) of a fit: its order and augmentation are a
-        pure function of (seed, epoch), so a fit resumed at that epoch draws the batches an uninterrupted one does
-        (`km.utils.Run.callbacks(..., data=...)` calls this at every epoch's start). Keras calls `on_epoch_end`
-        once before the first epoch too, hence the + 1."""
-        self.epoch = int(epoch) + 1
-        self.on_epoch_end()
 
     def on_epoch_end(self):
         if self.training:

@@ -13,6 +13,7 @@ from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, check_flow, hflip_flow, reverse_flow_stack, video_flow
 from keras_motion.transforms import check_images
 from keras_motion.utils import SkipLog, progress
+from keras_motion.utils.resume import EpochSeeded
 
 INPUT_NAMES = ("frame_a", "frame_b", "flow")
 
@@ -174,7 +175,7 @@ def in_batch_negatives(video_ids, negatives, rng):
     return out
 
 
-class TripletBatches(keras.utils.PyDataset):
+class TripletBatches(EpochSeeded, keras.utils.PyDataset):
     """Batches of Pose-from-Action triplets for `model.fit` on every backend (NumPy only: no TensorFlow needed).
 
     Each batch draws `batch_positives` (video, t) items — every video appears `per_video` times an epoch, at a fresh
@@ -211,6 +212,8 @@ class TripletBatches(keras.utils.PyDataset):
         Purushwalkam & Gupta 2016, §3: two negatives per positive, from the same mini-batch and other videos.
     """
 
+    epoch_offset = 0  # the constructor does not call on_epoch_end
+
     def __init__(self, videos, batch_positives=32, negatives=2, crop_size=None, per_video=1, flip=True, reverse=True,
                  training=True, balance=False, in_batch=False, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -236,13 +239,6 @@ class TripletBatches(keras.utils.PyDataset):
 
     def __len__(self):
         return int(np.ceil(len(self.items) / self.batch_positives))
-
-    def set_epoch(self, epoch):
-        """Puts the data set in the state of epoch `epoch` (0-based) of a fit: its order and augmentation are a
-        pure function of (seed, epoch), so a fit resumed at that epoch draws the batches an uninterrupted one does
-        (`km.utils.Run.callbacks(..., data=...)` calls this at every epoch's start). Keras calls `on_epoch_end`
-        once before the first epoch too, hence the + 1."""
-        self.epoch = int(epoch) + 1
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -81,8 +81,35 @@ def differences(stored, current):
     return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
+def check_settings(stored, current, made, fix, key=str):
+    """Raises `SettingsMismatchError` "<made> with other settings: <key> <stored> there, <current> now; …. <fix>"
+    when the JSON-compared settings differ (`key` names a setting, e.g. as its flag)."""
+    changed = differences(stored, current)
+    if changed:
+        shown = "; ".join(f"{key(k)} {_show(a)} there, {_show(b)} now" for k, a, b in changed)
+        raise SettingsMismatchError(f"{made} with other settings: {shown}. {fix}")
+
+
+def _show(value):
+    return "(not set)" if value is None else json.dumps(value)
+
+
 def _canonical(value):
     return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+
+
+class EpochSeeded:
+    """Mixin of a `keras.utils.PyDataset` whose batches in an epoch are a pure function of (its seed, `self.epoch`),
+    a counter its `on_epoch_end` advances (Keras calls `on_epoch_end` once before the first epoch and after each).
+    `set_epoch(e)` (called by `EpochSync` at the start of every epoch) puts the counter where an uninterrupted fit
+    has it in epoch e, so a fit resumed at epoch e draws the batches an uninterrupted one does. `epoch_offset`: the
+    counter's value after construction (1 where the constructor already calls `on_epoch_end`)."""
+
+    epoch_offset = 1
+
+    def set_epoch(self, epoch):
+        self.epoch = int(epoch) + self.epoch_offset
+        self.on_epoch_end()
 
 
 class EpochSync(keras.callbacks.Callback):
@@ -137,13 +164,9 @@ class ResumableBackup(keras.callbacks.Callback):
         except (OSError, ValueError, KeyError, TypeError) as e:
             self._discard(f"its state.json cannot be read ({type(e).__name__}: {e})")
             return
-        changed = differences(state.get("settings"), self.settings)
-        if changed:
-            raise SettingsMismatchError(
-                f"{self.folder}: the backup of this training was made with other settings: "
-                + "; ".join(f"{k} = {a!r} there, {b!r} now" for k, a, b in changed)
-                + ". Rerun with the same settings to resume it, use another output folder, or delete this folder "
-                  "(a recipe's --overwrite) to start afresh.")
+        check_settings(state.get("settings"), self.settings, f"{self.folder}: the backup of this training was made",
+                       "Rerun with the same settings to resume it, use another output folder, or delete this folder "
+                       "(a recipe's --overwrite) to start afresh.")
         model = self.model
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)

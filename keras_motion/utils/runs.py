@@ -23,7 +23,7 @@ import time
 
 from keras_motion.errors import SettingsMismatchError
 from keras_motion.utils.files import atomic_path, atomic_write_text
-from keras_motion.utils.resume import differences
+from keras_motion.utils.resume import check_settings
 
 RECORD = "run.json"
 # What a run writes into its folder: `overwrite` deletes these (and nothing else) before starting afresh.
@@ -80,13 +80,9 @@ class Run:
                 self._write_record()
             return
         if self.settings is not None:
-            changed = differences(stored.get("settings"), self.settings)
-            if changed:
-                raise SettingsMismatchError(
-                    f"{self.out} was made by a run with other settings: "
-                    + "; ".join(f"{_flag(k)} {_show(a)} there, {_show(b)} now" for k, a, b in changed)
-                    + ". Rerun with the same flags to resume (or to reuse) it, choose another --out, or add "
-                      "--overwrite to start afresh there.")
+            check_settings(stored.get("settings"), self.settings, f"{self.out} was made by a run",
+                           "Rerun with the same flags to resume (or to reuse) it, choose another --out, or add "
+                           "--overwrite to start afresh there.", key=_flag)
         self.record = {"settings": stored.get("settings"), "phases": stored.get("phases", {}),
                        "finished": bool(stored.get("finished"))}
 
@@ -112,18 +108,24 @@ class Run:
         return bool(self.record.get("finished")) and self.out is not None and \
             os.path.exists(os.path.join(self.out, "metrics.json"))
 
+    def report_finished(self, report):
+        """When an earlier run with these settings finished in `out`: says so, calls `report(metrics)` with its
+        stored metrics.json and returns True (a rerun into a finished folder redoes nothing); else False."""
+        if not self.finished:
+            return False
+        self.log(f"{self.out} holds a finished run with these settings: its results, nothing retrained "
+                 "(--overwrite redoes it)")
+        report(self.load_json("metrics.json"))
+        return True
+
     def phase(self, name, settings=None):
         """The result of the finished phase `name` recorded in `out/run.json`, or `None` (not finished, or no
         `out`). A phase recorded with other `settings` raises `SettingsMismatchError`."""
         entry = self.record["phases"].get(name)
         if entry is None or self.out is None:
             return None
-        changed = differences(entry.get("settings"), settings)
-        if changed:
-            raise SettingsMismatchError(
-                f"{self.out}: phase {name!r} was trained with other settings: "
-                + "; ".join(f"{k} = {a!r} there, {b!r} now" for k, a, b in changed)
-                + ". Use the same settings, another output folder, or --overwrite to start afresh.")
+        check_settings(entry.get("settings"), settings, f"{self.out}: phase {name!r} was trained",
+                       "Use the same settings, another output folder, or --overwrite to start afresh.")
         return entry
 
     def finish_phase(self, name, settings=None, result=None, models=None):
@@ -247,6 +249,18 @@ class Run:
         self._write_record()
         return path
 
+    def finish(self, metrics, report=None, **extra):
+        """Ends a run: `write_metrics(metrics, **extra)`, then `report(metrics)` with the metrics as stored (what a
+        rerun into the finished folder prints again), then a last line naming the folder, what is in it and the
+        wall time. Returns the metrics.json path."""
+        path = self.write_metrics(metrics, **extra)
+        if report is not None:
+            report(self.load_json("metrics.json") if path else metrics)
+        if path:
+            written = sorted(name for name in os.listdir(self.out) if not name.startswith("."))
+            print(f"\nwrote {', '.join(written)} in {self.out} ({self.minutes} min)")
+        return path
+
 
 def _slug(name):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
@@ -254,10 +268,6 @@ def _slug(name):
 
 def _flag(key):
     return key if key == "backend" else "--" + key.replace("_", "-")
-
-
-def _show(value):
-    return "(not set)" if value is None else json.dumps(value)
 
 
 def _jsonable(value):

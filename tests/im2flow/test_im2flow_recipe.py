@@ -1,22 +1,15 @@
 """The main job's recipe: one --quick smoke test (the logic is tested as library code in test_im2flow_task.py and
 test_im2flow_data.py), and its flags' presets."""
 
-import importlib.util
 import json
-import os
 
 import cv2
 import keras
 import numpy as np
 import pytest
+from conftest import load_recipe
 
 
-def load_recipe():
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "im2flow.py")
-    spec = importlib.util.spec_from_file_location("im2flow_recipe", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -35,7 +28,7 @@ def test_quick_run_writes_metrics_model_logs_and_grid(quick_run, load_in_fresh_p
 
 
 def test_flags_take_the_presets_unless_given():
-    recipe = load_recipe()
+    recipe = load_recipe("im2flow")
     paper = recipe.parse_args(["--paper"])
     assert (paper.image_size, paper.render_size, paper.base_filters, paper.max_magnitude) == (256, 286, 64, 30.0)
     assert paper.magnitude_weighting and recipe.parse_args(["--paper", "--image-size", "128"]).image_size == 128

@@ -1,17 +1,7 @@
-import importlib.util
 import json
-import os
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def load_recipe():
-    spec = importlib.util.spec_from_file_location("vre_mra_recipe", os.path.join(ROOT, "recipes", "vre_mra.py"))
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
-    return recipe
+from conftest import load_recipe
 
 
 @pytest.mark.slow
@@ -25,7 +15,7 @@ def test_quick_recipe_writes_metrics_and_models(quick_run, load_in_fresh_process
 
 
 def test_flags_and_presets():
-    recipe = load_recipe()
+    recipe = load_recipe("vre_mra")
     cpu, paper = recipe.parse_args([]), recipe.parse_args(["--paper"])
     assert (paper.norm, paper.proxy_weight, paper.frame_motion, paper.render_size) == (None, 0.1, 0.0, 256)
     assert cpu.frame_motion > 0 and cpu.norm == "batch" and cpu.seeds == 3  # the CPU default's departures
