@@ -2,7 +2,7 @@
 """MoSI (Huang et al., CVPR 2021) end to end: pretrain a 3-D backbone to classify pseudo motions made from static
 images, then finetune it on few labeled videos against the same backbone trained from scratch.
 
-    python recipes/mosi.py                                   # embedded default data, CPU-sized (~10 min, 2 cores)
+    python recipes/mosi.py                                   # embedded default data, CPU-sized (~1 h, 2 cores)
     python recipes/mosi.py --quick                           # the same at tiny sizes (~2 min)
     python recipes/mosi.py --images DIR --ucf101 DATA/UCF101 --paper   # the paper's settings (a GPU job)
 

@@ -39,7 +39,7 @@ def test_example_runs(name, code, tmp_path):
 
 
 def _figure_tables():
-    """(file, line, table, the 12 lines above it) of every Markdown table in the README and docs/ that holds a
+    """(file, line, table, the 12 lines of text above it) of every Markdown table in the README and docs/ that holds a
     measured figure (a decimal, a percentage or a ratio); listings of commands (a table naming recipes/ or tools/
     scripts in its cells) and docs/reliability.md (cases and tests) are not results."""
     figure, command = re.compile(r"\d\.\d|\d ?%|\d×"), re.compile(r"(recipes|tools)/\w+\.py")
@@ -55,7 +55,11 @@ def _figure_tables():
                 j += 1
             table = "\n".join(lines[i:j])
             if j > i and figure.search(table) and not command.search(table):
-                yield path, i + 1, table, "\n".join(lines[max(0, i - 12):i])
+                above, k = [], i - 1  # 12 lines of text above, across the tables just before (one caption for all)
+                while k >= 0 and len([line for line in above if not line.startswith("|")]) < 12:
+                    above.insert(0, lines[k])
+                    k -= 1
+                yield path, i + 1, table, "\n".join(above)
             i = max(j, i + 1)
 
 

@@ -1,9 +1,9 @@
 """MoSI's settings: constructor arguments of `km.mosi.MoSI` (`PRESETS`) and of its default data (`DATA_PRESETS`:
 `synthetic_splits`, `pretext_sources`, `labeled_video_splits`).
 
-- "cpu": a run of ~10 minutes on a 2-core CPU (the recipe's defaults): small sizes and widths, 3 epochs of unmasked
-  MoSI before the masked ones (not in the paper: masked MoSI from scratch stays at chance for long on a CPU), colour
-  jitter per clip.
+- "cpu": the recipe's defaults, about an hour on a 2-core CPU (six finetuning runs of 5 minutes each): small sizes
+  and widths, 3 epochs of unmasked MoSI before the masked ones (not in the paper: masked MoSI from scratch stays at
+  chance for long on a CPU), colour jitter per clip.
 - "paper": MoSI §4 and its appendix: R(2+1)D-10 (64..512), 16 × 112² clips from 320² sources, 5 speeds per axis,
   masks 0.3-0.5; pretext Adam 1e-3, 10 warm-up epochs from 1e-4, half cosine, weight decay 1e-4, 100 epochs, 10
   images per batch; finetune Adam 2e-3, warm-up from lr/10 for 10 of 300 epochs, weight decay 1e-3; 10-clip
