@@ -77,11 +77,11 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     >>> model.compile("sgd", "mse")
     >>> x = np.array([[1.0], [float("nan")]])
-    >>> model.fit(x, x, batch_size=1, shuffle=False, verbose=0, callbacks=[StopOnNonFiniteLoss("demo")])
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    keras_motion.errors.NonFiniteLossError: demo: the training loss became nan at epoch 1, batch 2 (step 2...
+    >>> try:
+    ...     model.fit(x, x, batch_size=1, shuffle=False, verbose=0, callbacks=[StopOnNonFiniteLoss("demo")])
+    ... except NonFiniteLossError as e:
+    ...     print(str(e)[:60])
+    demo: the training loss became nan at epoch 1, batch 2 (step
     """
 
     def __init__(self, name=None):

@@ -104,9 +104,9 @@ def test_rerun_with_other_settings_is_refused_or_recomputes(tmp_path, carphone_p
                                          "bound": 20.0}
     again = extract_flows(videos, root, out, **settings)
     assert again["written"] == 0 and again["skipped_existing"] == 1
-    for change, named in [(dict(size=48), "size=32 (this run: 48)"), (dict(method="farneback"), "method='dis'"),
-                          (dict(bound=10.0), "bound=20.0 (this run: 10.0)"), (dict(step=2), "step=1"),
-                          (dict(max_frames=None), "max_frames=4")]:
+    for change, named in [(dict(size=48), "size 32 there, 48 now"), (dict(method="farneback"), 'method "dis" there'),
+                          (dict(bound=10.0), "bound 20.0 there, 10.0 now"), (dict(step=2), "step 1 there"),
+                          (dict(max_frames=None), "max_frames 4 there, (not set) now")]:
         with pytest.raises(SettingsMismatchError) as info:
             extract_flows(videos, root, out, **{**settings, **change})
         assert named in str(info.value) and str(saved) in str(info.value) and "overwrite" in str(info.value)
@@ -127,7 +127,7 @@ def test_tool_names_the_setting_that_differs(tmp_path, carphone_path):
     first = subprocess.run(base + ["--size", "32"], capture_output=True, text=True, timeout=300, env=_env())
     assert first.returncode == 0, first.stderr
     other = subprocess.run(base + ["--size", "48"], capture_output=True, text=True, timeout=300, env=_env())
-    assert other.returncode == 2 and "size=32 (this run: 48)" in other.stderr and "--overwrite" in other.stderr
+    assert other.returncode == 2 and "size 32 there, 48 now" in other.stderr and "--overwrite" in other.stderr
     assert "Traceback" not in other.stderr
     forced = subprocess.run(base + ["--size", "48", "--overwrite"], capture_output=True, text=True, timeout=300,
                             env=_env())
@@ -292,3 +292,20 @@ def test_script_without_main_guard_runs_once_and_returns(tmp_path, carphone_path
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=_env())
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines() == ["script body ran", "wrote 3"]  # the workers never re-ran the script
+
+
+def test_workers_start_without_keras():
+    # A worker imports only the extraction loop and `keras_motion.utils` (the bootstrap skips the package __init__):
+    # a Keras import there costs seconds and hundreds of MB per worker. The resume code once pulled it in.
+    from keras_motion.flow.extraction import _BOOTSTRAP
+
+    probe = _BOOTSTRAP.split("init = pickle.load")[0] + textwrap.dedent(f"""
+        package = types.ModuleType("keras_motion")
+        package.__path__ = [{os.path.join(ROOT, "keras_motion")!r}]
+        sys.modules["keras_motion"] = package
+        import keras_motion.flow.extraction
+        print(sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules))
+        """)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"  # the bootstrap sends stdout to stderr

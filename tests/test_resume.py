@@ -231,3 +231,25 @@ def test_mosi_source_images_follow_the_fit_epoch():
         a.on_epoch_end()
     b.set_epoch(1)
     assert np.array_equal(a[1][0], b[1][0])
+
+
+def test_kill_inside_the_weights_write_keeps_the_previous_epoch(tmp_path, uninterrupted, monkeypatch):
+    """A kill while Keras writes the weights file (half a file on disk): state.json still names epoch 1, whole."""
+    real, calls = keras.Model.save_weights, []
+
+    def dies_halfway_at_epoch_2(self, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            with open(path, "wb") as f:
+                f.write(b"\x89HDF\r\n")  # a truncated file, as a kill mid-write leaves
+            raise Killed("inside save_weights")
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", dies_halfway_at_epoch_2)
+    with pytest.raises(Killed):
+        toy_fit(Run(tmp_path, verbose=False, tensorboard=False))
+    monkeypatch.setattr(keras.Model, "save_weights", real)
+    folder = tmp_path / "backup" / "toy"
+    assert json.loads((folder / "state.json").read_text())["epoch"] == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["epoch00001.weights.h5", "state.json"]
+    assert same(toy_fit(Run(tmp_path, verbose=False, tensorboard=False))[0], uninterrupted[0])

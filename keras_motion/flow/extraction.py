@@ -33,6 +33,7 @@ from keras_motion.flow.compute import METHODS, FlowEstimator, video_flow
 from keras_motion.flow.encoding import dequantize, quantize
 from keras_motion.utils.files import atomic_save_npz, check_writable_folder, remove_temporaries
 from keras_motion.utils.progress import progress
+from keras_motion.utils.settings import check_settings
 from keras_motion.utils.skips import SkipLog
 
 _FORMAT = 1  # version of the output layout, recorded with the settings
@@ -116,10 +117,7 @@ def _check_existing(out_path, settings):
     if recorded is None:
         raise SettingsMismatchError(f"the existing output {out_path} records no settings (an older keras_motion "
                                     f"wrote it), so it may not match this run; {fix}.")
-    differ = [f"{key}={recorded.get(key)!r} (this run: {value!r})" for key, value in settings.items()
-              if recorded.get(key) != value]
-    if differ:
-        raise SettingsMismatchError(f"the existing output {out_path} was made with {', '.join(differ)}; {fix}.")
+    check_settings(recorded, settings, f"the existing output {out_path} was made", f"{fix[0].upper()}{fix[1:]}.")
 
 
 def shard(items, num_shards=1, shard_index=0):

@@ -18,7 +18,7 @@ from keras_motion.errors import KerasMotionError, OutputError
 
 # `.<name>.<8 random chars>.tmp<ext>` beside the output: hidden (data-set scans skip dot files) and recognisable, so
 # that a rerun can remove what a killed job left (`remove_temporaries`). The class also matches `mkstemp`'s names.
-_TEMPORARY = re.compile(r"^\.(?P<base>.+)\.[0-9a-z_]{8}\.tmp(?P<ext>\.[^.]*)?$")
+_TEMPORARY = re.compile(r"^\.(?P<base>.+)\.[0-9a-z_]{8}\.tmp(?P<ext>(\.weights)?\.[^.]*)?$")
 
 _HINTS = {
     errno.ENOSPC: "the disk is full: free space or choose another output folder",
@@ -66,6 +66,8 @@ def atomic_path(path):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     base, ext = os.path.splitext(os.path.basename(path))
+    if base.endswith(".weights"):  # Keras' save_weights wants a name that ends in ".weights.h5"
+        base, ext = base[:-len(".weights")], ".weights" + ext
     try:
         os.makedirs(directory, exist_ok=True)
         tmp = _create_temporary(directory, base, ext)

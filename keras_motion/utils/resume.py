@@ -19,8 +19,8 @@ import warnings
 import keras
 import numpy as np
 
-from keras_motion.errors import SettingsMismatchError
-from keras_motion.utils.files import atomic_write_text
+from keras_motion.utils.files import atomic_path, atomic_write_text
+from keras_motion.utils.settings import canonical, check_settings
 
 STATE = "state.json"
 
@@ -73,29 +73,6 @@ def set_global_random_state(saved):
         import torch
 
         torch.set_rng_state(torch.tensor(saved["torch"], dtype=torch.uint8))
-
-
-def differences(stored, current):
-    """`[(key, stored value, current value)]` of the keys whose values differ (JSON-compared)."""
-    a, b = _canonical(stored or {}), _canonical(current or {})
-    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-
-
-def check_settings(stored, current, made, fix, key=str):
-    """Raises `SettingsMismatchError` "<made> with other settings: <key> <stored> there, <current> now; …. <fix>"
-    when the JSON-compared settings differ (`key` names a setting, e.g. as its flag)."""
-    changed = differences(stored, current)
-    if changed:
-        shown = "; ".join(f"{key(k)} {_show(a)} there, {_show(b)} now" for k, a, b in changed)
-        raise SettingsMismatchError(f"{made} with other settings: {shown}. {fix}")
-
-
-def _show(value):
-    return "(not set)" if value is None else json.dumps(value)
-
-
-def _canonical(value):
-    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
 
 
 class EpochSeeded:
@@ -200,17 +177,13 @@ class ResumableBackup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.folder, exist_ok=True)
         name = f"epoch{epoch + 1:05d}.weights.h5"
-        scratch = os.path.join(self.folder, ".writing")
-        shutil.rmtree(scratch, ignore_errors=True)
-        os.makedirs(scratch)
-        self.model.save_weights(os.path.join(scratch, name))  # Keras wants the name to end in .weights.h5
-        os.replace(os.path.join(scratch, name), os.path.join(self.folder, name))
-        shutil.rmtree(scratch, ignore_errors=True)
+        with atomic_path(os.path.join(self.folder, name)) as tmp:
+            self.model.save_weights(tmp)
         state = {"epoch": epoch + 1, "weights": name, "seed_states": seed_states(self.model),
-                 "random": global_random_state(), "settings": _canonical(self.settings)}
+                 "random": global_random_state(), "settings": canonical(self.settings)}
         atomic_write_text(os.path.join(self.folder, STATE), json.dumps(state) + "\n")
         for other in os.listdir(self.folder):  # older epochs: only once state.json names the new one
-            if other.endswith(".weights.h5") and other != name:
+            if other.endswith(".weights.h5") and not other.startswith(".") and other != name:
                 os.remove(os.path.join(self.folder, other))
 
     def on_train_end(self, logs=None):

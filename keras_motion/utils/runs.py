@@ -23,7 +23,7 @@ import time
 
 from keras_motion.errors import SettingsMismatchError
 from keras_motion.utils.files import atomic_path, atomic_write_text
-from keras_motion.utils.resume import check_settings
+from keras_motion.utils.settings import check_settings
 
 RECORD = "run.json"
 # What a run writes into its folder: `overwrite` deletes these (and nothing else) before starting afresh.
@@ -135,19 +135,14 @@ class Run:
         Deletes the phase's backup. No-op without `out`."""
         if self.out is None:
             return
-        from keras_motion.utils.resume import seed_states
+        from keras_motion.utils.resume import global_random_state, seed_states  # Keras: only once training
 
         saved = {}
         for label, model in (models or {}).items():
             path = self.path("phases", _slug(name), f"{label}.weights.h5")
-            scratch = os.path.join(os.path.dirname(path), ".writing")
-            os.makedirs(scratch, exist_ok=True)
-            model.save_weights(os.path.join(scratch, os.path.basename(path)))
-            os.replace(os.path.join(scratch, os.path.basename(path)), path)
-            shutil.rmtree(scratch, ignore_errors=True)
+            with atomic_path(path) as tmp:
+                model.save_weights(tmp)
             saved[label] = {"weights": os.path.relpath(path, self.out), "seed_states": seed_states(model)}
-        from keras_motion.utils.resume import global_random_state
-
         self.record["phases"][name] = json.loads(json.dumps(
             {"settings": settings, "result": result, "models": saved, "random": global_random_state()},
             default=_jsonable))
