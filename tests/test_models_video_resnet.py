@@ -74,7 +74,7 @@ def test_grad_cam_maps_and_strip(tmp_path):
     fixed, _ = grad_cam(net, clips, class_index=2)
     assert fixed.shape == maps.shape
     assert grad_cam_strip(clips, maps, frames=4).shape == (2 * 3 * 12 + 5 * 2, 4 * 12 + 3 * 2, 3)
-    callback = GradCamImages(clips[:2], str(tmp_path), use_tensorflow=False)
+    callback = GradCamImages(clips[:2], str(tmp_path), use_tensorboard=False)
     callback.set_model(net)
     assert os.path.exists(callback.write(0))
 

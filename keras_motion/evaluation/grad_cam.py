@@ -209,14 +209,14 @@ def _vstack(rows, separator):
 class GradCamImages(ImageLogger):
     """Every `every` epochs, logs Grad-CAM strips (`grad_cam_strip`) of a few fixed clips of `model` (default: the
     model being trained; pass the backbone when training it inside `pseudo_motion_classifier`): a TensorBoard image
-    summary `name` in `log_dir/images` where TensorFlow is installed, else PNGs `log_dir/images/gradcam_0007.png`.
+    `name` in `log_dir/images` where tensorboard is installed (any backend), else PNGs `log_dir/images/gradcam_0007.png`.
 
     >>> model.fit(ds, epochs=10, callbacks=[GradCamImages(val_clips[:4], "logs/run1")])  # doctest: +SKIP
     """
 
     def __init__(self, clips, log_dir, every=1, layer="conv5_out", class_index=None, frames=8,
-                 name="grad_cam/frames_heat", use_tensorflow=None, model=None):
-        super().__init__(log_dir, every, name, use_tensorflow)
+                 name="grad_cam/frames_heat", use_tensorboard=None, model=None):
+        super().__init__(log_dir, every, name, use_tensorboard)
         self.video_model = model  # the clip classifier, when the trained model wraps it (e.g. with PseudoMotion)
         self.clips = np.asarray(clips)
         self.layer, self.class_index, self.frames = layer, class_index, frames

@@ -12,10 +12,10 @@ class FlowImages(ImageLogger):
 
     The model must output Im2Flow-encoded flow (sin θ, cos θ, magnitude in [-1, 1]); it is decoded with
     `max_magnitude` and coloured with one shared scale (`display_magnitude`, default the true flows' 99th
-    percentile magnitude) by `flow_grid`. With TensorFlow installed it writes the TensorBoard image summary
-    `name` into `log_dir/images` (beside `keras.callbacks.TensorBoard`'s train/ and validation/ runs); without it
-    (or with `use_tensorflow=False`) it writes PNGs such as `log_dir/images/epoch_0007.png`. Steps and file numbers
-    are the 0-based epoch, as Keras' TensorBoard callback numbers its scalars.
+    percentile magnitude) by `flow_grid`. Where tensorboard is installed it writes the TensorBoard image `name`
+    into `log_dir/images` (beside the train/ and validation/ scalar runs), on every backend; without it (or with
+    `use_tensorboard=False`) it writes PNGs such as `log_dir/images/epoch_0007.png`. Steps and file numbers are the
+    0-based epoch, as the scalars' are.
 
     Args:
         images: (N, H, W, 3) validation images as displayed (uint8: the model input of keras_motion's models,
@@ -27,8 +27,8 @@ class FlowImages(ImageLogger):
     """
 
     def __init__(self, images, true_flows, log_dir, max_magnitude=30.0, every=1, to_model_input=None,
-                 display_magnitude=None, name="flow/image_true_pred", use_tensorflow=None):
-        super().__init__(log_dir, every, name, use_tensorflow)
+                 display_magnitude=None, name="flow/image_true_pred", use_tensorboard=None):
+        super().__init__(log_dir, every, name, use_tensorboard)
         self.images = np.asarray(images)
         self.true_flows = np.asarray(true_flows, np.float32)
         if len(self.images) != len(self.true_flows):

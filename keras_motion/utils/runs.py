@@ -1,9 +1,9 @@
 """A run: the folder a method writes into, and everything it writes there the same way for every method.
 
-A method object takes `run=Run(out)` and asks it for its training callbacks (TensorBoard where TensorFlow is
-installed, else a CSV history; `ResumableBackup`, so that a killed job resumes its epoch exactly; `EpochSync`, so
-that its data sets draw the batches of that epoch), for the paths of its checkpoints and models, and for its
-progress messages. `Run(None)` writes nothing: what a test or a quick look in a notebook wants.
+A method object takes `run=Run(out)` and asks it for its training callbacks (TensorBoard scalars where tensorboard
+is installed, on every backend, else a CSV history; `ResumableBackup`, so that a killed job resumes its epoch
+exactly; `EpochSync`, so that its data sets draw the batches of that epoch), for the paths of its checkpoints and
+models, and for its progress messages. `Run(None)` writes nothing: what a test or a quick look in a notebook wants.
 
 Reruns into the same folder. `out/run.json` records the settings of the run (a recipe's flags and the backend),
 every finished phase (with the settings of the task that ran it, its result, its models' weights under
@@ -31,21 +31,14 @@ RUN_FOLDERS = ("backup", "logs", "phases")
 RUN_FILES = ("*.json", "*.keras", "*.png", "*.npz", "*.weights.h5")
 
 
-def tensorflow_available():
-    """Whether TensorFlow can be imported (it is not on a JAX or PyTorch GPU machine)."""
-    import importlib.util
-
-    return importlib.util.find_spec("tensorflow") is not None
-
-
 class Run:
     """Where and how a method writes: `out` (a folder, or `None` for nothing on disk), progress messages on stderr.
 
     Args:
         out: output folder, made on first use; `None` writes nothing (callbacks are then only the NaN guard).
         verbose: print `log` messages (with the time) on stderr.
-        tensorboard: `True`/`False` forces TensorBoard event files on or off; `None` writes them where TensorFlow
-            is installed and a CSV history elsewhere.
+        tensorboard: `True`/`False` forces TensorBoard event files on or off; `None` writes them where tensorboard
+            is installed (TensorFlow is not needed) and a CSV history elsewhere.
         settings: JSON-able settings of the whole run (a recipe's flags): recorded in `out/run.json`; a folder
             recorded with other settings is refused (`SettingsMismatchError`). `None`: not checked.
         overwrite: delete what an earlier run wrote into `out` (run.json, metrics, models, backups, logs) first.
@@ -59,7 +52,14 @@ class Run:
 
     def __init__(self, out=None, verbose=True, tensorboard=None, settings=None, overwrite=False):
         self.out, self.verbose = (None if out is None else os.fspath(out)), bool(verbose)
-        self.tensorboard = tensorflow_available() if tensorboard is None else bool(tensorboard)
+        from keras_motion.utils.summaries import MISSING, tensorboard_available
+
+        available = tensorboard_available()
+        if tensorboard and not available:
+            raise ImportError(f"Run(tensorboard=True): {MISSING}")
+        if tensorboard is None and not available and self.out is not None:
+            self.log(MISSING)
+        self.tensorboard = available if tensorboard is None else bool(tensorboard)
         self.start = time.time()
         self.settings = None if settings is None else json.loads(json.dumps(settings, default=_jsonable))
         self.record = {"settings": self.settings, "phases": {}, "finished": False}
@@ -185,12 +185,12 @@ class Run:
     def callbacks(self, name, backup=True, data=None, settings=None):
         """Training callbacks of the phase `name`: `EpochSync` of the data sets `data` (one or a tuple: each gets
         `set_epoch(epoch)` from the fit, so that a resumed fit draws the batches of its epoch), `StopOnNonFiniteLoss`
-        (a NaN / inf loss raises, naming the epoch and batch), logs in `out/logs/<name>` (TensorBoard, or
-        `history.csv` without TensorFlow) and, with `backup`, `ResumableBackup` in `out/backup/<name>` (with
+        (a NaN / inf loss raises, naming the epoch and batch), logs in `out/logs/<name>` (TensorBoard scalars, or
+        `history.csv` without tensorboard) and, with `backup`, `ResumableBackup` in `out/backup/<name>` (with
         `settings`) so that a killed run resumes exactly."""
         import keras
 
-        from keras_motion.callbacks import StopOnNonFiniteLoss
+        from keras_motion.callbacks import StopOnNonFiniteLoss, TensorBoardLogger
         from keras_motion.utils.resume import EpochSync, ResumableBackup
 
         data = data if isinstance(data, (tuple, list)) else (data,)
@@ -200,7 +200,7 @@ class Run:
             return sync + [guard]
         logs = os.path.join(self.out, "logs", name)
         os.makedirs(logs, exist_ok=True)
-        callbacks = [keras.callbacks.TensorBoard(logs) if self.tensorboard
+        callbacks = [TensorBoardLogger(logs) if self.tensorboard
                      else keras.callbacks.CSVLogger(os.path.join(logs, "history.csv"), append=True)]
         if backup:
             callbacks.append(ResumableBackup(os.path.join(self.out, "backup", name), settings, log=self.log))
