@@ -14,13 +14,28 @@ class VideoClips(EpochSeeded, keras.utils.PyDataset):
     resizing the short side to `size`, and a horizontal mirror with probability 0.5 (`flip`).
 
     `videos` is a sequence of decoded videos (T, H, W, 3) (e.g. `SyntheticActions.frames`).
+
+    Args:
+        videos: the decoded videos; labels: their integer classes.
+        clip_len, crop_size, size: clip frames, crop side, short side the videos are resized to first (`None`: as is).
+        batch_size: clips per batch.
+        flip: mirror a clip with probability 0.5.
+        seed: the seed of the order, windows, crops and mirrors.
+        drop_remainder: drop the last, partial batch (`len` is ⌊V / batch_size⌋ and every batch holds exactly
+            `batch_size` clips; the dropped videos change with every epoch's order), so that batches divide evenly
+            across devices (`keras.distribution.DataParallel`) and every batch has one shape.
     """
 
     def __init__(self, videos, labels, clip_len=16, crop_size=112, size=None, batch_size=8, flip=True, seed=0,
-                 **kwargs):
+                 drop_remainder=False, **kwargs):
         super().__init__(**kwargs)
         if len(videos) != len(labels) or len(videos) == 0:
             raise ValueError(f"need as many labels as videos (≥ 1), got {len(videos)} videos, {len(labels)} labels")
+        self.drop_remainder = bool(drop_remainder)
+        if self.drop_remainder and len(videos) < int(batch_size):
+            raise ValueError(f"VideoClips: {len(videos)} video(s) do not fill one batch of batch_size="
+                             f"{int(batch_size)}, and drop_remainder=True drops partial batches; use batch_size ≤ "
+                             f"{len(videos)} or drop_remainder=False")
         self.videos = [to_uint8(v, name=f"videos[{i}]") for i, v in enumerate(videos)]  # float videos: no guessing
         self.labels = np.asarray(labels, np.int32)
         self.clip_len, self.crop_size, self.size = int(clip_len), int(crop_size), size
@@ -29,6 +44,8 @@ class VideoClips(EpochSeeded, keras.utils.PyDataset):
         self.on_epoch_end()
 
     def __len__(self):
+        if self.drop_remainder:
+            return len(self.videos) // self.batch_size
         return int(np.ceil(len(self.videos) / self.batch_size))
 
     def on_epoch_end(self):

@@ -209,7 +209,8 @@ def _vstack(rows, separator):
 class GradCamImages(ImageLogger):
     """Every `every` epochs, logs Grad-CAM strips (`grad_cam_strip`) of a few fixed clips of `model` (default: the
     model being trained; pass the backbone when training it inside `pseudo_motion_classifier`): a TensorBoard image
-    `name` in `log_dir/images` where tensorboard is installed (any backend), else PNGs `log_dir/images/gradcam_0007.png`.
+    `name` in `log_dir/images` where tensorboard is installed (any backend), else PNGs
+    `log_dir/images/gradcam_0007.png`.
 
     >>> model.fit(ds, epochs=10, callbacks=[GradCamImages(val_clips[:4], "logs/run1")])  # doctest: +SKIP
     """

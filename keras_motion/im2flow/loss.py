@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_motion.flow.encoding import decode_im2flow
 from keras_motion.models.base import ConfigFromArguments
 
 
@@ -66,3 +67,28 @@ class Im2FlowLoss(ConfigFromArguments, keras.losses.Loss):
     def call(self, y_true, y_pred):
         pixel, content = self.pixel_and_content(y_true, y_pred)
         return self.pixel_weight * pixel + self.content_weight * content
+
+
+@keras.saving.register_keras_serializable(package="keras_motion")
+class EndPointError(keras.metrics.MeanMetricWrapper):
+    """The mean end-point error in px between two Im2Flow-encoded flow images (decoded with `max_magnitude`): the
+    flow benchmark's EPE, as a Keras metric, so that `fit` reports it on the validation pairs (`val_epe`) and a search
+    can select on it whatever its loss weights are.
+
+    >>> from keras_motion.flow import encode_im2flow
+    >>> metric = EndPointError(max_magnitude=30.0)
+    >>> true = encode_im2flow(np.array([[[[3.0, 4.0]]]])); still = encode_im2flow(np.zeros((1, 1, 1, 2)))
+    >>> round(float(metric(true, still)), 4)
+    5.0
+    """
+
+    def __init__(self, max_magnitude=30.0, name="epe", dtype=None):
+        self.max_magnitude = float(max_magnitude)
+        super().__init__(self._epe, name=name, dtype=dtype)
+
+    def _epe(self, y_true, y_pred):
+        error = decode_im2flow(y_pred, self.max_magnitude) - decode_im2flow(y_true, self.max_magnitude)
+        return ops.mean(ops.sqrt(ops.sum(ops.square(error), axis=-1)), axis=(1, 2))
+
+    def get_config(self):
+        return {"max_magnitude": self.max_magnitude, "name": self.name, "dtype": self.dtype}

@@ -78,6 +78,19 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
     the flow's u is negated (`hflip_flow`), which the public Im2Flow code forgets. Evaluation batches
     (`training=False`) take the central window, unflipped.
 
+    Args:
+        images: uint8 frames (N, H, W, 3); flows: their (N, H, W, 2) average future flows.
+        batch_size: pairs per batch.
+        crop_size: side of the crops (default the images' short side).
+        training: random crops and flips, reshuffled every epoch; False: central crops, in order.
+        flip: mirror image and flow together with probability 0.5 (training only).
+        max_magnitude: the flow magnitude the Im2Flow encoding saturates at (`encode_im2flow`).
+        seed: the seed of the order, crops and flips.
+        drop_remainder: drop the last, partial batch (`len` is ⌊N / batch_size⌋ and every batch holds exactly
+            `batch_size` pairs), so that batches divide evenly across devices (`keras.distribution.DataParallel`)
+            and every batch has one shape. An evaluation then covers the first ⌊N / batch_size⌋ · batch_size pairs
+            only.
+
     >>> images = np.zeros((8, 72, 72, 3), np.uint8); flows = np.zeros((8, 72, 72, 2), np.float32)
     >>> x, y = Im2FlowPairs(images, flows, batch_size=4, crop_size=64)[0]
     >>> x.shape, y.shape
@@ -85,7 +98,7 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
     """
 
     def __init__(self, images, flows, batch_size=32, crop_size=None, training=True, flip=True, max_magnitude=30.0,
-                 seed=0, **kwargs):
+                 seed=0, drop_remainder=False, **kwargs):
         super().__init__(**kwargs)
         images = check_images(images, "images (Im2FlowPairs)")  # float or grayscale batches would train silently
         flows = check_flow(flows, "flows (Im2FlowPairs)")  # so would NaN / inf targets
@@ -99,11 +112,18 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
             raise ValueError(f"crop_size {self.crop_size} exceeds the images' size {images.shape[1:3]}")
         self.max_magnitude = max_magnitude
         self.seed = seed
+        self.drop_remainder = bool(drop_remainder)
+        if self.drop_remainder and len(images) < batch_size:
+            raise ValueError(f"Im2FlowPairs: {len(images)} pair(s) do not fill one batch of batch_size={batch_size}, "
+                             f"and drop_remainder=True drops partial batches; use batch_size ≤ {len(images)} or "
+                             "drop_remainder=False")
         self.epoch = 0
         self.order = np.arange(len(images))
         self.on_epoch_end()
 
     def __len__(self):
+        if self.drop_remainder:
+            return len(self.images) // self.batch_size
         return int(np.ceil(len(self.images) / self.batch_size))
 
     def on_epoch_end(self):

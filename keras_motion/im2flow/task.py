@@ -11,7 +11,7 @@ from keras_motion.flow import check_flow, decode_im2flow, encode_im2flow, flow_m
 from keras_motion.flow.grid import flow_grid
 from keras_motion.im2flow.baselines import MeanFlow, NearestNeighborFlow, motion_potential, zero_flow
 from keras_motion.im2flow.callbacks import FlowImages
-from keras_motion.im2flow.loss import Im2FlowLoss
+from keras_motion.im2flow.loss import EndPointError, Im2FlowLoss
 from keras_motion.im2flow.pairs import Im2FlowPairs
 from keras_motion.im2flow.presets import PRESETS
 from keras_motion.im2flow.unet import Im2FlowUNet
@@ -160,7 +160,8 @@ class Im2Flow(Task):
 
         Args:
             train: a split dict with `images` uint8 and `flows` px (or an `(images, flows)` tuple).
-            validation: the same, for the validation loss and the TensorBoard flow pictures.
+            validation: the same, for the validation loss, the validation end-point error (`val_epe`) and the
+                TensorBoard flow pictures.
 
         Returns:
             The trained `Im2FlowUNet` (also `self.unet`; saved as `im2flow_unet.keras` in the run).
@@ -168,37 +169,62 @@ class Im2Flow(Task):
         Reference:
             Im2Flow (CVPR 2018), §3.2 (loss, magnitude weighting) and §4 (training details).
         """
-        train_images, train_flows = _pairs(train, "train")
-        val_images, val_flows = _pairs(validation, "validation")
+        train_images, val_images = _pairs(train, "train")[0], _pairs(validation, "validation")[0]
         keras.utils.set_random_seed(self.seed)
-        net = Im2FlowUNet(image_size=self.image_size, base_filters=self.base_filters, dilated=self.dilated)
-        content = self.content_network.stage_features(2) if self.content_loss and self.content_network else None
-        loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
-                           magnitude_weighting=self.magnitude_weighting)
-        pairs = Im2FlowPairs(train_images, train_flows, self.batch_size, crop_size=self.image_size,
-                             max_magnitude=self.max_magnitude, seed=self.seed)
-        constant = self.epochs // 2 if self.constant_epochs is None else self.constant_epochs
-        schedule = ConstantThenLinear(self.learning_rate, self.epochs * len(pairs), constant * len(pairs))
-        net.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1), loss=loss)
-        val_pairs = Im2FlowPairs(val_images, val_flows, self.batch_size, crop_size=self.image_size, training=False,
-                                 max_magnitude=self.max_magnitude)
+        net = self.build_unet()
         settings = {**self.get_config(), "train": len(train_images), "val": len(val_images)}
         if self.run.restore_phase("unet", settings, {"model": net}) is not None:
             self.unet = net
             return net
-        callbacks = self.run.callbacks("unet", data=pairs, settings=settings)
-        if self.run.log_dir("unet") is not None:
-            shown = slice(0, 6)
-            callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
-                                        center_crop(val_flows[shown], self.image_size), self.run.log_dir("unet"),
-                                        max_magnitude=self.max_magnitude))
-        self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
-                     f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
-        net.fit(pairs, validation_data=val_pairs, epochs=self.epochs, callbacks=callbacks, verbose=self._verbose)
+        self.train_unet(net, train, validation, settings=settings)
         self.run.save_model(net, "im2flow_unet.keras")
         self.run.finish_phase("unet", settings, {"epochs": self.epochs}, {"model": net})
         self.unet = net
         return net
+
+    def build_unet(self):
+        """A new, uncompiled `Im2FlowUNet` of these settings."""
+        return Im2FlowUNet(image_size=self.image_size, base_filters=self.base_filters, dilated=self.dilated)
+
+    def train_unet(self, net, train, validation, callbacks=None, log_dir=None, epochs=None, initial_epoch=0,
+                   settings=None):
+        """Compiles `net` (pixel + λ·content loss with φ = `self.content_network` where `content_loss` is on, Adam
+        with pix2pix's constant-then-linear schedule, the end-point error `epe` as metric) and trains it on random
+        crops and flips of `train` for `epochs` (default: `self.epochs`), validated on the central windows of
+        `validation`, with the run's callbacks (`settings`: its backup's) plus `callbacks`. The flow pictures go to
+        `log_dir` (default: the run's `logs/unet`).
+
+        Returns:
+            The Keras `History` (its `val_epe` is the validation end-point error in px, per epoch).
+        """
+        train_images, train_flows = _pairs(train, "train")
+        val_images, val_flows = _pairs(validation, "validation")
+        content = self.content_network.stage_features(2) if self.content_loss and self.content_network else None
+        if self.content_loss and content is None:
+            raise RuntimeError("Im2Flow: content_loss is on but φ is not trained: call fit_content_network(train, "
+                               "validation, num_classes) first (or content_loss=False)")
+        loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
+                           magnitude_weighting=self.magnitude_weighting)
+        pairs = Im2FlowPairs(train_images, train_flows, self.batch_size, crop_size=self.image_size,
+                             max_magnitude=self.max_magnitude, seed=self.seed)
+        epochs = self.epochs if epochs is None else int(epochs)
+        constant = epochs // 2 if self.constant_epochs is None else self.constant_epochs
+        schedule = ConstantThenLinear(self.learning_rate, epochs * len(pairs), constant * len(pairs))
+        net.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1), loss=loss,
+                    metrics=[EndPointError(self.max_magnitude)])
+        val_pairs = Im2FlowPairs(val_images, val_flows, self.batch_size, crop_size=self.image_size, training=False,
+                                 max_magnitude=self.max_magnitude)
+        callbacks = self.run.callbacks("unet", data=pairs, settings=settings) + list(callbacks or ())
+        log_dir = log_dir or self.run.log_dir("unet")
+        if log_dir is not None:
+            shown = slice(0, 6)
+            callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
+                                        center_crop(val_flows[shown], self.image_size), log_dir,
+                                        max_magnitude=self.max_magnitude))
+        self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
+                     f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
+        return net.fit(pairs, validation_data=val_pairs, epochs=epochs, initial_epoch=initial_epoch,
+                       callbacks=callbacks, verbose=self._verbose)
 
     @property
     def _verbose(self):

@@ -55,10 +55,25 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
 
     `sources` items may be images (H, W, 3) / (H, W) of any size or their file paths, decoded videos
     (T, H, W, 3) — one random frame per video per epoch (the middle frame when `training=False`) — or video file
-    paths (one random frame decoded per epoch; unreadable files are warned about, skipped and counted in
-    `self.skips`). Pixels are uint8, checked up front (`keras_motion.transforms.to_uint8`: integer arrays in 0..255
-    are cast; float ones are refused until converted with their declared range). Training batches take a random
-    square of each image and shuffle every epoch; evaluation batches take the central square, in order.
+    paths (one random frame decoded per epoch). An unreadable video file is warned about, skipped and counted in
+    `self.skips` (every failed read), and the batch keeps its size: the next readable sources of the epoch's order
+    (after the batch's own, wrapping around) take its place, each drawn with a seed of its own, so a batch stays a
+    pure function of (seed, epoch, index). Pixels are uint8, checked up front (`keras_motion.transforms.to_uint8`:
+    integer arrays in 0..255 are cast; float ones are refused until converted with their declared range). Training
+    batches take a random square of each image and shuffle every epoch; evaluation batches take the central square,
+    in order.
+
+    Args:
+        sources: the source images, decoded videos or their file paths.
+        generator: the `PseudoMotion` layer that the model starts with (its `source_size` and `labels_for`).
+        batch_images: source images per batch.
+        training: random frames and squares, reshuffled every epoch; False: middle frames, central squares, in
+            order.
+        seed: the seed of the order, frames and squares.
+        drop_remainder: drop the last, partial batch (`len` is ⌊N / batch_images⌋ and every batch holds exactly
+            `batch_images` squares), so that batches divide evenly across devices
+            (`keras.distribution.DataParallel`) and every batch has one shape. An evaluation then covers the first
+            ⌊N / batch_images⌋ · batch_images sources only.
 
     >>> gen = PseudoMotion(num_frames=4, crop_size=16, source_size=32)  # doctest: +SKIP
     >>> x, y = SourceImages([np.zeros((40, 60, 3), "uint8")] * 4, gen, batch_images=2)[0]  # doctest: +SKIP
@@ -66,10 +81,15 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
     ((2, 32, 32, 3), (18,))
     """
 
-    def __init__(self, sources, generator, batch_images=5, training=True, seed=0, **kwargs):
+    def __init__(self, sources, generator, batch_images=5, training=True, seed=0, drop_remainder=False, **kwargs):
         super().__init__(**kwargs)
         if len(sources) == 0:
             raise ValueError("SourceImages got no source images")
+        self.drop_remainder = bool(drop_remainder)
+        if self.drop_remainder and len(sources) < int(batch_images):
+            raise ValueError(f"SourceImages: {len(sources)} source(s) do not fill one batch of batch_images="
+                             f"{int(batch_images)}, and drop_remainder=True drops partial batches; use batch_images ≤ "
+                             f"{len(sources)} or drop_remainder=False")
         self.sources = [item if _is_path(item) else _source_pixels(item, f"sources[{i}]")
                         for i, item in enumerate(sources)]
         self.generator = generator
@@ -81,6 +101,8 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
         self.on_epoch_end()
 
     def __len__(self):
+        if self.drop_remainder:
+            return len(self.sources) // self.batch_images
         return int(np.ceil(len(self.sources) / self.batch_images))
 
     def on_epoch_end(self):
@@ -101,18 +123,31 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
             return item[int(rng.integers(0, len(item)))] if rng is not None else item[len(item) // 2]
         return item
 
+    def _square(self, i, rng):
+        """The square of source `i`, or None (warned about, skipped and counted) when it cannot be read."""
+        try:
+            return source_square(self._image(self.sources[i], rng), self.size, rng)
+        except KerasMotionError as e:
+            self.skips.skip(str(self.sources[i]), e)
+            return None
+
     def squares(self, index):
-        """The uint8 source squares of batch `index`."""
-        batch = self.order[index * self.batch_images:(index + 1) * self.batch_images]
+        """The uint8 source squares of batch `index`: as many as the batch has sources, unreadable ones replaced by
+        the next readable sources of the epoch's order."""
+        start = index * self.batch_images
+        batch = self.order[start:start + self.batch_images]
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.training else None
-        out = []
-        for i in batch:
-            try:
-                out.append(source_square(self._image(self.sources[i], rng), self.size, rng))
-            except KerasMotionError as e:
-                self.skips.skip(str(self.sources[i]), e)
-        if not out:  # every video of the batch was unreadable: reuse the first readable source
-            out.append(source_square(self._image(self.sources[self.order[0]], None), self.size))
+        out = [self._square(i, rng) for i in batch]
+        missing = [k for k, square in enumerate(out) if square is None]
+        n, position, misses = len(self.order), start + len(batch), 0
+        for k in missing:  # the next sources of this epoch's order, wrapping around; a seed of their own each
+            while out[k] is None:
+                if misses == n:  # a whole round of the order without one readable source
+                    raise KerasMotionError(f"none of the {n} MoSI sources can be read; {self.skips.summary()}")
+                own = np.random.default_rng((self.seed, self.epoch, index, position)) if self.training else None
+                out[k] = self._square(self.order[position % n], own)
+                misses = 0 if out[k] is not None else misses + 1
+                position += 1
         return np.stack(out)
 
     def __getitem__(self, index):
@@ -120,10 +155,12 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
         return squares, self.generator.labels_for(len(squares))
 
 
-def mosi_dataset(images, generator, batch_images=5, shuffle=True, seed=None, repeat=False):
+def mosi_dataset(images, generator, batch_images=5, shuffle=True, seed=None, repeat=False, drop_remainder=False):
     """A `tf.data.Dataset` of `(clips, labels)`: batches of `batch_images` source images of one size (e.g. from
     `source_square`) mapped through the `PseudoMotion` layer `generator` (TensorFlow ops inside tf.data, whatever the
-    Keras backend; every batch holds all C_T clips of each of its images). Needs TensorFlow.
+    Keras backend; every batch holds all C_T clips of each of its images). Needs TensorFlow. `drop_remainder` drops
+    a last, partial batch, so that batches divide evenly across devices (`keras.distribution.DataParallel`) and
+    every batch has one shape.
 
     >>> ds = mosi_dataset(squares, PseudoMotion(seed=0), batch_images=5)  # doctest: +SKIP
     >>> model.fit(ds, epochs=100)  # doctest: +SKIP
@@ -139,7 +176,8 @@ def mosi_dataset(images, generator, batch_images=5, shuffle=True, seed=None, rep
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    ds = ds.batch(int(batch_images)).map(lambda x: generator(x, training=True), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(int(batch_images), drop_remainder=bool(drop_remainder))
+    ds = ds.map(lambda x: generator(x, training=True), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -200,6 +200,10 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
             negative stacks, for `TripletVerifier` to pair up after running its ConvNets once per input (the labels
             are unchanged).
         seed: the seed of every draw.
+        drop_remainder: drop the last, partial batch (`len` is ⌊per_video · V / P⌋ and every batch holds exactly P
+            positives), so that batches divide evenly across devices (`keras.distribution.DataParallel`) and every
+            batch has one shape. In training the dropped items change with every epoch's order; an evaluation then
+            covers the first ⌊per_video · V / P⌋ · P items only.
 
     Example:
 
@@ -215,7 +219,7 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
     epoch_offset = 0  # the constructor does not call on_epoch_end
 
     def __init__(self, videos, batch_positives=32, negatives=2, crop_size=None, per_video=1, flip=True, reverse=True,
-                 training=True, balance=False, in_batch=False, seed=0, **kwargs):
+                 training=True, balance=False, in_batch=False, seed=0, drop_remainder=False, **kwargs):
         super().__init__(**kwargs)
         if len(videos) < 2:
             raise KerasMotionError(f"negatives come from other videos: need at least 2 videos, got {len(videos)}")
@@ -232,12 +236,19 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
         # `per_video` rounds over all videos: a batch of at most len(videos) items then never repeats a video
         # more than twice, so that every positive has other videos in its batch to take negatives from.
         self.items = np.tile(np.arange(len(videos)), self.per_video)
+        self.drop_remainder = bool(drop_remainder)
+        if self.drop_remainder and len(self.items) < self.batch_positives:
+            raise ValueError(f"TripletBatches: {len(self.items)} item(s) an epoch (per_video · videos) do not fill one "
+                             f"batch of batch_positives={self.batch_positives}, and drop_remainder=True drops partial "
+                             f"batches; use batch_positives ≤ {len(self.items)} or drop_remainder=False")
 
     @property
     def chance(self):
         return self.negatives / (1 + self.negatives)
 
     def __len__(self):
+        if self.drop_remainder:
+            return len(self.items) // self.batch_positives
         return int(np.ceil(len(self.items) / self.batch_positives))
 
     def on_epoch_end(self):
@@ -296,22 +307,26 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
 def triplet_dataset(batches, prefetch=True):
     """A `tf.data.Dataset` over the batches of a `TripletBatches` (one pass = one epoch; training batches are
     redrawn every pass). Needs TensorFlow; `TripletBatches` itself feeds `model.fit` on every backend without it.
+    With `batches.drop_remainder` the batch dimension of the signature is fixed too.
     """
     import tensorflow as tf
 
     c, channels = batches.crop_size, 2 * batches.videos.delta
+    fixed = batches.drop_remainder  # batch sizes: triplets (labels), and positives or triplets (inputs)
+    triplets = batches.batch_positives * (1 + batches.negatives) if fixed else None
+    n = (batches.batch_positives if batches.in_batch else triplets) if fixed else None
 
     def generate():
         for i in range(len(batches)):
             yield batches[i]
         batches.on_epoch_end()
 
-    frame = tf.TensorSpec((None, c, c, 3), tf.uint8)
-    x = {"frame_a": frame, "frame_b": frame, "flow": tf.TensorSpec((None, c, c, channels), tf.float32)}
+    frame = tf.TensorSpec((n, c, c, 3), tf.uint8)
+    x = {"frame_a": frame, "frame_b": frame, "flow": tf.TensorSpec((n, c, c, channels), tf.float32)}
     if batches.in_batch:
-        x["partners"] = tf.TensorSpec((None, batches.negatives), tf.int32)
-    signature = (x, tf.TensorSpec((None,), tf.int32))
+        x["partners"] = tf.TensorSpec((n, batches.negatives), tf.int32)
+    signature = (x, tf.TensorSpec((triplets,), tf.int32))
     if batches.balance:
-        signature += (tf.TensorSpec((None,), tf.float32),)
+        signature += (tf.TensorSpec((triplets,), tf.float32),)
     ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds

@@ -50,6 +50,19 @@ class VisualMotionBatches(keras.utils.PyDataset):
 
     Images and clips stay uint8 (0–255), as given: `VisualMotionNet` scales them inside.
 
+    Args:
+        images, labels: labeled uint8 images (N, H, W, 3) and their classes, or None.
+        clips, clip_labels: uint8 clips (M, k, H, W, 3) and their pseudo-motion labels, or None.
+        batch_images, batch_clips: images and clips a batch (at most N and M: larger values are lowered to them).
+        subclip_length: Δt, frames of a sub-clip (default k − 2).
+        steps: the number of batches (`len`); images cycle through fresh permutations, so no batch is partial.
+        flip_images: mirror labeled images at random.
+        seed: the seed of every draw.
+        drop_remainder: every batch holds exactly the `batch_images` images and `batch_clips` clips asked for (a
+            batch size above N or M raises instead of being lowered), so that batches divide evenly across devices
+            (`keras.distribution.DataParallel`) and every batch has one shape. The batches are the same either way
+            (none is partial); count `steps` with `steps_for(..., drop_remainder=True)`.
+
     >>> batches = VisualMotionBatches(images=np.zeros((4, 8, 8, 3), np.uint8), labels=[0, 1, 0, 1], batch_images=2,
     ...                               clips=np.zeros((3, 6, 8, 8, 3), np.uint8), clip_labels=[0, 1, 2], batch_clips=2,
     ...                               subclip_length=4, steps=5)
@@ -59,11 +72,18 @@ class VisualMotionBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images=None, labels=None, clips=None, clip_labels=None, batch_images=32, batch_clips=16,
-                 subclip_length=None, steps=100, flip_images=False, seed=0, **kwargs):
+                 subclip_length=None, steps=100, flip_images=False, seed=0, drop_remainder=False, **kwargs):
         super().__init__(**kwargs)
         if images is None and clips is None:
             raise ValueError("VisualMotionBatches needs labeled images, clips, or both")
         self.images, self.clips = images, clips
+        self.drop_remainder = bool(drop_remainder)
+        for name, size, items, what in (("batch_images", batch_images, images, "labeled images"),
+                                        ("batch_clips", batch_clips, clips, "clips")):
+            if self.drop_remainder and items is not None and len(items) < int(size):
+                raise ValueError(f"VisualMotionBatches: {name}={int(size)} exceeds the {len(items)} {what} given, "
+                                 f"and drop_remainder=True keeps every batch at {name}; use {name} ≤ {len(items)} "
+                                 "or drop_remainder=False (which lowers it)")
         self.steps, self.flip_images, self.seed = int(steps), flip_images, seed
         if images is not None:
             self.labels = np.asarray(labels, np.int64)
@@ -308,6 +328,12 @@ def predict_in_batches(fn, images, batch_size=128):
     return np.concatenate(out)
 
 
-def steps_for(num_items, batch_size, epochs):
-    """Iterations of `epochs` passes over `num_items` at `batch_size`."""
+def steps_for(num_items, batch_size, epochs, drop_remainder=False):
+    """Iterations of `epochs` passes over `num_items` at `batch_size`; with `drop_remainder`, ⌊num_items /
+    batch_size⌋ full batches a pass (as `drop_remainder=True` batchers have)."""
+    if drop_remainder:
+        if num_items < batch_size:
+            raise ValueError(f"{num_items} item(s) do not fill one batch of {batch_size}, and drop_remainder=True "
+                             f"drops partial batches; use a batch size ≤ {num_items} or drop_remainder=False")
+        return max(1, int(num_items // max(batch_size, 1) * epochs))
     return max(1, int(math.ceil(num_items / max(batch_size, 1) * epochs)))

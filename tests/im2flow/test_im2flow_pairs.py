@@ -80,3 +80,22 @@ def test_pairs_from_videos_of_different_shapes_stack_as_squares(bikes_path, carp
     images, flows, owners, _ = pairs_from_videos([bikes_path, carphone_path], per_video=2, n=5, size=32,
                                                  max_frames=10, square=True, show_progress=False)
     assert images.shape == (4, 32, 32, 3) and flows.shape == (4, 32, 32, 2) and owners.tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_drop_remainder_gives_full_batches_of_one_shape(training):
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 255, (7, 10, 10, 3), dtype=np.uint8)
+    flows = rng.uniform(-2, 2, (7, 10, 10, 2)).astype(np.float32)
+    default = Im2FlowPairs(images, flows, batch_size=3, crop_size=8, training=training, seed=1)
+    dropped = Im2FlowPairs(images, flows, batch_size=3, crop_size=8, training=training, seed=1, drop_remainder=True)
+    assert not default.drop_remainder and dropped.drop_remainder
+    assert len(default) == 3 and default[2][0].shape == (1, 8, 8, 3)  # unchanged: ceil, a partial last batch
+    assert len(dropped) == 2
+    for i in range(len(dropped)):
+        x, y = dropped[i]
+        assert x.shape == (3, 8, 8, 3) and y.shape == (3, 8, 8, 3)
+        np.testing.assert_array_equal(x, default[i][0])  # same order, same draws
+        np.testing.assert_array_equal(y, default[i][1])
+    with pytest.raises(ValueError, match="batch_size ≤ 7 or drop_remainder=False"):
+        Im2FlowPairs(images, flows, batch_size=8, drop_remainder=True)

@@ -9,6 +9,7 @@ import pytest
 from keras_motion.mosi import SourceImages, mosi_dataset, source_square
 from keras_motion.evaluation import VideoClips, multi_clip_accuracy, multi_clip_predict
 from keras_motion.mosi import PseudoMotion
+from keras_motion.errors import KerasMotionError
 
 
 def test_source_square_any_size_and_grayscale(astronaut):
@@ -34,13 +35,67 @@ def test_source_images_from_arrays_videos_and_files(tmp_path, astronaut):
     data = SourceImages(sources, gen, batch_images=6)
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
         squares, labels = data[0]
-    assert squares.shape == (5, 32, 32, 3) and squares.dtype == np.uint8
-    assert labels.tolist() == list(range(9)) * 5 and data.skips.count == 1
+    # the unreadable video is replaced by the next readable source (here: wrapping around to a source of the batch)
+    assert squares.shape == (6, 32, 32, 3) and squares.dtype == np.uint8
+    assert labels.tolist() == list(range(9)) * 6 and data.skips.count == 1
     held = SourceImages(sources[:3], gen, batch_images=2, training=False)
     np.testing.assert_array_equal(held[0][0], SourceImages(sources[:3], gen, batch_images=2, training=False)[0][0])
     assert len(held) == 2 and held[1][0].shape == (1, 32, 32, 3)
     with pytest.raises(ValueError, match="no source"):
         SourceImages([], gen)
+
+
+def _colour_sources(count, size=40):
+    """Images whose every pixel says which source they are (value 10 · (index + 1))."""
+    return [np.full((size, size + 8, 3), 10 * (i + 1), np.uint8) for i in range(count)]
+
+
+@pytest.mark.backend_agnostic
+@pytest.mark.parametrize("training", [True, False])
+def test_source_images_drop_remainder_gives_full_batches_of_one_shape(training):
+    gen = PseudoMotion(num_frames=4, crop_size=16, source_size=32)
+    sources = _colour_sources(5)
+    default = SourceImages(sources, gen, batch_images=2, training=training, seed=3)
+    dropped = SourceImages(sources, gen, batch_images=2, training=training, seed=3, drop_remainder=True)
+    assert default.drop_remainder is False and dropped.drop_remainder is True
+    assert len(default) == 3 and default[2][0].shape == (1, 32, 32, 3)  # unchanged: ceil, a partial last batch
+    assert len(dropped) == 2
+    for i in range(len(dropped)):
+        squares, labels = dropped[i]
+        assert squares.shape == (2, 32, 32, 3) and labels.shape == (2 * gen.num_classes,)
+        np.testing.assert_array_equal(squares, default[i][0])  # same order, same draws
+    with pytest.raises(ValueError, match="batch_images ≤ 5 or drop_remainder=False"):
+        SourceImages(sources, gen, batch_images=6, drop_remainder=True)
+
+
+@pytest.mark.backend_agnostic
+def test_source_images_replace_an_unreadable_video_and_keep_the_batch_size(tmp_path):
+    gen = PseudoMotion(num_frames=4, crop_size=16, source_size=32)
+    broken = tmp_path / "x.mp4"
+    broken.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    sources = _colour_sources(5)
+    sources.insert(1, str(broken))  # sources: colour 10, x.mp4, 20, 30, 40, 50
+    held = SourceImages(sources, gen, batch_images=4, training=False, drop_remainder=True)
+    with pytest.warns(RuntimeWarning, match="x.mp4"):
+        squares, labels = held[0]
+    # x.mp4's place goes to the next readable source of the order: source 4 (colour 40)
+    assert squares.shape == (4, 32, 32, 3) and labels.shape == (4 * gen.num_classes,)
+    assert squares[:, 0, 0, 0].tolist() == [10, 40, 20, 30] and held.skips.count == 1
+
+    data = SourceImages(sources, gen, batch_images=4, seed=1, drop_remainder=True)
+    again = SourceImages(sources, gen, batch_images=4, seed=1, drop_remainder=True)
+    with pytest.warns(RuntimeWarning, match="x.mp4"):
+        for epoch in range(3):  # x.mp4 is in a batch, a replacement candidate or the dropped tail
+            data.set_epoch(epoch), again.set_epoch(epoch)
+            assert len(data) == 1 and data[0][0].shape == (4, 32, 32, 3)
+            np.testing.assert_array_equal(data[0][0], again[0][0])  # a pure function of (seed, epoch, index)
+    assert data.skips.count >= 1
+    batches = SourceImages(sources, gen, batch_images=4, seed=1)  # default: full and last batches keep their size
+    with pytest.warns(RuntimeWarning, match="x.mp4"):
+        assert [len(batches[i][0]) for i in range(len(batches))] == [4, 2]
+    assert batches.skips.count >= 1
+    with pytest.warns(RuntimeWarning), pytest.raises(KerasMotionError, match="none of the 2 MoSI sources"):
+        SourceImages([str(broken)] * 2, gen, batch_images=2)[0]
 
 
 def test_mosi_dataset(astronaut):
@@ -50,6 +105,8 @@ def test_mosi_dataset(astronaut):
     batches = list(mosi_dataset(squares, gen, batch_images=2, seed=0))
     assert [tuple(c.shape) for c, _ in batches] == [(18, 4, 16, 16, 3), (18, 4, 16, 16, 3), (9, 4, 16, 16, 3)]
     assert batches[0][1].numpy().tolist() == list(range(9)) * 2
+    full = list(mosi_dataset(squares, gen, batch_images=2, seed=0, drop_remainder=True))
+    assert [tuple(c.shape) for c, _ in full] == [(18, 4, 16, 16, 3)] * 2
     with pytest.raises(ValueError, match="one size"):
         mosi_dataset(np.zeros((0, 32, 32, 3), np.uint8), gen)
 
@@ -67,6 +124,15 @@ def test_video_clips_and_multi_clip_scores():
         def predict(self, x, batch_size=None, verbose=0):
             m = x.mean(axis=(1, 2, 3, 4))
             return np.stack([np.zeros_like(m), m - 2.0], -1).astype("float32")
+
+    dropped = VideoClips(videos, labels, clip_len=4, crop_size=16, batch_size=3, seed=0, drop_remainder=True)
+    assert len(dropped) == 1 and dropped.drop_remainder
+    clips, y = dropped[0]
+    assert clips.shape == (3, 4, 16, 16, 3) and y.shape == (3,)
+    np.testing.assert_array_equal(clips, data[0][0])  # same order, same draws as the default
+    assert data[1][0].shape == (2, 4, 16, 16, 3)  # the default keeps its partial last batch
+    with pytest.raises(ValueError, match="batch_size ≤ 5 or drop_remainder=False"):
+        VideoClips(videos, labels, clip_len=4, crop_size=16, batch_size=6, drop_remainder=True)
 
     probs = multi_clip_predict(MeanColour(), videos, clip_len=4, crop_size=16, num_clips=3)
     assert probs.shape == (5, 3, 2)

@@ -218,3 +218,39 @@ def test_bad_arguments_are_clear():
         TripletBatches(videos.subset([0]))
     with pytest.raises(ValueError, match="need flows of shape"):
         TripletVideos(np.zeros((1, 5, 8, 8, 3), np.uint8), np.zeros((1, 4, 8, 9, 2), np.float32), delta=2)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_drop_remainder_gives_full_batches_of_one_shape(training):
+    videos = _coded_videos(num_videos=5)
+    common = dict(batch_positives=2, crop_size=16, training=training, seed=4)
+    default = TripletBatches(videos, **common)
+    dropped = TripletBatches(videos, drop_remainder=True, **common)
+    assert not default.drop_remainder and dropped.drop_remainder
+    assert len(default) == 3 and len(dropped) == 2  # 5 items: ceil / floor of 5 / 2
+    for i in range(len(dropped)):
+        x, y = dropped[i]
+        assert x["frame_a"].shape == x["frame_b"].shape == (6, 16, 16, 3) and x["flow"].shape == (6, 16, 16, 6)
+        assert y.shape == (6,)
+        ref_x, ref_y = default[i]  # same order, same draws
+        np.testing.assert_array_equal(y, ref_y)
+        for name in ref_x:
+            np.testing.assert_array_equal(x[name], ref_x[name])
+    compact = TripletBatches(videos, drop_remainder=True, in_batch=True, balance=True, **common)
+    x, y, w = compact[1]
+    assert x["frame_a"].shape == (2, 16, 16, 3) and x["partners"].shape == (2, 2) and y.shape == w.shape == (6,)
+    with pytest.raises(ValueError, match="batch_positives ≤ 5 or drop_remainder=False"):
+        TripletBatches(videos, batch_positives=6, drop_remainder=True)
+    assert len(TripletBatches(videos, batch_positives=6, per_video=2, drop_remainder=True)) == 1
+
+
+def test_tf_data_builder_has_a_fixed_batch_dimension_with_drop_remainder():
+    pytest.importorskip("tensorflow")
+    videos = _coded_videos(num_videos=5)
+    for in_batch in (False, True):
+        batches = TripletBatches(videos, batch_positives=2, crop_size=16, in_batch=in_batch, drop_remainder=True)
+        ds = triplet_dataset(batches)
+        x_spec, y_spec = ds.element_spec
+        assert x_spec["frame_a"].shape[0] == (2 if in_batch else 6) and y_spec.shape[0] == 6
+        assert [len(y) for _, y in ds.as_numpy_iterator()] == [6, 6]
+    assert triplet_dataset(TripletBatches(videos, batch_positives=2, crop_size=16)).element_spec[1].shape[0] is None

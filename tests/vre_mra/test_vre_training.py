@@ -210,3 +210,28 @@ def test_frame_motion_adds_each_key_frame_through_the_mra_path(data):
     steps = VisualMotionSteps(net, learning_rate=1e-2, frame_motion_weight=0.5)
     steps(4, VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1))
     assert [t.frame_motion_weight for t in steps.trainers.values()] == [0.5]
+
+
+def test_drop_remainder_keeps_the_batch_sizes_asked_for(data):
+    from keras_motion.vre_mra.training import steps_for
+
+    kwargs = dict(batch_images=5, batch_clips=4, subclip_length=3, steps=4, seed=2)
+    default = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], **kwargs)
+    dropped = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"],
+                                  drop_remainder=True, **kwargs)
+    assert not default.drop_remainder and dropped.drop_remainder and len(dropped) == len(default) == 4
+    for i in range(len(dropped)):  # 12 images at 5 a batch: never a partial batch, and the same batches
+        x = dropped[i]
+        assert x["images"].shape == (5, 16, 16, 3) and x["labels"].shape == (5,)
+        assert x["clips"].shape == (4, 5, 16, 16, 3) and x["clip_labels"].shape == (12,)
+        for name, value in default[i].items():
+            np.testing.assert_array_equal(value, x[name])
+    # the default lowers a batch size above the data; drop_remainder=True refuses it
+    assert VisualMotionBatches(data["images"], data["labels"], batch_images=13, steps=1)[0]["images"].shape[0] == 12
+    with pytest.raises(ValueError, match="batch_images ≤ 12 or drop_remainder=False"):
+        VisualMotionBatches(data["images"], data["labels"], batch_images=13, drop_remainder=True)
+    with pytest.raises(ValueError, match="batch_clips ≤ 6 or drop_remainder=False"):
+        VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=7, drop_remainder=True)
+    assert steps_for(7, 3, 2) == 5 and steps_for(7, 3, 2, drop_remainder=True) == 4
+    with pytest.raises(ValueError, match="drop_remainder=False"):
+        steps_for(2, 3, 1, drop_remainder=True)
