@@ -61,9 +61,11 @@ def main(argv=None):
     search = cls(**cls.default_data(preset), preset=preset, log_dir=os.path.join(args.out, "logs"), **fixed)
     tuner = km.tuning.make_tuner(search, args.tuner, args.max_trials, directory=args.out, project_name="kt",
                                  overwrite=args.overwrite, seed=args.seed)
-    search.declare_experiment(tuner)
+    chief = km.tuning.is_chief_process()
+    if chief:
+        search.declare_experiment(tuner)
     tuner.search(verbose=args.verbose)
-    if km.tuning.is_chief_process():
+    if chief:  # a worker of a parallel search leaves the summary to the chief
         km.tuning.summarize(tuner, args.out)
     return 0
 

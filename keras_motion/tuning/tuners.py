@@ -19,7 +19,7 @@ def make_tuner(hypermodel, tuner="random", max_trials=10, directory="search", pr
     Args:
         hypermodel: a `keras_motion.tuning.MethodSearch` (or any `kt.HyperModel` with an `objective`).
         tuner: "random", "bayesian" or "hyperband".
-        max_trials: trials in all (Hyperband too: it stops after that many).
+        max_trials: trials in all (Hyperband stops after that many, or earlier when its brackets end).
         directory, project_name: where KerasTuner keeps its state.
         overwrite: start afresh instead of resuming.
         seed: the tuner's sampling seed.
