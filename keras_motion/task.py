@@ -1,7 +1,22 @@
 """The base of the method objects (`km.im2flow.Im2Flow`, `km.mosi.MoSI`, `km.vre_mra.VREMRA`,
 `km.pose_from_action.PoseFromAction`): presets by name and a config from the constructor's arguments, written once."""
 
+import functools
+
+from keras_motion import distribution as distribution_lib
 from keras_motion.models.base import ConfigFromArguments
+
+
+def distributed(method):
+    """Runs a method object's `method` inside the scope of its `self.distribution` (see
+    `keras_motion.distribution`): the models it builds, compiles and trains are spread over the devices."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with distribution_lib.scope(getattr(self, "distribution", None)):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Task(ConfigFromArguments):
@@ -30,7 +45,9 @@ class Task(ConfigFromArguments):
         return cls(**{**cls.PRESETS.get("cpu", {}), **cls.PRESETS[name], **overrides})
 
     def get_config(self):
-        """The constructor arguments (JSON-able), without the `run`."""
+        """The constructor arguments (JSON-able), without the `run` and the `distribution` (where a task runs, not
+        what it computes)."""
         config = super().get_config()
         config.pop("run", None)
+        config.pop("distribution", None)
         return config

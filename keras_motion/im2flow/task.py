@@ -17,7 +17,8 @@ from keras_motion.im2flow.presets import PRESETS
 from keras_motion.im2flow.unet import Im2FlowUNet
 from keras_motion.models import ResNet2D, StreamCNN
 from keras_motion.schedules import ConstantThenLinear
-from keras_motion.task import Task
+from keras_motion import distribution as distribution_lib
+from keras_motion.task import Task, distributed
 from keras_motion.transforms import center_crop, check_images
 from keras_motion.utils import Run, atomic_save_npz
 
@@ -65,6 +66,8 @@ class Im2Flow(Task):
         seed: initialisation and batch order of every network (each phase reseeds Keras' global generators with
             it, so a phase's figures do not depend on what ran before it).
         run: a `km.utils.Run` (logs, checkpoints, model files, progress); None writes nothing.
+        distribution: train on several devices: "data_parallel" (all of them) or a Keras distribution / TensorFlow
+            strategy (see `keras_motion.distribution`); the batches then drop their last partial one.
 
     Example:
 
@@ -88,7 +91,7 @@ class Im2Flow(Task):
     def __init__(self, image_size=64, base_filters=16, dilated=False, epochs=60, batch_size=32, learning_rate=1e-3,
                  beta_1=0.5, constant_epochs=None, content_loss=True, content_weight=0.02, magnitude_weighting=False,
                  max_magnitude=None, phi_epochs=15, stream_epochs=30, stream_model="cnn", stream_filters=16,
-                 stream_learning_rate=3e-3, seed=0, run=None):
+                 stream_learning_rate=3e-3, seed=0, run=None, distribution=None):
         if stream_model not in ("cnn", "resnet"):
             raise ValueError(f"stream_model must be 'cnn' or 'resnet', got {stream_model!r}")
         self.image_size, self.base_filters, self.dilated = int(image_size), int(base_filters), bool(dilated)
@@ -101,6 +104,9 @@ class Im2Flow(Task):
         self.stream_model, self.stream_filters = stream_model, int(stream_filters)
         self.stream_learning_rate, self.seed = stream_learning_rate, int(seed)
         self.run = run if run is not None else Run(None, verbose=False)
+        self.distribution = distribution_lib.get(distribution)
+        if self.distribution is not None:
+            distribution_lib.check_batch(self.batch_size, self.distribution)
         self.content_network = None  # φ, the flow-image classifier
         self.unet = None
 
@@ -117,6 +123,7 @@ class Im2Flow(Task):
         return encode_im2flow(center_crop(flows, self.image_size), self.max_magnitude)
 
     # ------------------------------------------------------------------------------------------------- training
+    @distributed
     def fit_content_network(self, train, validation, num_classes):
         """Trains φ, a ResNet-10 classifying actions from encoded true flow (best epoch on validation); its
         stage-2 activations define the U-Net's content loss. Without `content_loss` it trains nothing.
@@ -155,6 +162,7 @@ class Im2Flow(Task):
         self.run.finish_phase("content_network", settings, {"accuracy": accuracy}, {"model": self.content_network})
         return accuracy
 
+    @distributed
     def fit(self, train, validation):
         """Trains the U-Net on (image, flow) pairs with pixel + λ·content loss, random crops and flips.
 
@@ -186,6 +194,7 @@ class Im2Flow(Task):
         """A new, uncompiled `Im2FlowUNet` of these settings."""
         return Im2FlowUNet(image_size=self.image_size, base_filters=self.base_filters, dilated=self.dilated)
 
+    @distributed
     def train_unet(self, net, train, validation, callbacks=None, log_dir=None, epochs=None, initial_epoch=0,
                    settings=None):
         """Compiles `net` (pixel + λ·content loss with φ = `self.content_network` where `content_loss` is on, Adam
@@ -206,14 +215,17 @@ class Im2Flow(Task):
         loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
                            magnitude_weighting=self.magnitude_weighting)
         pairs = Im2FlowPairs(train_images, train_flows, self.batch_size, crop_size=self.image_size,
-                             max_magnitude=self.max_magnitude, seed=self.seed)
+                             max_magnitude=self.max_magnitude, seed=self.seed,
+                             drop_remainder=self.distribution is not None)
         epochs = self.epochs if epochs is None else int(epochs)
         constant = epochs // 2 if self.constant_epochs is None else self.constant_epochs
         schedule = ConstantThenLinear(self.learning_rate, epochs * len(pairs), constant * len(pairs))
         net.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1), loss=loss,
                     metrics=[EndPointError(self.max_magnitude)])
-        val_pairs = Im2FlowPairs(val_images, val_flows, self.batch_size, crop_size=self.image_size, training=False,
-                                 max_magnitude=self.max_magnitude)
+        # Validation keeps every batch, its last one cut to a multiple of the devices (at most devices − 1 pairs out).
+        shown = slice(0, distribution_lib.evenly(len(val_images), self.distribution))
+        val_pairs = Im2FlowPairs(val_images[shown], val_flows[shown], self.batch_size, crop_size=self.image_size,
+                                 training=False, max_magnitude=self.max_magnitude)
         callbacks = self.run.callbacks("unet", data=pairs, settings=settings) + list(callbacks or ())
         log_dir = log_dir or self.run.log_dir("unet")
         if log_dir is not None:
@@ -223,8 +235,10 @@ class Im2Flow(Task):
                                         max_magnitude=self.max_magnitude))
         self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
                      f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
+        # The pairs shuffle themselves per (seed, epoch): Keras' own shuffling of the batch order would draw on
+        # Python's global random state, which a data-parallel strategy consumes differently from one device.
         return net.fit(pairs, validation_data=val_pairs, epochs=epochs, initial_epoch=initial_epoch,
-                       callbacks=callbacks, verbose=self._verbose)
+                       callbacks=callbacks, verbose=self._verbose, shuffle=False)
 
     @property
     def _verbose(self):
@@ -291,6 +305,7 @@ class Im2Flow(Task):
                             dropout=0.3, rescale=images, name=f"{name}_stream")
         return StreamCNN(num_classes, width=self.stream_filters, rescale=images, name=f"{name}_stream")
 
+    @distributed
     def evaluate_recognition(self, train, validation, test, num_classes):
         """Two-stream static-image action recognition (Table 2): streams of one architecture differing only in
         their input — the image (appearance, twice with different seeds), the hallucinated flow image and, where the

@@ -5,6 +5,7 @@ import math
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.normalization import BatchNormalization
 from keras_motion.models.image_scaling import ImageScaling
 
 
@@ -52,7 +53,7 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
                 x = keras.layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same",
                                         name=f"enc{i}_dilated{rate}")(x)
             if i > 0 and i < depth - 1:  # pix2pix: no norm on the first block nor on the 1×1 bottleneck
-                x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"enc{i}_bn")(x)
+                x = BatchNormalization(momentum=norm_momentum, name=f"enc{i}_bn")(x)
             x = keras.layers.LeakyReLU(0.2, name=f"enc{i}_act")(x)
             skips.append(x)
 
@@ -66,7 +67,7 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
                 x = keras.layers.Conv2D(out_filters, 3, padding="same", name=f"dec{i}_conv")(x)
             if i == 0:
                 break
-            x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"dec{i}_bn")(x)
+            x = BatchNormalization(momentum=norm_momentum, name=f"dec{i}_bn")(x)
             if depth - 1 - i < dropout_blocks and dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"dec{i}_dropout")(x)
             x = keras.layers.ReLU(name=f"dec{i}_act")(x)

@@ -3,6 +3,7 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.normalization import BatchNormalization
 from keras_motion.models.image_scaling import ImageScaling
 
 
@@ -42,7 +43,7 @@ class AlexNetEncoder(ConfigFromArguments, keras.Model):
                                     activation="relu" if norm is None else None, name=f"conv{i}")(x)
             if norm is None:
                 return x
-            x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"bn{i}")(x)
+            x = BatchNormalization(momentum=norm_momentum, name=f"bn{i}")(x)
             return keras.layers.ReLU(name=f"relu{i}")(x)
 
         x = ImageScaling(name="rescale")(inputs) if rescale else inputs

@@ -4,6 +4,7 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.normalization import BatchNormalization
 from keras_motion.models.image_scaling import ImageScaling
 
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
@@ -12,17 +13,17 @@ BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 def _basic_block(x, filters, stride, name, momentum):
     shortcut = x
     x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    x = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_bn1")(x)
+    x = BatchNormalization(momentum=momentum, name=f"{name}_bn1")(x)
     x = keras.layers.ReLU(name=f"{name}_relu1")(x)
     x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(x)
-    x = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_bn2")(x)
+    x = BatchNormalization(momentum=momentum, name=f"{name}_bn2")(x)
     if stride != 1 or shortcut.shape[-1] != filters:
         if stride != 1:
             # A 1×1 conv of stride s == subsampling by s, then a 1×1 conv. Written that way because TensorFlow 2.21's
             # oneDNN CPU kernels abort ("double free") training a strided 1×1 conv on a batch of another size.
             shortcut = keras.layers.MaxPooling2D(1, strides=stride, name=f"{name}_subsample")(shortcut)
         shortcut = keras.layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj")(shortcut)
-        shortcut = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_proj_bn")(shortcut)
+        shortcut = BatchNormalization(momentum=momentum, name=f"{name}_proj_bn")(shortcut)
     x = keras.layers.Add(name=f"{name}_add")([x, shortcut])
     return keras.layers.ReLU(name=f"{name}_out")(x)
 
@@ -57,7 +58,7 @@ class ResNet2D(ConfigFromArguments, keras.Model):
             x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
         else:
             x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(x)
-        x = keras.layers.BatchNormalization(momentum=norm_momentum, name="stem_bn")(x)
+        x = BatchNormalization(momentum=norm_momentum, name="stem_bn")(x)
         x = keras.layers.ReLU(name="stem_relu")(x)
         if stem == "imagenet":
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)

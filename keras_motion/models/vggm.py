@@ -3,6 +3,7 @@
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.normalization import BatchNormalization
 from keras_motion.models.image_scaling import ImageScaling
 
 VGG_M = ((96, 7, 2, True), (256, 5, 2, True), (512, 3, 1, False), (512, 3, 1, False), (512, 3, 1, True))
@@ -36,7 +37,7 @@ class VGGMFeatures(ConfigFromArguments, keras.Model):
             x = keras.layers.Conv2D(max(1, int(round(filters * width))), kernel, strides=stride, padding="same",
                                     use_bias=not batch_norm, name=f"conv{i}")(x)
             if batch_norm:
-                x = keras.layers.BatchNormalization(momentum=norm_momentum, name=f"conv{i}_bn")(x)
+                x = BatchNormalization(momentum=norm_momentum, name=f"conv{i}_bn")(x)
             x = keras.layers.ReLU(name=f"conv{i}_relu")(x)
             if pool:
                 x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{i}")(x)

@@ -8,6 +8,7 @@ Layer names follow the paper's stages: `conv1_*` is the stem, `conv{2..5}_block{
 import keras
 
 from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.normalization import BatchNormalization
 
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
@@ -19,7 +20,7 @@ def _midplanes(t, d, n_in, n_out):
 
 
 def _bn(x, name, momentum):
-    return keras.layers.BatchNormalization(momentum=momentum, name=name)(x)
+    return BatchNormalization(momentum=momentum, name=name)(x)
 
 
 def _conv(x, filters, kernel, strides, name, factorised, momentum):

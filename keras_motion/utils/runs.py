@@ -35,7 +35,8 @@ class Run:
     """Where and how a method writes: `out` (a folder, or `None` for nothing on disk), progress messages on stderr.
 
     Args:
-        out: output folder, made on first use; `None` writes nothing (callbacks are then only the NaN guard).
+        out: output folder, made on first use; `None` writes nothing (callbacks are then only the NaN guard), and
+            so does every process but process 0 of a multi-process run (`keras_motion.distribution.is_chief`).
         verbose: print `log` messages (with the time) on stderr.
         tensorboard: `True`/`False` forces TensorBoard event files on or off; `None` writes them where tensorboard
             is installed (TensorFlow is not needed) and a CSV history elsewhere.
@@ -51,7 +52,9 @@ class Run:
     """
 
     def __init__(self, out=None, verbose=True, tensorboard=None, settings=None, overwrite=False):
-        self.out, self.verbose = (None if out is None else os.fspath(out)), bool(verbose)
+        from keras_motion.distribution import is_chief
+
+        self.out, self.verbose = (None if out is None or not is_chief() else os.fspath(out)), bool(verbose)
         from keras_motion.utils.summaries import MISSING, tensorboard_available
 
         available = tensorboard_available()
