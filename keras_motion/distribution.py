@@ -13,6 +13,7 @@ metrics (`is_chief`).
 """
 
 import contextlib
+import sys
 import os
 
 # What `keras.distribution.initialize` reads: the coordinator's address (first of the list), the number of processes
@@ -30,7 +31,7 @@ def process_index():
     Keras-free, so that `Run` can ask it before any model exists."""
     if os.environ.get(PROCESS_ID):
         return int(os.environ[PROCESS_ID])
-    if os.environ.get("KERAS_BACKEND") == "jax" and "jax" in __import__("sys").modules:
+    if os.environ.get("KERAS_BACKEND") == "jax" and "jax" in sys.modules:
         import jax
 
         return int(jax.process_index())
@@ -125,3 +126,36 @@ def check_batch(batch_size, distribution, name="batch_size"):
         raise DistributionError(f"{name}={batch_size} does not divide across the {count} devices: use a multiple "
                                 f"of {count} (e.g. {count * max(1, int(batch_size) // count)})")
     return int(batch_size)
+
+
+def active_replicas():
+    """Devices the active Keras distribution (JAX's `DataParallel` in scope) splits every batch over; 1 otherwise
+    (TensorFlow's strategies split an uneven last batch themselves)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return 1
+    return replicas(keras.distribution.distribution())
+
+
+def trim(*arrays):
+    """The arrays cut to a multiple of `active_replicas()` items (at most devices − 1 dropped), so that every batch
+    of a batch size that divides, and the last one, divide across the devices; unchanged on one device."""
+    count = active_replicas()
+    keep = len(arrays[0]) - len(arrays[0]) % count
+    trimmed = tuple(a if count == 1 else a[:keep] for a in arrays)
+    return trimmed if len(trimmed) > 1 else trimmed[0]
+
+
+def predict(model, x, batch_size=None):
+    """`model.predict(x)` (`x`: an array, or a dict / tuple of them) whose inputs are padded (repeating the last
+    item) to a multiple of `active_replicas()`, the padding's outputs cut: every item predicted, on any number of
+    devices."""
+    import keras
+    import numpy as np
+
+    count, n = active_replicas(), len(keras.tree.flatten(x)[0])
+    if n % count == 0:  # as it is (a model may output other than one row per input item, e.g. in-batch pairs)
+        return model.predict(x, batch_size=batch_size, verbose=0)
+    x = keras.tree.map_structure(lambda a: np.concatenate([a, np.repeat(a[-1:], count - n % count, 0)]), x)
+    return keras.tree.map_structure(lambda a: a[:n], model.predict(x, batch_size=batch_size, verbose=0))

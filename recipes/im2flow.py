@@ -117,7 +117,8 @@ def main(argv=None):
     run = start_run(args)
     if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
-    task = Im2Flow(**{k: getattr(args, k) for k in CPU}, seed=args.seed, run=run)
+    task = Im2Flow(**{k: getattr(args, k) for k in CPU}, seed=args.seed, run=run,
+                   distribution="data_parallel" if args.distribute else None)
     videos = dict(pairs_per_video=args.pairs_per_video, future=args.future, render_size=args.render_size,
                   seed=args.seed)
     skipped = {}

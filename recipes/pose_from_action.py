@@ -117,7 +117,8 @@ def main(argv=None):
             f"{len(downstream.pool_labels)} labeled-pool videos/images, {len(downstream.test_labels)} test images")
 
     task = PoseFromAction(**{k: getattr(args, k) for k in CPU}, flip=not args.no_flip, reverse=not args.no_reverse,
-                          balance=not args.no_balance, seed=args.seed, run=run)
+                          balance=not args.no_balance, seed=args.seed, run=run,
+                          distribution="data_parallel" if args.distribute else None)
     task.fit_verifier(videos.pretrain, videos.heldout)
     v = task.evaluate_verifier(videos.heldout)
     d = task.evaluate_downstream(downstream)

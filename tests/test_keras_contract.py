@@ -44,6 +44,7 @@ CASES = {
                                                                 stem="small", motion_units=8, motion_hidden=8,
                                                                 classifier_hidden=8, **kw), IMAGES),
     "ImageScaling": (lambda **kw: km.models.ImageScaling(**kw), IMAGES),
+    "BatchNormalization": (lambda **kw: km.models.BatchNormalization(momentum=0.9, **kw), IMAGES),
     "MotionGRU": (lambda **kw: km.vre_mra.MotionGRU(units=8, **kw), RNG.normal(size=(2, 5, 6)).astype("float32")),
     "VLADEncoder": (lambda **kw: km.vre_mra.VLADEncoder(CODEBOOK, normalization="power+l2", **kw),
                     RNG.normal(size=(2, 10, 2)).astype("float32")),
@@ -51,7 +52,7 @@ CASES = {
                      RNG.integers(0, 256, (2, 30, 40, 3)).astype("uint8")),
 }
 # Registered classes that are not layers: saved inside a compiled model (see the fresh-process test).
-NOT_LAYERS = {"Im2FlowLoss", "ConstantThenLinear", "WarmupCosine"}
+NOT_LAYERS = {"Im2FlowLoss", "EndPointError", "ConstantThenLinear", "WarmupCosine"}
 
 
 def _numpy(x):
@@ -136,7 +137,8 @@ def test_saved_files_load_in_a_fresh_process_after_importing_keras_motion_only(t
     phi = km.models.ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small", rescale=False)  # flow images
     schedule = km.schedules.ConstantThenLinear(1e-3, total_steps=10, constant_steps=5)
     unet.compile(optimizer=keras.optimizers.Adam(schedule),
-                 loss=km.im2flow.Im2FlowLoss(content_network=phi.stage_features(2), content_weight=0.02))
+                 loss=km.im2flow.Im2FlowLoss(content_network=phi.stage_features(2), content_weight=0.02),
+                 metrics=[km.im2flow.EndPointError(max_magnitude=30.0)])
     unet.fit(IMAGES, RNG.uniform(-1, 1, (2, 32, 32, 3)).astype("float32"), epochs=1, verbose=0)
     path = str(tmp_path / "compiled_unet.keras")
     unet.save(path)

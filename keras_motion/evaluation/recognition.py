@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_motion.distribution import predict, trim
 from keras_motion.evaluation.fusion import choose_fusion_weight, late_fusion
 
 
@@ -28,7 +29,7 @@ def class_probabilities(model, x, batch_size=None):
     >>> class_probabilities(head, np.ones((4, 2), "float32")).sum(-1).round(4).tolist()
     [1.0, 1.0, 1.0, 1.0]
     """
-    scores = keras.ops.convert_to_numpy(model.predict(x, batch_size=batch_size, verbose=0))
+    scores = keras.ops.convert_to_numpy(predict(model, x, batch_size=batch_size))
     if outputs_logits(model):
         scores = keras.ops.convert_to_numpy(keras.ops.softmax(scores.astype("float32"), axis=-1))
     return scores
@@ -40,7 +41,8 @@ def fit_stream(model, train, val, epochs=20, batch_size=32, learning_rate=1e-3, 
 
     Adam and sparse categorical cross-entropy; early stopping on validation accuracy (`patience` epochs, default
     epochs // 3, at least 3). `from_logits`: whether the model outputs logits (None: from its output layer, see
-    `outputs_logits`). Returns the model.
+    `outputs_logits`). On several devices (a data-parallel distribution in scope) `train` and `val` are cut to a
+    multiple of the devices (`keras_motion.distribution.trim`). Returns the model.
     """
     from_logits = outputs_logits(model) if from_logits is None else bool(from_logits)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True) if from_logits \
@@ -48,8 +50,8 @@ def fit_stream(model, train, val, epochs=20, batch_size=32, learning_rate=1e-3, 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
     stop = keras.callbacks.EarlyStopping("val_accuracy", patience=patience or max(epochs // 3, 3),
                                          restore_best_weights=True)
-    model.fit(*train, validation_data=val, epochs=epochs, batch_size=batch_size, callbacks=[stop, *callbacks],
-              verbose=verbose)
+    model.fit(*trim(*train), validation_data=trim(*val), epochs=epochs, batch_size=batch_size,
+              callbacks=[stop, *callbacks], verbose=verbose)
     return model
 
 

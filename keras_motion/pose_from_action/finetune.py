@@ -4,6 +4,7 @@ protocol of Pose from Action: a classifier initialised from a pretrained ConvNet
 import keras
 import numpy as np
 
+from keras_motion.distribution import predict, trim
 from keras_motion.evaluation.recognition import accuracy, outputs_logits
 from keras_motion.utils.runs import Run
 
@@ -55,9 +56,9 @@ def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, le
             model = build()
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
             model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
-            model.fit(x, y, epochs=epochs, batch_size=batch_size,
+            model.fit(*trim(x, y), epochs=epochs, batch_size=batch_size,
                       callbacks=run.callbacks(f"downstream_{name}_seed{seed}", backup=False), verbose=0)
-            score = accuracy(model.predict(test_x, verbose=0), test_y)
+            score = accuracy(predict(model, test_x), test_y)
             results[name].append(score)
             done[key] = score
             run.write_json(runs_file, done)

@@ -12,7 +12,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 def base_parser(description, out, paper_help="the paper's settings where not given explicitly (a GPU job)"):
     """An `argparse` parser with the flags every recipe has: `--paper`, `--quick`, `--seed`, `--out`,
-    `--overwrite`, `--mixed-precision`. `--help` shows every default."""
+    `--overwrite`, `--mixed-precision`, `--distribute`. `--help` shows every default."""
     p = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     common = p.add_argument_group("run")
     common.add_argument("--paper", action="store_true", help=paper_help)
@@ -27,6 +27,10 @@ def base_parser(description, out, paper_help="the paper's settings where not giv
                         help="delete what an earlier run wrote into --out and start afresh")
     common.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (mixed_float16 on PyTorch): a GPU option")
+    common.add_argument("--distribute", action="store_true",
+                        help="train on every device, data-parallel (JAX: keras.distribution.DataParallel, also "
+                             "multi-host with KERAS_DISTRIBUTION_* set; TensorFlow: MirroredStrategy; PyTorch: "
+                             "refused); the batch sizes are global and must divide by the number of devices")
     return p
 
 
