@@ -250,7 +250,7 @@ class Im2Flow(Task):
         windows of uint8 `images` (N, H, W, 3): the motion stream's input."""
         if self.unet is None:
             raise RuntimeError("Im2Flow: call fit(train, validation) before predicting flow")
-        return self.unet.predict(self._images(images), batch_size=self.batch_size, verbose=0)
+        return distribution_lib.predict(self.unet, self._images(images), batch_size=self.batch_size)
 
     def predict_flow(self, images):
         """Flow (N, S, S, 2) in pixels (u right, v down) hallucinated for the central `image_size` windows of uint8
