@@ -22,7 +22,7 @@ def make_tuner(hypermodel, tuner="random", max_trials=10, directory="search", pr
         max_trials: trials in all (Hyperband stops after that many, or earlier when its brackets end).
         directory, project_name: where KerasTuner keeps its state.
         overwrite: start afresh instead of resuming.
-        seed: the tuner's sampling seed.
+        seed: the tuner's sampling seed: the same seed samples the same trials.
         max_epochs: Hyperband's largest epoch budget (default: the method's `max_epochs`, else 9).
         kwargs: passed on to the tuner (e.g. `num_initial_points` of Bayesian optimisation).
     """
@@ -30,8 +30,9 @@ def make_tuner(hypermodel, tuner="random", max_trials=10, directory="search", pr
         raise ValueError(f"unknown tuner {tuner!r}: choose one of {sorted(TUNERS)}")
     if int(max_trials) < 1:
         raise ValueError(f"max_trials must be ≥ 1, got {max_trials}")
+    # KerasTuner takes a seed of 0 for "none" (a random one each run): shifted, every seed is one.
     common = dict(objective=hypermodel.objective, directory=os.fspath(directory), project_name=project_name,
-                  overwrite=overwrite, seed=seed, **kwargs)
+                  overwrite=overwrite, seed=int(seed) + 1, **kwargs)
     if tuner == "hyperband":
         max_epochs = max_epochs or getattr(hypermodel, "max_epochs", None) or 9
         made = kt.Hyperband(hypermodel, max_epochs=int(max_epochs), factor=3, **common)

@@ -10,10 +10,12 @@ import numpy as np
 from keras_motion.task import Task
 from keras_motion.transforms import to_uint8
 from keras_motion.utils.resume import seed_states, set_seed_states
+from keras_motion.vre_mra.callbacks import RetrievalImages, StepsAsEpochs
 from keras_motion.vre_mra.data import few_labeled, key_frame_clips, square_crop
 from keras_motion.vre_mra.labeler import MotionLabeler, label_agreement
 from keras_motion.vre_mra.model import VisualMotionNet
 from keras_motion.vre_mra.presets import PRESETS
+from keras_motion.vre_mra.retrieval import draw_matches, nearest_clips
 from keras_motion.vre_mra.training import (PROXY_LOSSES, VisualMotionBatches, VisualMotionSteps,
                                            predict_in_batches)
 
@@ -180,20 +182,29 @@ class VREMRA(Task):
                                mra_hidden=self.mra_hidden, dropout=self.dropout, mra_features=mra_features,
                                norm=self.norm, encoder_dropout=self.encoder_dropout)
 
-    def _fresh(self, num_classes, mra_features):
-        """The net of `mra_features`, newly initialised: built once (its steps compiled once), re-initialised later."""
+    def _fresh(self, num_classes, mra_features, given=None):
+        """The net of `mra_features`, newly initialised: built once (its steps compiled once), re-initialised later.
+        A `given` net (e.g. a KerasTuner trial's) replaces it, initialised as a new one would be, dropout seeds too,
+        so that its figures are those of a new net."""
         fresh = self.build_net(num_classes, mra_features)
         net = self._nets.get(mra_features)
-        if net is None or net.visual_classifier.layers[-1].units != num_classes:
-            self._nets[mra_features] = fresh
+        if given is not None and given is not net:
+            self._use(mra_features, given)
+            set_seed_states(given, seed_states(fresh))
+        elif net is None or net.visual_classifier.layers[-1].units != num_classes:
+            self._use(mra_features, fresh)
             if mra_features in self._pending_seed_states:
                 set_seed_states(fresh, self._pending_seed_states.pop(mra_features))
-            self._steps[mra_features] = VisualMotionSteps(
-                fresh, learning_rate=self.learning_rate, decay_every=self.decay_every, proxy_weight=self.proxy_weight,
-                margin=self.margin, distance=self.distance, frame_motion_weight=self.frame_motion)
             return fresh
+        net = self._nets[mra_features]
         net.set_weights(fresh.get_weights())
         return net
+
+    def _use(self, mra_features, net):
+        self._nets[mra_features] = net
+        self._steps[mra_features] = VisualMotionSteps(
+            net, learning_rate=self.learning_rate, decay_every=self.decay_every, proxy_weight=self.proxy_weight,
+            margin=self.margin, distance=self.distance, frame_motion_weight=self.frame_motion)
 
     def _batches(self, steps, train, clips, clip_labels, seed, offset, images=True, videos=True):
         return VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None, clip_labels,
@@ -201,7 +212,8 @@ class VREMRA(Task):
                                    subclip_length=self.subclip_length, steps=steps, flip_images=self.flip_images,
                                    seed=seed * 1000 + offset)
 
-    def train(self, train, held, clips, clip_labels, num_classes, seed=0, rows=ROWS):
+    def train(self, train, held, clips, clip_labels, num_classes, seed=0, rows=ROWS, net=None, callbacks=(),
+              log_dir=None):
         """The rows of Table 2 for one seed: each row's steps, then its accuracy on the held-out images.
 
         Step 1 trains {θn, θc} on L_main; each of the rows UNREG (no proxy), +motion, +smooth1, +smooth2 and w/o MRA
@@ -214,23 +226,30 @@ class VREMRA(Task):
             num_classes: classes of the labeled images.
             seed: initialisation, dropout and batches.
             rows: the rows to measure (see `ablation_rows`).
+            net: the `VisualMotionNet` to train (e.g. a KerasTuner trial's, of `build_net(num_classes)`), initialised
+                here as a new one; None: the task's own.
+            callbacks: epoch-level Keras callbacks that see the seed's steps as one training, each step fit one
+                epoch in the order run (with `rows=["full"]`: epoch s − 1 is step s); see `StepsAsEpochs`.
+            log_dir: where the retrieval picture (`RetrievalImages`) is logged after every step; default the run's
+                `logs/seed<seed>`, none without a run.
 
         Returns:
             `{row: held-out accuracy}`. `self.net` is then the seed's last-trained net (the full net with "full").
         """
-        import keras
-
         wanted = ablation_rows(rows)
         train, held = self._images(train), self._images(held)
         clips, clip_labels = self._clips(clips), np.asarray(clip_labels)
         it = self.iterations
+        log_dir = log_dir or self.run.log_dir(f"seed{seed}")
+        pictures = [] if log_dir is None else [RetrievalImages(*held, clips, log_dir)]
+        sequence = StepsAsEpochs(list(callbacks) + pictures)
 
         def batches(step, **kwargs):
             return self._batches(it[step - 1], train, clips, clip_labels, seed, step, **kwargs)
 
         def fit(runner, step, data, name, **kwargs):
-            runner(step, data, verbose=self.verbose, callbacks=self.run.callbacks(f"seed{seed}/{name}", backup=False),
-                   **kwargs)
+            runner(step, data, verbose=self.verbose,
+                   callbacks=self.run.callbacks(f"seed{seed}/{name}", backup=False) + [sequence], **kwargs)
             return data
 
         def held_out(fn, row):
@@ -239,7 +258,7 @@ class VREMRA(Task):
             return result
 
         keras.utils.set_random_seed(seed)
-        self.net = net = self._fresh(num_classes, "both")
+        self.net = net = self._fresh(num_classes, "both", net)
         step = self._steps["both"]
         fit(step, 1, batches(1, videos=False), "step1")
         after_step1 = net.get_weights()
@@ -256,6 +275,7 @@ class VREMRA(Task):
             fit(step, 3, batches(3, videos=False), f"{_slug(row)}/step3")
             results[row] = held_out(net.visual_scores, row)
         if not {"only MR", "full"} & wanted:
+            sequence.end()
             return results
         fit(step, 4, batches(4, images=False), "step4")
         self._motion_accuracy(seed, "after step 4", clips, clip_labels, subclip_length)
@@ -267,6 +287,7 @@ class VREMRA(Task):
                 keras.utils.set_random_seed(seed + 5)
                 fit(runner, 5, batches(5, videos=False), f"{_slug(row)}/step5")
                 results[row] = held_out(model, row)
+        sequence.end()
         return results
 
     def _motion_accuracy(self, seed, when, clips, clip_labels, subclip_length, count=384):
@@ -338,16 +359,11 @@ class VREMRA(Task):
 
     def nearest_clips(self, images, clips):
         """Index of the clip nearest to each image by f̃ (the clip's first frame, one GRU step, as for the image)."""
-        image_motion = predict_in_batches(self.net.image_motion, self._square(images))
-        clip_motion = predict_in_batches(self.net.image_motion, self._clips(clips)[:, 0])
-        d = (image_motion ** 2).sum(1)[:, None] - 2 * image_motion @ clip_motion.T + (clip_motion ** 2).sum(1)[None]
-        return d.argmin(1)
+        return nearest_clips(self.net, self._square(images), self._clips(clips))
 
     def retrieval(self, held, clips, clip_classes=None, path=None, shown=8):
         """Retrieval by the motion representation: the share of held-out `(images, labels)` whose nearest clip
         (`nearest_clips`) has the image's class (None without `clip_classes`); a PNG of `shown` matches at `path`."""
-        from keras_motion.vre_mra.retrieval import draw_matches
-
         images, labels = self._images(held)
         clips = self._clips(clips)
         nearest = self.nearest_clips(images, clips)
