@@ -13,17 +13,15 @@ metrics (`is_chief`).
 """
 
 import contextlib
-import sys
 import os
+import sys
+
+from keras_motion.errors import DistributionError
 
 # What `keras.distribution.initialize` reads: the coordinator's address (first of the list), the number of processes
 # and this process's index.
 PROCESS_ID = "KERAS_DISTRIBUTION_PROCESS_ID"
 ENVIRONMENT = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", PROCESS_ID)
-
-
-class DistributionError(ValueError):
-    """A distribution this backend cannot run, or a batch that does not divide across its devices."""
 
 
 def process_index():

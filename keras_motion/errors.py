@@ -48,3 +48,7 @@ class NonFiniteLossError(KerasMotionError, FloatingPointError):
 class ImageInputError(KerasMotionError, ValueError):
     """Images or videos given to an entry point break its input contract (uint8 pixels, or a declared value range;
     the expected shape)."""
+
+
+class DistributionError(KerasMotionError, ValueError):
+    """A distribution this backend or method cannot run, or a batch that does not divide across its devices."""

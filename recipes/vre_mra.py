@@ -104,7 +104,8 @@ def main(argv=None):
     run = start_run(args)
     if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
-    task = VREMRA(**{name: getattr(args, name) for name in PRESETS["cpu"]}, verbose=args.verbose, run=run)
+    task = VREMRA(**{name: getattr(args, name) for name in PRESETS["cpu"]}, verbose=args.verbose, run=run,
+                  distribution="data_parallel" if args.distribute else None)
     unlabeled = km.vre_mra.unlabeled_videos(task.frames_needed, args.render_size, args.videos, args.ucf101,
                                             args.hmdb51, args.split, args.max_videos, args.num_videos, run=run)
     labels, label_report = task.pseudo_labels(unlabeled.videos, unlabeled.classes, labeler=args.labeler)

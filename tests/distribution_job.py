@@ -1,8 +1,8 @@
 """Im2Flow's U-Net trained on one device and data-parallel on two, in one process (the device count must be set
 before the backend starts): python tests/distribution_job.py OUT.json. JAX: two host devices from XLA_FLAGS;
 TensorFlow: the CPU split into two logical devices. Writes both loss curves and validation EPEs; with `resume`
-(python tests/distribution_job.py OUT.json resume), the flow predicted after a data-parallel training killed after
-epoch 2 and rerun, and after an uninterrupted one."""
+(python tests/distribution_job.py OUT.json resume) also the flow predicted after a data-parallel training killed
+after epoch 2 and rerun, and after an uninterrupted one."""
 
 import json
 import os
@@ -62,16 +62,13 @@ def resumed(out, distribution, kill_after=None):
 
 
 if __name__ == "__main__":
-    if sys.argv[2:] == ["resume"]:  # a data-parallel training killed after epoch 2 and rerun, and an uninterrupted one
-        folder = os.path.dirname(sys.argv[1])
-        result = {"uninterrupted": resumed(os.path.join(folder, "whole"), "data_parallel"),
-                  "resumed": resumed(os.path.join(folder, "killed"), "data_parallel", kill_after=2)}
-        with open(sys.argv[1], "w") as f:
-            json.dump(result, f)
-        sys.exit(0)
     # TensorFlow's replicas draw their own dropout masks (JAX's DataParallel draws the global batch's): compare
     # TensorFlow without dropout.
     dropout = 0.5 if keras.backend.backend() == "jax" else 0.0
     result = {"one": curves(None, dropout), "two": curves("data_parallel", dropout)}
+    if sys.argv[2:] == ["resume"]:  # a data-parallel training killed after epoch 2 and rerun, and an uninterrupted one
+        folder = os.path.dirname(sys.argv[1])
+        result.update(uninterrupted=resumed(os.path.join(folder, "whole"), "data_parallel"),
+                      resumed=resumed(os.path.join(folder, "killed"), "data_parallel", kill_after=2))
     with open(sys.argv[1], "w") as f:
         json.dump(result, f)

@@ -6,6 +6,7 @@ shared machine are noisy; ratios are what the targets are about).
     python tools/bench.py mosi [--images 8] [--repeats 5]
     python tools/bench.py triplets [--repeats 3]
     python tools/bench.py vlad [--repeats 5]
+    python tools/bench.py search [--methods im2flow mosi vre_mra pose_from_action] [--tuner random]
 """
 
 import argparse
@@ -393,7 +394,34 @@ def bench_triplets(args):
     return ratio >= 2.0
 
 
-BENCHMARKS = {"flow": bench_flow, "mosi": bench_mosi, "triplets": bench_triplets, "vlad": bench_vlad}
+def bench_search(args):
+    """Wall time of `tools/tune.py METHOD --quick --max-trials 3` for each method (a fresh process each, as a user
+    runs it), against the 3-minute target; the ratio is the time over the target."""
+    import os
+    import subprocess
+    import tempfile
+
+    target, met = 180.0, True
+    tune = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tune.py")
+    print(f"{'search':<18}{'wall s':>8}{'/ target':>10}   (3 trials at --quick, backend "
+          f"{os.environ.get('KERAS_BACKEND', 'tensorflow')})")
+    for method in args.methods:
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, tune, method, "--quick", "--max-trials", "3", "--out", out,
+                                   "--verbose", "0", "--tuner", args.tuner], capture_output=True, text=True)
+            wall = time.perf_counter() - start
+        if done.returncode != 0:
+            print(done.stdout[-2000:], done.stderr[-2000:])
+            met = False
+            continue
+        met &= wall <= target
+        print(f"{method:<18}{wall:8.1f}{wall / target:10.2f}")
+    return met
+
+
+BENCHMARKS = {"flow": bench_flow, "mosi": bench_mosi, "search": bench_search, "triplets": bench_triplets,
+              "vlad": bench_vlad}
 
 
 def main(argv=None):
@@ -403,6 +431,9 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=120, help="frames decoded from the clip")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--images", type=int, default=8, help="mosi: source images per batch")
+    parser.add_argument("--methods", nargs="+", default=["im2flow", "mosi", "vre_mra", "pose_from_action"],
+                        help="search: the methods whose search is timed")
+    parser.add_argument("--tuner", default="random", help="search: the tuner")
     args = parser.parse_args(argv)
     names = sorted(BENCHMARKS) if args.benchmark == "all" else [args.benchmark]
     met = [BENCHMARKS[name](args) for name in names]

@@ -7,6 +7,7 @@ import time
 import keras
 import numpy as np
 
+from keras_motion.distribution import DistributionError
 from keras_motion.task import Task
 from keras_motion.transforms import to_uint8
 from keras_motion.utils.resume import seed_states, set_seed_states
@@ -64,6 +65,7 @@ class VREMRA(Task):
         verbose: Keras `fit` verbosity of each step.
         run: a `keras_motion.utils.Run` (logs, TensorBoard, pseudo_labels.npz, retrieval.png, the model); None
             writes nothing.
+        distribution: must be None: VRE + MRA trains on one device (a `DistributionError` says why).
 
     Example:
 
@@ -88,7 +90,7 @@ class VREMRA(Task):
                  dropout=0.5, encoder_dropout=None, learning_rate=1e-3, decay_every=1800, proxy_weight=1.0,
                  frame_motion=1.0, margin=1.0, distance="euclidean", batch_images=30, batch_clips=12,
                  subclip_length=None, flip_images=False, iterations=(150, 400, 100, 200, 150), shots=10, verbose=0,
-                 run=None):
+                 run=None, distribution=None):
         from keras_motion.utils.runs import Run
 
         if len(tuple(iterations)) != 5:
@@ -108,6 +110,12 @@ class VREMRA(Task):
         for name, value in self.config.items():
             setattr(self, name, value)
         self.run = Run(None, verbose=False) if run is None else run
+        if distribution is not None:
+            raise DistributionError(
+                "VRE + MRA trains on one device: its smoothness losses pair clips across the whole batch (index "
+                "pairs that a data-parallel split of the batch would break). Drop --distribute / distribution=; "
+                "the flow and pseudo-label steps already use every CPU core")
+        self.distribution = None
         self.labeler = self.net = None
         self._nets, self._steps = {}, {}  # per mra_features: a net kept across seeds, its compiled steps
         # Seed-generator states (dropout) of the nets after the last seed an earlier run finished: the nets carry
