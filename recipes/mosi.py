@@ -101,7 +101,8 @@ def main(argv=None):
     settings = {k: v for k, v in vars(args).items() if k in PRESETS["cpu"]}
     settings.update(jitter=not args.no_jitter, mask_size=None if args.no_mask else (
         args.mask_size[0] if len(args.mask_size) == 1 else tuple(args.mask_size[:2])))
-    task = km.mosi.MoSI(**settings, seed=args.seed, run=run)
+    task = km.mosi.MoSI(**settings, seed=args.seed, run=run,
+                        distribution="data_parallel" if args.distribute else None)
 
     skipped, flows, fine = 0, None, None
     if args.ucf101 or args.hmdb51 or args.labeled_videos:

@@ -82,6 +82,8 @@ def test_arguments_are_checked():
         km.distribution.check_batch(5, Two())
     with pytest.raises(DistributionError, match="VRE \\+ MRA trains on one device"):
         km.vre_mra.VREMRA(distribution=Two())
+    with pytest.raises(DistributionError, match="MoSI trains on one device"):
+        km.mosi.MoSI(distribution=Two())
 
 
 def test_only_process_zero_writes(tmp_path, monkeypatch):

@@ -6,9 +6,11 @@ import os
 import keras
 import numpy as np
 
+from keras_motion.distribution import DistributionError
 from keras_motion.evaluation import (GradCamImages, compile_classifier, few_shot_finetune, grad_cam, grad_cam_clips,
                                      grad_cam_motion_mass, grad_cam_strip)
 from keras_motion.models import R2D3D, R2Plus1D
+from keras_motion.mosi.callbacks import PseudoMotionClips
 from keras_motion.mosi.data import SourceImages
 from keras_motion.mosi.model import pseudo_motion_classifier
 from keras_motion.mosi.presets import PRESETS
@@ -43,6 +45,7 @@ class MoSI(Task):
         eval_clips: clips per test video.
         seed: seed of the initialisation, the generator and the batches.
         run: a `km.utils.Run` (logs, checkpoints, models, progress); `None` writes nothing.
+        distribution: must be None: MoSI trains on one device (a `DistributionError` says why).
 
     Example:
 
@@ -64,7 +67,7 @@ class MoSI(Task):
                  frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
                  pretext_lr=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40, finetune_warmup=4,
                  finetune_lr=1e-3, finetune_weight_decay=1e-3, finetune_batch=10, freeze_stages=0, eval_clips=10,
-                 seed=0, run=None):
+                 seed=0, run=None, distribution=None):
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
         self.backbone_name, self.depth = backbone, depth or (10 if backbone == "r2plus1d" else 18)
@@ -79,6 +82,12 @@ class MoSI(Task):
         self.finetune_weight_decay, self.finetune_batch = finetune_weight_decay, finetune_batch
         self.freeze_stages, self.eval_clips, self.seed = freeze_stages, eval_clips, int(seed)
         self.run = run or Run(None, verbose=False)
+        if distribution is not None:
+            raise DistributionError(
+                "MoSI trains on one device in this version: its few-shot finetuning and multi-clip evaluation do not "
+                "split evenly across devices yet, and under tf.distribute its generator would draw the same pseudo "
+                "motions on every replica. Drop --distribute / distribution=")
+        self.distribution = None
         # One generator for masked training and evaluation: its random state carries on from one to the other.
         self.generator = self.make_generator(self.seed)
         self.backbone = None
@@ -131,9 +140,29 @@ class MoSI(Task):
                                              stem=self.stem, dropout=0.5, name=name)
 
     # ------------------------------------------------------------------------------------------------- pretext
+    def build_pretext(self):
+        """A new, uncompiled pretext model (`pseudo_motion_classifier`): `self.generator` → a fresh backbone of
+        C_T classes named "mosi_backbone" (seed Keras first for reproducible weights).
+
+        Example:
+
+        >>> model = MoSI.from_preset("quick").build_pretext()
+        >>> tuple(model(np.zeros((2, 32, 32, 3), "uint8")).shape)
+        (18, 9)
+
+        Reference: MoSI §3.3 (same-batch pseudo-motion classification).
+        """
+        backbone = self.make_backbone(self.generator.num_classes, name="mosi_backbone")
+        return pseudo_motion_classifier(self.generator, backbone)
+
+    @staticmethod
+    def pretext_parts(model):
+        """`(generator, backbone)`: the `PseudoMotion` layer and the clip classifier of a pretext model."""
+        generator = next(layer for layer in model.layers if isinstance(layer, PseudoMotion))
+        return generator, model.layers[-1]
+
     def pretrain(self, sources, heldout_sources=None, grad_cam_clips=None, reuse=False):
-        """Trains the backbone on pseudo motions of `sources`: `unmasked_epochs` of unmasked MoSI without jitter,
-        then `pretext_epochs` of MoSI; same-batch labels, Adam with warm-up and half cosine per phase. Saves
+        """Trains the backbone on pseudo motions of `sources` (`build_pretext`, then `train_pretext`). Saves
         `<out>/pretext_backbone.keras`; a killed phase resumes from its last epoch (`<out>/backup`).
 
         Args:
@@ -158,36 +187,76 @@ class MoSI(Task):
             self.backbone = keras.saving.load_model(path)
             return self.backbone
         keras.utils.set_random_seed(self.seed)
-        backbone = self.make_backbone(self.generator.num_classes, name="mosi_backbone")
+        model = self.build_pretext()
+        backbone = self.pretext_parts(model)[1]
         self.run.log(f"pretext: {backbone.count_params():,} parameters, {len(sources)} source images × "
                      f"{self.generator.num_classes} labels per epoch, {len(heldout_sources or ())} held out")
-        phases = [("masked", self.generator, self.pretext_epochs)]
-        if self.unmasked_epochs:
-            easy = self.make_generator(self.seed + 1, mask=False, jitter=False)
-            phases.insert(0, ("unmasked", easy, self.unmasked_epochs))
         settings = {**self.get_config(), "sources": len(sources), "heldout_sources": len(heldout_sources or ())}
-        for phase, generator, epochs in phases:
-            model = pseudo_motion_classifier(generator, backbone)
-            train = SourceImages(sources, generator, self.batch_images, seed=self.seed)
-            compile_classifier(model, self.pretext_lr, self.pretext_weight_decay, epochs * len(train),
-                               self.pretext_warmup * len(train))
-            name = os.path.join("pretext", phase)
-            # A phase an earlier run finished: its weights and generator state (evaluation carries it on) back.
-            if self.run.restore_phase(name, settings, {"model": model}) is not None:
-                continue
-            callbacks = self.run.callbacks(name, data=train, settings=settings)
-            if grad_cam_clips is not None and self.run.out is not None:
-                callbacks.append(GradCamImages(grad_cam_clips, self.run.log_dir(name), every=max(1, epochs // 3),
-                                               model=backbone))
-            heldout = (None if not heldout_sources else
-                       SourceImages(heldout_sources, generator, self.batch_images, training=False))
-            self.run.log(f"pretext, {phase} MoSI: {epochs} epochs")
-            model.fit(train, validation_data=heldout, validation_freq=max(1, epochs // 3), epochs=epochs,
-                      callbacks=callbacks, verbose=2 if self.run.verbose else 0)
-            self.run.finish_phase(name, settings, {"epochs": epochs}, {"model": model})
+        self.train_pretext(model, sources, heldout_sources, grad_cam_clips=grad_cam_clips, settings=settings)
         self.run.save_model(backbone, "pretext_backbone.keras")
         self.backbone = backbone
         return backbone
+
+    def train_pretext(self, model, sources, heldout_sources=None, callbacks=None, log_dir=None, epochs=None,
+                      initial_epoch=0, grad_cam_clips=None, drop_remainder=False, settings=None):
+        """Trains the pretext `model` (`build_pretext`) on pseudo motions of `sources`: starting from epoch 0,
+        first `unmasked_epochs` of unmasked MoSI without jitter (its backbone behind an easy generator), then
+        epochs `initial_epoch`..`epochs` (default `pretext_epochs`) of MoSI with the model's own generator;
+        same-batch labels, Adam with warm-up and half cosine per phase. Each phase takes the run's callbacks (with
+        `settings`: its backup, and a phase the run finished is restored instead of trained); `callbacks` join the
+        MoSI phase, whose pictures (`PseudoMotionClips`, and `GradCamImages` of `grad_cam_clips`) go to `log_dir`
+        (default: the run's `logs/pretext/<phase>`, as the warm-up phase's).
+
+        Args:
+            model: the pretext model; sources, heldout_sources: as `pretrain`'s.
+            callbacks: more callbacks of the MoSI phase (e.g. a tuner's); log_dir: its pictures, or `None`.
+            epochs, initial_epoch: the MoSI phase's (a tuner's budget).
+            grad_cam_clips: a few clips (B, N, H, W, 3) whose Grad-CAM strips are logged, or `None`.
+            drop_remainder: leave out each epoch's last, partial batch (`SourceImages`): one batch shape, so that
+                JAX compiles one training step per phase.
+            settings: the run's record of this training (`pretrain`'s), or `None`.
+
+        Returns:
+            The MoSI phase's Keras `History` (`None` when the run had finished it).
+
+        Reference: MoSI §3.3 (same-batch training) and §4.1 (pretext schedule).
+        """
+        backbone = self.pretext_parts(model)[1]
+        epochs = self.pretext_epochs if epochs is None else int(epochs)
+        phases = [("masked", model, epochs)]
+        if self.unmasked_epochs and not initial_epoch:  # a resumed tuner trial carries on from its weights
+            easy = self.make_generator(self.seed + 1, mask=False, jitter=False)
+            phases.insert(0, ("unmasked", pseudo_motion_classifier(easy, backbone), self.unmasked_epochs))
+        history = None
+        for phase, phase_model, phase_epochs in phases:
+            generator, tuned = self.pretext_parts(phase_model)[0], phase_model is model
+            train = SourceImages(sources, generator, self.batch_images, seed=self.seed, drop_remainder=drop_remainder)
+            compile_classifier(phase_model, self.pretext_lr, self.pretext_weight_decay, phase_epochs * len(train),
+                               self.pretext_warmup * len(train))
+            name = os.path.join("pretext", phase)
+            # A phase an earlier run finished: its weights and generator state (evaluation carries it on) back.
+            if self.run.restore_phase(name, settings, {"model": phase_model}) is not None:
+                continue
+            phase_callbacks = self.run.callbacks(name, data=train, settings=settings)
+            phase_callbacks += list(callbacks or ()) if tuned else []
+            pictures = log_dir if tuned and log_dir is not None else self.run.log_dir(name)
+            if pictures is not None:
+                every = max(1, phase_epochs // 3)
+                if grad_cam_clips is not None:
+                    phase_callbacks.append(GradCamImages(grad_cam_clips, pictures, every=every, model=backbone))
+                shown = SourceImages((heldout_sources or sources)[:1], generator, 1, training=False).squares(0)[0]
+                phase_callbacks.append(PseudoMotionClips(generator, shown, pictures, every=every, model=backbone,
+                                                         seed=self.seed))
+            heldout = (None if not heldout_sources else
+                       SourceImages(heldout_sources, generator, self.batch_images, training=False))
+            self.run.log(f"pretext, {phase} MoSI: {phase_epochs} epochs")
+            fitted = phase_model.fit(train, validation_data=heldout, validation_freq=max(1, phase_epochs // 3),
+                                     epochs=phase_epochs, initial_epoch=initial_epoch if tuned else 0,
+                                     callbacks=phase_callbacks, verbose=2 if self.run.verbose else 0)
+            if tuned:
+                history = fitted
+            self.run.finish_phase(name, settings, {"epochs": phase_epochs}, {"model": phase_model})
+        return history
 
     def _require_backbone(self):
         if self.backbone is None:
@@ -219,16 +288,19 @@ class MoSI(Task):
                 "heldout_sources": len(sources)}
 
     # ------------------------------------------------------------------------------------------------ finetune
-    def finetune(self, videos, labels, test_videos, test_labels, class_names=None):
+    def finetune(self, videos, labels, test_videos, test_labels, class_names=None, seeds=None, scratch=True):
         """Few-shot finetuning, MoSI-initialised against scratch (same random weights where not copied), `seeds`
         repetitions, each drawing `shots` videos per class anew; multi-clip (`eval_clips`) evaluation, video- and
         clip-level. Finished runs are kept in `<out>/finetune_runs.json` and skipped when called again; without a
-        pretrained backbone only scratch runs.
+        pretrained backbone only scratch runs. A search scores a backbone with `seeds=[one]` and `scratch=False` on
+        validation videos.
 
         Args:
             videos, labels: the labeled pool (decoded uint8 videos (T, H, W, 3)).
             test_videos, test_labels: held-out videos (any sequence, e.g. `km.evaluation.LazyVideos`).
             class_names: the class names (default: `0..max label`).
+            seeds: the repetitions' seeds (default: `finetune_seeds`).
+            scratch: also finetune from scratch (the gain's baseline); `False` needs a pretrained backbone.
 
         Returns:
             `km.evaluation.few_shot_finetune`'s report (per initialisation mean, std and runs; the gain) with
@@ -246,21 +318,24 @@ class MoSI(Task):
         class_names = list(class_names) if class_names is not None else [str(c) for c in range(labels.max() + 1)]
         num_classes = len(class_names)
 
-        def scratch(name):
+        def fresh(name):
             return self.make_backbone(num_classes, name=name)
 
         def mosi(name):
-            model = scratch(name)
+            model = fresh(name)
             model.transfer_backbone(self.backbone)
             return model.freeze_stages(self.freeze_stages)
 
-        inits = {"mosi": mosi, "scratch": scratch} if self.backbone is not None else {"scratch": scratch}
+        if not scratch:
+            self._require_backbone()
+        inits = {"mosi": mosi} if self.backbone is not None else {}
+        inits.update({"scratch": fresh} if scratch else {})
         report = few_shot_finetune(
             inits, videos, labels, test_videos, test_labels, num_classes=num_classes, shots=self.shots,
-            seeds=self.finetune_seeds, clip_len=self.num_frames, crop_size=self.crop_size,
-            epochs=self.finetune_epochs, warmup_epochs=self.finetune_warmup, learning_rate=self.finetune_lr,
-            weight_decay=self.finetune_weight_decay, batch_size=self.finetune_batch, eval_clips=self.eval_clips,
-            run=self.run)
+            seeds=self.finetune_seeds if seeds is None else list(seeds), clip_len=self.num_frames,
+            crop_size=self.crop_size, epochs=self.finetune_epochs, warmup_epochs=self.finetune_warmup,
+            learning_rate=self.finetune_lr, weight_decay=self.finetune_weight_decay, batch_size=self.finetune_batch,
+            eval_clips=self.eval_clips, run=self.run)
         return {**report, "classes": class_names}
 
     # ------------------------------------------------------------------------------------------------ Grad-CAM
