@@ -6,6 +6,7 @@ import importlib.util
 import io
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -127,3 +128,20 @@ def quick_run(tmp_path_factory):
         return done[recipe]
 
     return run
+
+
+@pytest.fixture
+def tf_eager():
+    """On TensorFlow, Keras' training and prediction functions run op by op in this test: tracing them is most of
+    the time of a search's few tiny fits (seconds a fit on this CPU), and the traced paths are tested beside each
+    method. JAX compiles faster than it runs op by op; PyTorch runs eagerly anyway."""
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(False)

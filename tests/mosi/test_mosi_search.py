@@ -31,25 +31,8 @@ def tiny_data():
                 class_names=["a", "b"])
 
 
-@pytest.fixture
-def eagerly():
-    """On TensorFlow, Keras' training and prediction functions run op by op: tracing them would take most of the
-    time of three trials of a tiny model (about 10 s a fit on this CPU). The traced path of the MoSI pretext is
-    tested by tests/mosi/test_mosi_task.py. JAX compiles faster than it runs op by op, PyTorch runs eagerly."""
-    if keras.backend.backend() != "tensorflow":
-        yield
-        return
-    import tensorflow as tf
-
-    tf.config.run_functions_eagerly(True)
-    try:
-        yield
-    finally:
-        tf.config.run_functions_eagerly(False)
-
-
 @pytest.mark.backend_agnostic
-def test_random_search_logs_trials_and_summarizes(tmp_path, eagerly):
+def test_random_search_logs_trials_and_summarizes(tmp_path, tf_eager):
     search = MoSISearch(**tiny_data(), preset="quick", log_dir=tmp_path / "logs", **TINY)
     tuner = km.tuning.make_tuner(search, "random", 3, directory=tmp_path / "search", seed=1)
     search.declare_experiment(tuner)

@@ -36,7 +36,7 @@ def test_validation_split_is_by_video_and_leaves_the_test_images_out(data):
 
 
 @pytest.mark.backend_agnostic
-def test_search_logs_a_session_per_trial_the_objective_pictures_and_a_summary(tmp_path, data):
+def test_search_logs_a_session_per_trial_the_objective_pictures_and_a_summary(tmp_path, data, tf_eager):
     videos, down = data
     search = PoseSearch(videos, validation_split(down), preset="quick", log_dir=tmp_path / "logs", **TINY)
     assert search.max_epochs == 1

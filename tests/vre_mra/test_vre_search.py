@@ -32,7 +32,7 @@ def data():
 
 
 @pytest.mark.backend_agnostic
-def test_search_logs_the_steps_a_session_per_trial_pictures_and_a_summary(tmp_path, data, monkeypatch):
+def test_search_logs_the_steps_a_session_per_trial_pictures_and_a_summary(tmp_path, data, monkeypatch, tf_eager):
     fits = []
     fit_flows = MotionLabeler.fit_flows
     monkeypatch.setattr(MotionLabeler, "fit_flows", lambda self, flows: fits.append(1) or fit_flows(self, flows))
