@@ -5,7 +5,7 @@ from keras_motion.datasets.base import UNLABELED, FileDataset, ImageDataset, Vid
 from keras_motion.datasets.few_shot import few_shot
 from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageFolder, VideoFolder, files_under
 from keras_motion.datasets.hmdb51 import HMDB51
-from keras_motion.datasets.splits import split_groups
+from keras_motion.datasets.splits import holdout_per_class, split_groups
 from keras_motion.datasets.stanford40 import Stanford40
 from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_actions, write_synthetic
 from keras_motion.datasets.ucf101 import UCF101
@@ -14,5 +14,5 @@ from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_wi
 
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "VOC_ACTIONS",
            "FileDataset", "ImageDataset", "ImageFolder", "Stanford40", "SyntheticVideos", "VOCActions", "VideoDataset",
-           "VideoFolder", "few_shot", "files_under", "person_window", "split_groups", "synthetic_actions",
-           "write_synthetic"]
+           "VideoFolder", "few_shot", "files_under", "holdout_per_class", "person_window", "split_groups",
+           "synthetic_actions", "write_synthetic"]

@@ -18,3 +18,25 @@ def split_groups(groups, fractions, seed=0):
     bounds = np.round(np.cumsum(fractions / fractions.sum()) * len(unique)).astype(int)
     parts = np.split(unique, bounds[:-1])
     return [np.flatnonzero(np.isin(groups, part)) for part in parts]
+
+
+def holdout_per_class(labels, fraction=1 / 3, keep=1, seed=0):
+    """`(kept, held)` sorted index arrays: about `fraction` of each class's items held out (at least one of a class
+    with more than `keep` items), at least `keep` of each class kept (e.g. the few-shot draws need `shots` per
+    class); seeded. The validation split the method searches score on, taken from the training side only.
+
+    Example:
+
+    >>> kept, held = holdout_per_class([0, 0, 0, 1, 1, 1], keep=1, seed=0)
+    >>> len(kept), len(held), sorted(np.asarray([0, 0, 0, 1, 1, 1])[held].tolist())
+    (4, 2, [0, 1])
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        count = min(max(1, round(fraction * len(members))), len(members) - int(keep))
+        held += rng.choice(members, count, replace=False).tolist() if count > 0 else []
+    held = np.sort(np.array(held, np.int64))
+    return np.setdiff1d(np.arange(len(labels)), held), held

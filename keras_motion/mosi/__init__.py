@@ -2,7 +2,7 @@
 
 from keras_motion.mosi.callbacks import PseudoMotionClips
 from keras_motion.mosi.data import (SourceImages, SyntheticSplits, mosi_dataset, photo_crops, pretext_sources,
-                                    source_square, synthetic_splits, validation_split)
+                                    source_square, synthetic_splits)
 from keras_motion.mosi.model import pseudo_motion_classifier
 from keras_motion.mosi.presets import DATA_PRESETS, PRESETS
 from keras_motion.mosi.pseudo_motion import PseudoMotion, label_pool
@@ -11,4 +11,4 @@ from keras_motion.mosi.task import MoSI
 
 __all__ = ["DATA_PRESETS", "PRESETS", "MoSI", "MoSISearch", "PseudoMotion", "PseudoMotionClips", "SourceImages",
            "SyntheticSplits", "label_pool", "mosi_dataset", "photo_crops", "pretext_sources",
-           "pseudo_motion_classifier", "source_square", "synthetic_splits", "validation_split"]
+           "pseudo_motion_classifier", "source_square", "synthetic_splits"]

@@ -305,33 +305,3 @@ def synthetic_splits(unlabeled=120, labeled=60, test=90, num_frames=16, size=40,
     if grad_cam_size:  # the same test videos (same global indices), rendered larger
         fine = synthetic_actions(grad_cam_videos, start=unlabeled + labeled, size=grad_cam_size, **sizes)
     return SyntheticSplits(unlabeled_set, labeled_set, test_set, fine)
-
-
-def validation_split(labels, fraction=1 / 3, keep=1, seed=0):
-    """`(train, validation)` sorted index arrays: about `fraction` of each class's items held out for validation
-    (at least one per class with more than `keep` items), at least `keep` left in training (the few-shot draws
-    need `shots` per class); seeded.
-
-    Args:
-        labels: the integer classes of the items.
-        fraction: the share of each class held out; keep: items of each class that stay in training.
-        seed: seed of the choice.
-
-    Example:
-
-    >>> train, validation = validation_split([0, 0, 0, 1, 1, 1], keep=1, seed=0)
-    >>> len(train), len(validation), sorted(np.asarray([0, 0, 0, 1, 1, 1])[validation].tolist())
-    (4, 2, [0, 1])
-
-    Reference: MoSI (Huang et al., CVPR 2021), §4.1 (finetuning settings chosen on the training side, never on the
-    test videos).
-    """
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    held = []
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        count = min(max(1, round(fraction * len(members))), len(members) - int(keep))
-        held += rng.choice(members, count, replace=False).tolist() if count > 0 else []
-    validation = np.sort(np.array(held, np.int64))
-    return np.setdiff1d(np.arange(len(labels)), validation), validation

@@ -5,8 +5,9 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from keras_motion.datasets import holdout_per_class
 from keras_motion.datasets.synthetic import synthetic_actions
-from keras_motion.mosi.data import pretext_sources, synthetic_splits, validation_split
+from keras_motion.mosi.data import pretext_sources, synthetic_splits
 from keras_motion.mosi.presets import DATA_PRESETS, PRESETS
 from keras_motion.mosi.task import MoSI
 from keras_motion.tuning import MethodSearch
@@ -85,13 +86,13 @@ class MoSISearch(MethodSearch):
 
     @classmethod
     def default_data(cls, preset="cpu"):
-        """The recipe's embedded data at `preset`'s sizes (`DATA_PRESETS`, seed 0), training side only:
-        `{"sources", "videos", "labels", "val_videos", "val_labels", "class_names"}`. The pretext sources are the
-        recipe's (photo crops and unlabeled synthetic videos; no held-out sources: the pretext accuracy does not
+        """The recipe's embedded data at `preset`'s sizes (`DATA_PRESETS`, seed 0), training side only: `{"sources",
+        "videos", "labels", "val_videos", "val_labels", "class_names"}`. The pretext sources are the recipe's
+        (photo crops and unlabeled synthetic videos; no held-out sources: the pretext accuracy does not
         compare across trials, so a search does not pay for it); the recipe's labeled pool is split per class
-        (`validation_split`: a third held out, `shots` kept) into the few-shot pool and the validation videos. The
-        recipe's test videos are never rendered; where the pool is too small to split ("quick": one video per
-        class) more labeled videos are rendered, after the recipe's test videos."""
+        (`km.datasets.holdout_per_class`: a third held out, `shots` kept) into the few-shot pool and the
+        validation videos. The recipe's test videos are never rendered; where the pool is too small to split
+        ("quick": one video per class) more labeled videos are rendered, after the recipe's test videos."""
         sizes = {**DATA_PRESETS["cpu"], **DATA_PRESETS.get(preset, {})}
         shots = {**PRESETS["cpu"], **PRESETS.get(preset, {})}["shots"]
         unlabeled, labeled = sizes["synthetic_unlabeled"], sizes["synthetic_labeled"]
@@ -102,7 +103,7 @@ class MoSISearch(MethodSearch):
         if missing > 0:
             more = synthetic_actions(missing, start=unlabeled + labeled + sizes["synthetic_test"], **render)
             frames, labels = np.concatenate([frames, more.frames]), np.concatenate([labels, more.labels])
-        train, validation = validation_split(labels, keep=shots, seed=0)
+        train, validation = holdout_per_class(labels, keep=shots, seed=0)
         sources, _ = pretext_sources(unlabeled_videos=data.unlabeled.frames, heldout_photos=sizes["heldout_photos"],
                                      crops_per_photo=sizes["crops_per_photo"], seed=0)
         return {"sources": sources, "videos": frames[train], "labels": labels[train],

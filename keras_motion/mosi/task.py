@@ -87,7 +87,6 @@ class MoSI(Task):
                 "MoSI trains on one device in this version: its few-shot finetuning and multi-clip evaluation do not "
                 "split evenly across devices yet, and under tf.distribute its generator would draw the same pseudo "
                 "motions on every replica. Drop --distribute / distribution=")
-        self.distribution = None
         # One generator for masked training and evaluation: its random state carries on from one to the other.
         self.generator = self.make_generator(self.seed)
         self.backbone = None

@@ -6,10 +6,10 @@ TensorBoard triplet pictures and its hyperparameter search."""
 from keras_motion.pose_from_action.callbacks import TripletImages, triplet_grid
 from keras_motion.pose_from_action.data import (DownstreamSplits, TripletSplits, frames_of, image_data,
                                                 labeled_images, labeled_video_data, square_images, synthetic_data,
-                                                unlabeled_video_data)
+                                                unlabeled_video_data, validation_split)
 from keras_motion.pose_from_action.finetune import compare_initialisations
 from keras_motion.pose_from_action.presets import DATA_PRESETS, PRESETS
-from keras_motion.pose_from_action.search import PoseSearch, validation_split
+from keras_motion.pose_from_action.search import PoseSearch
 from keras_motion.pose_from_action.task import PoseFromAction
 from keras_motion.pose_from_action.triplets import (TripletBatches, TripletVideos, augment_triplet,
                                                     in_batch_negatives, triplet_dataset)

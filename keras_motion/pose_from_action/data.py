@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_motion.datasets import split_groups
+from keras_motion.datasets import holdout_per_class, split_groups
 from keras_motion.errors import DatasetLayoutError
 from keras_motion.pose_from_action.triplets import TripletVideos
 from keras_motion.transforms import center_crop
@@ -267,3 +267,31 @@ def image_data(images=None, voc=None, size=128, fractions=(0.6, 0.4), seed=0, ru
     pool, test = split_groups(np.arange(len(y)), fractions, seed=seed)
     return DownstreamSplits(list(x[pool][:, None]), y[pool], x[test], y[test], list(dataset.class_names),
                             dataset.skips.count)
+
+
+def validation_split(downstream, fraction=0.3, frames=4, seed=0):
+    """Validation images split off the labeled pool of `downstream`, for model selection without the test images:
+    about `fraction` of each class's pool videos (`km.datasets.holdout_per_class`, one at least kept per class), of
+    which `frames` evenly spaced frames each (fewer where the videos are shorter: one of an image) are the validation
+    images; the other pool videos stay the pool the few labeled images are drawn from.
+
+    Returns:
+        A `DownstreamSplits` whose `pool` is the rest of the pool and whose `test_images` / `test_labels` are the
+        validation images (what `PoseFromAction.validate_downstream` scores on).
+
+    Example:
+
+    >>> pool = [np.zeros((5, 8, 8, 3), np.uint8)] * 6
+    >>> split = validation_split(DownstreamSplits(pool, np.arange(6) % 2, None, None, ["a", "b"]), frames=2)
+    >>> len(split.pool), split.test_images.shape, sorted(split.test_labels.tolist())
+    (4, (4, 8, 8, 3), [0, 0, 1, 1])
+    """
+    labels = np.asarray(downstream.pool_labels)
+    kept, held = holdout_per_class(labels, fraction, keep=1, seed=seed)
+    if len(held) == 0:
+        raise ValueError(f"validation_split: no class of the pool has 2 videos or more ({len(labels)} videos); "
+                         "give more labeled videos")
+    videos = [downstream.pool[i] for i in held]
+    images, owners = frames_of(videos, min(frames, *(len(video) for video in videos)))
+    return DownstreamSplits([downstream.pool[i] for i in kept], labels[kept], images, labels[held][owners],
+                            list(downstream.class_names))

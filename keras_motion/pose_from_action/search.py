@@ -3,56 +3,11 @@ the paper set by hand, selected on the downstream accuracy on validation images.
 
 import keras
 import keras_tuner as kt
-import numpy as np
 
-from keras_motion.pose_from_action.data import DownstreamSplits, frames_of, synthetic_data
+from keras_motion.pose_from_action.data import synthetic_data, validation_split
 from keras_motion.pose_from_action.presets import DATA_PRESETS
 from keras_motion.pose_from_action.task import PoseFromAction
 from keras_motion.tuning import MethodSearch
-
-
-def validation_split(downstream, fraction=0.3, frames=4, seed=0):
-    """Validation images split off the labeled pool of `downstream`, for model selection without the test images.
-
-    `fraction` of the pool videos (at least one, never all) become validation videos, spread over the classes: each
-    next one is taken from the class that would then have the smallest share of its videos held out, so that a
-    class keeps videos in the pool as long as possible. `frames` evenly spaced frames of each (fewer where the
-    videos are shorter: one of an image) are the validation images; the other pool videos stay the pool the few
-    labeled images are drawn from. The test images are left out.
-
-    Args:
-        downstream: a `DownstreamSplits` (pool videos, or single images as T = 1 videos).
-        fraction: share of the pool videos held out for validation.
-        frames: validation images taken from each validation video.
-        seed: the split's seed.
-
-    Returns:
-        A `DownstreamSplits` whose `pool` is the rest of the pool and whose `test_images` / `test_labels` are the
-        validation images (what `PoseFromAction.validate_downstream` scores on).
-
-    Example:
-
-    >>> pool = [np.zeros((5, 8, 8, 3), np.uint8)] * 6
-    >>> split = validation_split(DownstreamSplits(pool, np.arange(6) % 2, None, None, ["a", "b"]), frames=2)
-    >>> len(split.pool), split.test_images.shape, sorted(split.test_labels.tolist())
-    (4, (4, 8, 8, 3), [0, 0, 1, 1])
-    """
-    labels = np.asarray(downstream.pool_labels)
-    if len(labels) < 2:
-        raise ValueError(f"validation_split: the pool has {len(labels)} video(s); at least 2 are needed")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(labels))
-    share = np.empty(len(labels))  # the share of its class held out once this video is
-    for c in np.unique(labels):
-        members = order[labels[order] == c]
-        share[members] = np.arange(1, len(members) + 1) / len(members)
-    count = int(np.clip(round(fraction * len(labels)), 1, len(labels) - 1))
-    held = np.sort(order[np.argsort(share[order], kind="stable")[:count]])
-    kept = np.setdiff1d(np.arange(len(labels)), held)
-    videos = [downstream.pool[i] for i in held]
-    images, owners = frames_of(videos, min(frames, *(len(video) for video in videos)))
-    return DownstreamSplits([downstream.pool[i] for i in kept], labels[kept], images, labels[held][owners],
-                            list(downstream.class_names))
 
 
 class PoseSearch(MethodSearch):

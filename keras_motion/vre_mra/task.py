@@ -115,7 +115,6 @@ class VREMRA(Task):
                 "VRE + MRA trains on one device: its smoothness losses pair clips across the whole batch (index "
                 "pairs that a data-parallel split of the batch would break). Drop --distribute / distribution=; "
                 "the flow and pseudo-label steps already use every CPU core")
-        self.distribution = None
         self.labeler = self.net = None
         self._nets, self._steps = {}, {}  # per mra_features: a net kept across seeds, its compiled steps
         # Seed-generator states (dropout) of the nets after the last seed an earlier run finished: the nets carry

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import keras_motion as km
-from keras_motion.mosi import (DATA_PRESETS, MoSISearch, PseudoMotion, PseudoMotionClips, synthetic_splits,
-                               validation_split)
+from keras_motion.mosi import DATA_PRESETS, MoSISearch, PseudoMotion, PseudoMotionClips, synthetic_splits
 from keras_motion.utils.summaries import read_events
 
 # Smaller than the "quick" preset: one epoch of each pretext phase on one batch, one finetuning epoch.
@@ -69,7 +68,7 @@ def test_default_data_keeps_test_videos_out():
     searched = np.concatenate([data["videos"], data["val_videos"]])
     assert not any(np.array_equal(video, test) for video in searched for test in recipe.test.frames)
     assert any(np.array_equal(video, recipe.labeled.frames[0]) for video in searched)  # the recipe's pool
-    train, validation = validation_split([0] * 10 + [1] * 3, keep=2, seed=0)
+    train, validation = km.datasets.holdout_per_class([0] * 10 + [1] * 3, keep=2, seed=0)
     assert len(validation) == 3 + 1 and not set(train) & set(validation)
 
 
