@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -194,7 +195,9 @@ def test_a_crashed_worker_skips_its_video_and_the_run_goes_on(tmp_path, bikes_pa
     killed = []
 
     def kill_one_worker():
-        _wait_for(lambda: _finished(out), 60, "the first output")  # the workers are at work
+        _wait_for(lambda: _finished(out), 60, "the first output")
+        # Not at the moment an output appears (its worker may not have reported it yet): mid-video (~0.7 s each).
+        time.sleep(0.2)
         victim = sorted(set(_children(os.getpid())) - before)[0]
         os.kill(victim, signal.SIGKILL)
         killed.append(victim)
@@ -206,6 +209,30 @@ def test_a_crashed_worker_skips_its_video_and_the_run_goes_on(tmp_path, bikes_pa
     killer.join()
     assert killed and summary["failed"].count == 1 and summary["written"] == 4
     assert len(_finished(out)) == 4 and not _temporaries(out)
+
+
+@LINUX
+def test_workers_killed_as_their_outputs_appear_count_what_is_on_disk(tmp_path, bikes_path):
+    # A worker killed between its atomic write and its report has finished that video; killing the last workers
+    # with nothing left to do is not "every worker died with videos left".
+    root, out = tmp_path / "videos", tmp_path / "out"
+    videos = _tree(root, bikes_path, ["a.mp4", "b.mp4"])
+    before = set(_children(os.getpid()))
+
+    def kill_all_workers():
+        _wait_for(lambda: _finished(out), 60, "the first output")
+        for victim in set(_children(os.getpid())) - before:
+            os.kill(victim, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_all_workers)
+    killer.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "worker died", for a video still in progress
+        summary = extract_flows(videos, root, out, max_frames=30, workers=2, show_progress=False)
+    killer.join()
+    finished = _finished(out)
+    assert summary["written"] == len(finished) >= 1 and summary["written"] + summary["failed"].count == 2
+    assert summary["flow_maps"] == sum(len(load_flow(path)) for path in finished) and not _temporaries(out)
 
 
 @pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o002, 0o664)])

@@ -261,6 +261,15 @@ def _worker_main(init, jobs, results):
             return
 
 
+def _file_identity(path):
+    """What tells a file replaced by an atomic rename from the one before it (None: no file)."""
+    try:
+        info = os.stat(path)
+    except OSError:  # none there, or its folder cannot be (a file stands there: the write reports that)
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
 def _watch_parent(parent_pid):
     # A parent killed with SIGKILL cannot stop its workers; they notice that they were re-parented and stop.
     while os.getppid() == parent_pid:
@@ -362,16 +371,21 @@ class _Workers:
             if message is None:  # a worker ended
                 self.procs.remove(proc)
                 code = proc.wait()
-                job = busy.pop(proc, None)
-                if job is not None:  # it crashed on this video (e.g. a segfault in a decoder): skip it, go on
+                job, before = busy.pop(proc, (None, None))
+                if job is not None:
                     remaining -= 1
-                    yield job[0], 0, f"the flow worker died (exit code {code}) while extracting it"
+                    if _file_identity(job[1]) not in (before, None):  # died after its atomic write: it is done
+                        with np.load(job[1]) as data:
+                            yield job[0], len(data["flow"]), None
+                    else:  # it crashed on this video (e.g. a segfault in a decoder): skip it, go on
+                        remove_temporaries([job[1]])  # a kill mid-write leaves one
+                        yield job[0], 0, f"the flow worker died (exit code {code}) while extracting it"
                 elif not proc.ready and code >= 0:  # an error at start (not a kill) would repeat in every worker
                     raise RuntimeError(f"a flow-extraction worker failed to start (exit code {code}); its error is "
                                        "printed above")
                 if todo and self.starts < self.n + len(jobs):
                     self._start()
-                elif not self.procs:
+                elif remaining and not self.procs:
                     raise RuntimeError(f"every flow-extraction worker died with {remaining} video(s) left")
                 continue
             kind = message[0]
@@ -388,7 +402,7 @@ class _Workers:
                 yield message[1], (message[2] if kind == "done" else 0), (message[2] if kind == "skip" else None)
             if todo:
                 job = todo.popleft()
-                busy[proc] = job
+                busy[proc] = job, _file_identity(job[1])
                 if not self._send(proc, job):
                     busy.pop(proc)
                     todo.appendleft(job)
