@@ -147,12 +147,14 @@ def trim(*arrays):
 
 def predict(model, x, batch_size=None):
     """`model.predict(x)` (`x`: an array, or a dict / tuple of them) whose inputs are padded (repeating the last
-    item) to a multiple of `active_replicas()`, the padding's outputs cut: every item predicted, on any number of
-    devices."""
+    item) to a multiple of `active_replicas()`, the padding's outputs cut, and `batch_size` rounded up to a multiple
+    of it: every item predicted, on any number of devices."""
     import keras
     import numpy as np
 
     count, n = active_replicas(), len(keras.tree.flatten(x)[0])
+    if batch_size is not None:  # a batch size that divides too, so that the last batch does
+        batch_size = -(-int(batch_size) // count) * count
     if n % count == 0:  # as it is (a model may output other than one row per input item, e.g. in-batch pairs)
         return model.predict(x, batch_size=batch_size, verbose=0)
     x = keras.tree.map_structure(lambda a: np.concatenate([a, np.repeat(a[-1:], count - n % count, 0)]), x)

@@ -1,8 +1,11 @@
-"""Im2Flow's U-Net trained on one device and data-parallel on two, in one process (the device count must be set
-before the backend starts): python tests/distribution_job.py OUT.json. JAX: two host devices from XLA_FLAGS;
-TensorFlow: the CPU split into two logical devices. Writes both loss curves and validation EPEs; with `resume`
-(python tests/distribution_job.py OUT.json resume) also the flow predicted after a data-parallel training killed
-after epoch 2 and rerun, and after an uninterrupted one."""
+"""Method objects trained on one device and data-parallel on two, in one process (the device count must be set
+before the backend starts). JAX: two host devices from XLA_FLAGS; TensorFlow: the CPU split into two logical
+devices.
+
+python tests/distribution_job.py OUT.json im2flow [resume]: Im2Flow's U-Net, both loss curves and validation EPEs;
+with `resume` also the flow predicted after a data-parallel training killed after epoch 2 and rerun, and after an
+uninterrupted one. python tests/distribution_job.py OUT.json mosi: MoSI's pretext curves, held-out pretext
+evaluation, few-shot finetuning and Grad-CAM, on one device and on two."""
 
 import json
 import os
@@ -61,13 +64,62 @@ def resumed(out, distribution, kill_after=None):
     return fit()
 
 
+def mosi(out, distribution, dropout):
+    """MoSI end to end on `distribution`: pretext curves (8 sources in batches of 4: no partial batch), the held-out
+    pretext accuracy of 5 sources, a finetuning evaluated on 9 clips (3 videos × 3) and Grad-CAM, written to `out`."""
+    train, heldout = km.mosi.pretext_sources(photos=km.datasets.synthetic.default_backgrounds()[:4], heldout_photos=2,
+                                             crops_per_photo=4)
+    data = km.mosi.synthetic_splits(6, 6, 3, num_frames=6, size=16)
+    task = km.mosi.MoSI.from_preset("quick", unmasked_epochs=1, pretext_epochs=2, dropout=dropout, finetune_batch=2,
+                                    finetune_epochs=1, eval_clips=3, distribution=distribution,
+                                    run=km.utils.Run(out, verbose=False))
+    keras.utils.set_random_seed(task.seed)
+    model = task.build_pretext()
+    history = task.train_pretext(model, train[:8], heldout[:4], grad_cam_clips=task.grad_cam_clips(data.test.frames)[0])
+    task.backbone = task.pretext_parts(model)[1]
+    task.finetune(data.labeled.frames, data.labeled.labels, data.test.frames, data.test.labels, scratch=False)
+    finetuned = keras.saving.load_model(os.path.join(out, f"finetune_mosi_seed{task.finetune_seeds[0]}.keras"))
+    probabilities = km.evaluation.multi_clip_predict(finetuned, data.test.frames, task.num_frames, task.crop_size, 3)
+    clips, regions = task.grad_cam_clips(data.test.frames, data.test.flows)
+    return {"loss": history.history["loss"], "val_loss": history.history["val_loss"],
+            "replicas": km.distribution.replicas(task.distribution),
+            "heldout": task.evaluate_pretext(heldout[:5])["heldout_sources"],
+            "finetune": probabilities.tolist(),
+            "grad_cam": task.grad_cam(clips, regions)["motion_mass_ratio"]}
+
+
+def replica_draws():
+    """The largest difference between the pseudo motions of 4 images made on one device and those made by two
+    tf.distribute replicas of 2 images each, over two steps (TensorFlow)."""
+    import numpy as np
+    import tensorflow as tf
+
+    images = np.random.default_rng(0).integers(0, 255, (4, 40, 48, 3)).astype("uint8")
+    make = lambda: km.mosi.PseudoMotion(num_frames=4, crop_size=16, source_size=32, seed=5)  # noqa: E731
+    one = make()
+    strategy = km.distribution.data_parallel()
+    with strategy.scope():
+        two = make()
+    alone = tf.function(lambda x: one(x)[0])
+    split = tf.function(lambda x: strategy.run(lambda part: two(part)[0], args=(x,)))
+    batches = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(images).repeat(2))
+    return max(float(np.abs(np.concatenate([p.numpy() for p in split(batch).values]) - alone(images).numpy()).max())
+               for batch in batches)
+
+
 if __name__ == "__main__":
     # TensorFlow's replicas draw their own dropout masks (JAX's DataParallel draws the global batch's): compare
     # TensorFlow without dropout.
     dropout = 0.5 if keras.backend.backend() == "jax" else 0.0
-    result = {"one": curves(None, dropout), "two": curves("data_parallel", dropout)}
-    if sys.argv[2:] == ["resume"]:  # a data-parallel training killed after epoch 2 and rerun, and an uninterrupted one
-        folder = os.path.dirname(sys.argv[1])
+    folder = os.path.dirname(sys.argv[1])
+    if sys.argv[2] == "mosi":
+        result = {"one": mosi(os.path.join(folder, "one"), None, dropout),
+                  "two": mosi(os.path.join(folder, "two"), "data_parallel", dropout)}
+        if keras.backend.backend() == "tensorflow":
+            result["replica_draws"] = replica_draws()
+    else:
+        result = {"one": curves(None, dropout), "two": curves("data_parallel", dropout)}
+    if sys.argv[3:] == ["resume"]:  # a data-parallel training killed after epoch 2 and rerun, and an uninterrupted one
         result.update(uninterrupted=resumed(os.path.join(folder, "whole"), "data_parallel"),
                       resumed=resumed(os.path.join(folder, "killed"), "data_parallel", kill_after=2))
     with open(sys.argv[1], "w") as f:

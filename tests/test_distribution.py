@@ -34,7 +34,7 @@ def _job(tmp_path, backend, *extra):
 def test_data_parallel_gives_the_loss_curve_of_one_device(tmp_path, backend):
     """JAX also: a data-parallel training killed after epoch 2 and rerun ends as an uninterrupted one."""
     pytest.importorskip(backend)
-    result = _job(tmp_path, backend, *(["resume"] if backend == "jax" else []))
+    result = _job(tmp_path, backend, "im2flow", *(["resume"] if backend == "jax" else []))
     one, two = result["one"], result["two"]
     assert (one["replicas"], two["replicas"]) == (1, 2)
     np.testing.assert_allclose(two["loss"], one["loss"], rtol=1e-4)
@@ -47,6 +47,30 @@ def test_data_parallel_gives_the_loss_curve_of_one_device(tmp_path, backend):
     runs = km.utils.read_events(tmp_path / "killed" / "logs" / "unet")
     assert [step for step, _ in runs["train"]["scalars"]["epoch_loss"]] == [0, 1, 2, 3]
     assert len(os.listdir(tmp_path / "killed" / "logs" / "unet" / "train")) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_data_parallel_mosi_gives_the_pretext_and_finetuning_of_one_device(tmp_path, backend):
+    # Each device generates the pseudo motions of its own images, those one device makes for them; every batch,
+    # picture and evaluation divides across the devices.
+    pytest.importorskip(backend)
+    result = _job(tmp_path, backend, "mosi")
+    one, two = result["one"], result["two"]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    assert (one["heldout"], two["heldout"]) == (5, 4)  # an even share of the 5 held-out sources
+    if backend == "jax":
+        np.testing.assert_allclose(two["loss"], one["loss"], rtol=1e-4)
+        np.testing.assert_allclose(two["val_loss"], one["val_loss"], rtol=1e-4)
+        np.testing.assert_allclose(two["finetune"], one["finetune"], rtol=1e-3)  # class probabilities of 9 clips
+        np.testing.assert_allclose(two["grad_cam"], one["grad_cam"], rtol=1e-3)
+    else:
+        # Keras' tf.distribute input pipeline reads a PyDataset's batches in another order than one device does,
+        # so the curves differ; the pseudo motions of each image are still one device's.
+        assert result["replica_draws"] == 0.0
+        assert np.isfinite(two["loss"] + two["val_loss"] + two["finetune"]).all()
+    pictures = km.utils.read_events(tmp_path / "two" / "logs" / "pretext" / "masked")["."]["images"]
+    assert {"mosi/pseudo_motion_clips", "grad_cam/frames_heat"} <= set(pictures), sorted(pictures)
 
 
 @pytest.mark.backend_agnostic
@@ -82,8 +106,8 @@ def test_arguments_are_checked():
         km.distribution.check_batch(5, Two())
     with pytest.raises(DistributionError, match="VRE \\+ MRA trains on one device"):
         km.vre_mra.VREMRA(distribution=Two())
-    with pytest.raises(DistributionError, match="MoSI trains on one device"):
-        km.mosi.MoSI(distribution=Two())
+    with pytest.raises(DistributionError, match="batch_images=5 does not divide across the 2 devices"):
+        km.mosi.MoSI(batch_images=5, distribution=Two())
 
 
 def test_only_process_zero_writes(tmp_path, monkeypatch):

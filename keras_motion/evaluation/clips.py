@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_motion import distribution
 from keras_motion.transforms import crop_clip, resize_clip, to_uint8
 from keras_motion.video.sampling import clip_indices, random_clip_start, uniform_clip_starts
 from keras_motion.utils.resume import EpochSeeded
@@ -81,7 +82,7 @@ def multi_clip_predict(model, videos, clip_len=16, crop_size=112, num_clips=10, 
             video = resize_clip(to_uint8(videos[k], name=f"videos[{k}]"), size)  # once per video: the 10 clips overlap
             for s in uniform_clip_starts(len(video), clip_len, num_clips):
                 clips.append(crop_clip(video[clip_indices(s, clip_len, len(video))], crop_size, None))
-        logits = keras.ops.convert_to_numpy(model.predict(np.stack(clips), batch_size=batch_size, verbose=0))
+        logits = keras.ops.convert_to_numpy(distribution.predict(model, np.stack(clips), batch_size=batch_size))
         out.append(keras.ops.convert_to_numpy(keras.ops.softmax(logits.astype("float32"), axis=-1)))
     probs = np.concatenate(out)
     return probs.reshape(len(videos), num_clips, -1)

@@ -47,7 +47,7 @@ def compile_classifier(model, learning_rate, weight_decay=None, steps=1, warmup_
 
 def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112, size=None, epochs=40,
                               warmup_epochs=4, learning_rate=1e-3, weight_decay=1e-3, batch_size=10, seed=0,
-                              callbacks=(), verbose=0):
+                              callbacks=(), verbose=0, drop_remainder=False):
     """Trains `model` (clips uint8 (B, N, L, L, 3) → logits) on `VideoClips` of labeled videos (a random window,
     crop and mirror per video and epoch), compiled by `compile_classifier`; returns the model.
 
@@ -58,6 +58,8 @@ def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112,
         epochs, warmup_epochs, learning_rate, weight_decay, batch_size: the schedule.
         seed: seed of the batches' order, windows, crops and mirrors.
         callbacks, verbose: passed to `fit`.
+        drop_remainder: leave out each epoch's last, partial batch (`VideoClips`), e.g. so that batches divide
+            across devices.
 
     Example:
 
@@ -71,7 +73,7 @@ def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112,
     Reference: MoSI (Huang et al., CVPR 2021), §4.1 (finetuning).
     """
     train = VideoClips(videos, labels, clip_len=clip_len, crop_size=crop_size, size=size, batch_size=batch_size,
-                       seed=seed)
+                       seed=seed, drop_remainder=drop_remainder)
     compile_classifier(model, learning_rate, weight_decay, epochs * len(train), warmup_epochs * len(train))
     model.fit(train, epochs=epochs, verbose=verbose, callbacks=list(callbacks))
     return model
@@ -131,7 +133,7 @@ def summarize_runs(runs, baseline="scratch"):
 def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_classes=None, shots=5, seeds=(0,),
                       clip_len=16, crop_size=112, size=None, epochs=40, warmup_epochs=4, learning_rate=1e-3,
                       weight_decay=1e-3, batch_size=10, eval_clips=10, run=None, runs_file="finetune_runs.json",
-                      baseline="scratch"):
+                      baseline="scratch", drop_remainder=False):
     """Few-shot finetuning of several initialisations of a video classifier over several seeds, with multi-clip
     evaluation; resumable run by run.
 
@@ -152,6 +154,7 @@ def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_class
         eval_clips: clips per test video.
         run: a `km.utils.Run` (models, logs, the runs file, progress); `None` writes nothing.
         runs_file: the record of finished runs; baseline: the initialisation gains are measured against.
+        drop_remainder: finetuning leaves out each epoch's last, partial batch (batches that divide across devices).
 
     Returns:
         `summarize_runs` of every recorded run, with `shots_per_class`, `test_videos` and `clips_per_video`.
@@ -185,7 +188,8 @@ def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_class
             finetune_video_classifier(model, [videos[i] for i in chosen], labels[chosen], clip_len=clip_len,
                                       crop_size=crop_size, size=size, epochs=epochs, warmup_epochs=warmup_epochs,
                                       learning_rate=learning_rate, weight_decay=weight_decay, batch_size=batch_size,
-                                      seed=seed, callbacks=run.callbacks(name, backup=False))
+                                      seed=seed, callbacks=run.callbacks(name, backup=False),
+                                      drop_remainder=drop_remainder)
             run.save_model(model, f"{name}.keras")
             result = evaluate_multi_clip(model, test_videos, test_labels, clip_len, crop_size, eval_clips, size)
             runs[key] = dict(init=init, seed=seed, **result, train_videos=int(len(chosen)))

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_motion import distribution
 from keras_motion.callbacks import ImageLogger
 from keras_motion.flow.encoding import decode_im2flow
 from keras_motion.flow.grid import flow_grid
@@ -39,7 +40,7 @@ class FlowImages(ImageLogger):
     def predict_flows(self):
         """The model's decoded flow (N, H, W, 2) px for the callback's images."""
         x = self.images if self.to_model_input is None else self.to_model_input(self.images)
-        encoded = np.asarray(self.model.predict(x, verbose=0), np.float32)
+        encoded = np.asarray(distribution.predict(self.model, x), np.float32)
         return decode_im2flow(encoded, self.max_magnitude)
 
     def make_grid(self):

@@ -5,6 +5,7 @@ import cv2
 import keras
 import numpy as np
 
+from keras_motion import distribution
 from keras_motion.callbacks import ImageLogger
 from keras_motion.mosi.pseudo_motion import PseudoMotion
 
@@ -79,7 +80,7 @@ class PseudoMotionClips(ImageLogger):
         low, high = self.generator.value_range  # the model takes clips as the generator makes them
         clips = self.clips().astype("float32") * ((high - low) / 255.0) + low
         # `predict` compiles the model once (a direct call runs op by op, which JAX compiles op by op).
-        return np.asarray(self.video_model.predict(clips, batch_size=len(clips), verbose=0)).argmax(-1)
+        return np.asarray(distribution.predict(self.video_model, clips, batch_size=len(clips))).argmax(-1)
 
     def make_strip(self):
         """The uint8 RGB strip (C_T · cell, text_width + frames · cell, 3)."""

@@ -12,7 +12,7 @@
 """
 
 PRESETS = {
-    "cpu": dict(backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", num_frames=8,
+    "cpu": dict(backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", dropout=0.5, num_frames=8,
                 crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
                 frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
                 pretext_lr=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40, finetune_warmup=4,

@@ -109,7 +109,22 @@ class _TFOps:
         return tuple(static[i] if static[i] is not None else dynamic[i] for i in range(len(static)))
 
     def uniform(self, shape):
-        return self.tf.random.uniform(self.tf.stack([self.tf.cast(s, "int32") for s in shape]), seed=self.seed)
+        tf = self.tf
+        # Under tf.distribute every replica runs this op with the same seed, so each would draw what the others
+        # draw: each draws the whole global batch's numbers instead and keeps its own rows, which are the ones one
+        # device would give them (replicas hold consecutive slices of the global batch).
+        replica = tf.distribute.get_replica_context()
+        count = 1 if replica is None else replica.num_replicas_in_sync
+        dims = [tf.cast(s, "int32") for s in shape]
+        if count == 1:
+            return tf.random.uniform(tf.stack(dims), seed=self.seed)
+        index = tf.get_static_value(replica.replica_id_in_sync_group)
+        if index is None:
+            raise ValueError("PseudoMotion under tf.distribute needs a replica id known when tracing "
+                             "(tf.distribute.MirroredStrategy gives one)")
+        rows = dims[0]
+        numbers = tf.random.uniform(tf.stack([rows * count] + dims[1:]), seed=self.seed)
+        return numbers[rows * int(index):rows * (int(index) + 1)]
 
     def resize(self, images, height, width):
         return self.tf.image.resize(self.tf.cast(images, "float32"), self.tf.stack([height, width]), antialias=True)

@@ -6,7 +6,7 @@ import os
 import keras
 import numpy as np
 
-from keras_motion.distribution import DistributionError
+from keras_motion import distribution as distribution_lib
 from keras_motion.evaluation import (GradCamImages, compile_classifier, few_shot_finetune, grad_cam, grad_cam_clips,
                                      grad_cam_motion_mass, grad_cam_strip)
 from keras_motion.models import R2D3D, R2Plus1D
@@ -15,7 +15,7 @@ from keras_motion.mosi.data import SourceImages
 from keras_motion.mosi.model import pseudo_motion_classifier
 from keras_motion.mosi.presets import PRESETS
 from keras_motion.mosi.pseudo_motion import PseudoMotion
-from keras_motion.task import Task
+from keras_motion.task import Task, distributed
 from keras_motion.utils.runs import Run
 
 BACKBONES = {"r2plus1d": R2Plus1D, "r2d3d": R2D3D}
@@ -31,7 +31,8 @@ class MoSI(Task):
 
     Args:
         backbone: "r2plus1d" (R(2+1)D) or "r2d3d" (R-2D3D); depth: 10 or 18 (default 10 / 18 respectively);
-            filters: stem and conv2..conv5 widths (`None`: the paper's); stem: "video" or "small".
+            filters: stem and conv2..conv5 widths (`None`: the paper's); stem: "video" or "small"; dropout: before
+            the classifier head of the pretext and finetuned models (the paper's 0.5).
         num_frames, crop_size, source_size: N, L and L_s of the clips and their source squares.
         speeds, axes: K speeds per direction (C_T = 4K + 1 labels with "xy") and the moving axes.
         mask_size: side of the moving square as a fraction of L, a (low, high) range or one value; `None`: unmasked.
@@ -45,7 +46,11 @@ class MoSI(Task):
         eval_clips: clips per test video.
         seed: seed of the initialisation, the generator and the batches.
         run: a `km.utils.Run` (logs, checkpoints, models, progress); `None` writes nothing.
-        distribution: must be None: MoSI trains on one device (a `DistributionError` says why).
+        distribution: train on several devices: "data_parallel" (all of them) or a Keras distribution / TensorFlow
+            strategy (see `keras_motion.distribution`). `batch_images` and `finetune_batch` must divide across
+            them; the batches then drop their last partial one, and an evaluation covers a multiple of the device
+            count of its items (at most devices − 1 left out). Each device generates the pseudo motions of its own
+            images, the ones one device would generate for them.
 
     Example:
 
@@ -62,8 +67,8 @@ class MoSI(Task):
 
     PRESETS = PRESETS
 
-    def __init__(self, backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", num_frames=8,
-                 crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
+    def __init__(self, backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", dropout=0.5,
+                 num_frames=8, crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
                  frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
                  pretext_lr=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40, finetune_warmup=4,
                  finetune_lr=1e-3, finetune_weight_decay=1e-3, finetune_batch=10, freeze_stages=0, eval_clips=10,
@@ -71,7 +76,7 @@ class MoSI(Task):
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
         self.backbone_name, self.depth = backbone, depth or (10 if backbone == "r2plus1d" else 18)
-        self.filters, self.stem = filters, stem
+        self.filters, self.stem, self.dropout = filters, stem, float(dropout)
         self.num_frames, self.crop_size, self.source_size = int(num_frames), int(crop_size), int(source_size)
         self.speeds, self.axes, self.mask_size = speeds, axes, mask_size
         self.jitter, self.frame_wise_jitter = bool(jitter), bool(frame_wise_jitter)
@@ -82,13 +87,12 @@ class MoSI(Task):
         self.finetune_weight_decay, self.finetune_batch = finetune_weight_decay, finetune_batch
         self.freeze_stages, self.eval_clips, self.seed = freeze_stages, eval_clips, int(seed)
         self.run = run or Run(None, verbose=False)
-        if distribution is not None:
-            raise DistributionError(
-                "MoSI trains on one device in this version: its few-shot finetuning and multi-clip evaluation do not "
-                "split evenly across devices yet, and under tf.distribute its generator would draw the same pseudo "
-                "motions on every replica. Drop --distribute / distribution=")
+        self.distribution = distribution_lib.get(distribution)
+        if self.distribution is not None:
+            distribution_lib.check_batch(self.batch_images, self.distribution, "batch_images")
+            distribution_lib.check_batch(self.finetune_batch, self.distribution, "finetune_batch")
         # One generator for masked training and evaluation: its random state carries on from one to the other.
-        self.generator = self.make_generator(self.seed)
+        self.generator = self.make_generator(self.seed)  # in the distribution's scope: its random state too
         self.backbone = None
 
 
@@ -101,6 +105,7 @@ class MoSI(Task):
         """
         return [self.seed + 1000 * (k + 1) for k in range(self.seeds)]
 
+    @distributed
     def make_generator(self, seed, mask=True, jitter=True):
         """The `PseudoMotion` layer of these settings (`mask=False` / `jitter=False`: without masks / jitter).
 
@@ -122,7 +127,7 @@ class MoSI(Task):
                             frame_wise_jitter=self.frame_wise_jitter, seed=seed)
 
     def make_backbone(self, num_classes, name=None):
-        """A fresh video classifier of these settings (logits, dropout 0.5 before the head).
+        """A fresh video classifier of these settings (logits, `dropout` before the head).
 
         Args:
             num_classes: the classes of the head; name: the model's name.
@@ -136,9 +141,14 @@ class MoSI(Task):
         Reference: MoSI §4.1 (R(2+1)D-10 and R-2D3D-18 backbones).
         """
         return BACKBONES[self.backbone_name](depth=self.depth, num_classes=num_classes, filters=self.filters,
-                                             stem=self.stem, dropout=0.5, name=name)
+                                             stem=self.stem, dropout=self.dropout, name=name)
+
+    def _even(self, items):
+        """`items` cut to a multiple of the device count (all of them on one device)."""
+        return None if items is None else items[:distribution_lib.evenly(len(items), self.distribution)]
 
     # ------------------------------------------------------------------------------------------------- pretext
+    @distributed
     def build_pretext(self):
         """A new, uncompiled pretext model (`pseudo_motion_classifier`): `self.generator` → a fresh backbone of
         C_T classes named "mosi_backbone" (seed Keras first for reproducible weights).
@@ -160,6 +170,7 @@ class MoSI(Task):
         generator = next(layer for layer in model.layers if isinstance(layer, PseudoMotion))
         return generator, model.layers[-1]
 
+    @distributed
     def pretrain(self, sources, heldout_sources=None, grad_cam_clips=None, reuse=False):
         """Trains the backbone on pseudo motions of `sources` (`build_pretext`, then `train_pretext`). Saves
         `<out>/pretext_backbone.keras`; a killed phase resumes from its last epoch (`<out>/backup`).
@@ -196,6 +207,7 @@ class MoSI(Task):
         self.backbone = backbone
         return backbone
 
+    @distributed
     def train_pretext(self, model, sources, heldout_sources=None, callbacks=None, log_dir=None, epochs=None,
                       initial_epoch=0, grad_cam_clips=None, drop_remainder=False, settings=None):
         """Trains the pretext `model` (`build_pretext`) on pseudo motions of `sources`: starting from epoch 0,
@@ -229,7 +241,8 @@ class MoSI(Task):
         history = None
         for phase, phase_model, phase_epochs in phases:
             generator, tuned = self.pretext_parts(phase_model)[0], phase_model is model
-            train = SourceImages(sources, generator, self.batch_images, seed=self.seed, drop_remainder=drop_remainder)
+            train = SourceImages(sources, generator, self.batch_images, seed=self.seed,
+                                 drop_remainder=drop_remainder or self.distribution is not None)
             compile_classifier(phase_model, self.pretext_lr, self.pretext_weight_decay, phase_epochs * len(train),
                                self.pretext_warmup * len(train))
             name = os.path.join("pretext", phase)
@@ -247,7 +260,7 @@ class MoSI(Task):
                 phase_callbacks.append(PseudoMotionClips(generator, shown, pictures, every=every, model=backbone,
                                                          seed=self.seed))
             heldout = (None if not heldout_sources else
-                       SourceImages(heldout_sources, generator, self.batch_images, training=False))
+                       SourceImages(self._even(heldout_sources), generator, self.batch_images, training=False))
             self.run.log(f"pretext, {phase} MoSI: {phase_epochs} epochs")
             fitted = phase_model.fit(train, validation_data=heldout, validation_freq=max(1, phase_epochs // 3),
                                      epochs=phase_epochs, initial_epoch=initial_epoch if tuned else 0,
@@ -263,6 +276,7 @@ class MoSI(Task):
                              "a loaded pretext_backbone.keras)")
         return self.backbone
 
+    @distributed
     def evaluate_pretext(self, sources):
         """Pseudo-motion accuracy of the pretrained backbone on `sources` (held-out images: centred starts and
         crops, in order): `{"heldout_accuracy", "chance", "labels", "heldout_sources"}`.
@@ -279,6 +293,7 @@ class MoSI(Task):
         model = pseudo_motion_classifier(self.generator, self._require_backbone())
         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
         keras.utils.set_random_seed(self.seed + 7)
+        sources = self._even(sources)
         data = SourceImages(sources, self.generator, self.batch_images, training=False)
         accuracy = float(model.evaluate(data, verbose=0, return_dict=True)["accuracy"])
         chance = 1 / self.generator.num_classes
@@ -287,6 +302,7 @@ class MoSI(Task):
                 "heldout_sources": len(sources)}
 
     # ------------------------------------------------------------------------------------------------ finetune
+    @distributed
     def finetune(self, videos, labels, test_videos, test_labels, class_names=None, seeds=None, scratch=True):
         """Few-shot finetuning, MoSI-initialised against scratch (same random weights where not copied), `seeds`
         repetitions, each drawing `shots` videos per class anew; multi-clip (`eval_clips`) evaluation, video- and
@@ -334,7 +350,7 @@ class MoSI(Task):
             seeds=self.finetune_seeds if seeds is None else list(seeds), clip_len=self.num_frames,
             crop_size=self.crop_size, epochs=self.finetune_epochs, warmup_epochs=self.finetune_warmup,
             learning_rate=self.finetune_lr, weight_decay=self.finetune_weight_decay, batch_size=self.finetune_batch,
-            eval_clips=self.eval_clips, run=self.run)
+            eval_clips=self.eval_clips, run=self.run, drop_remainder=self.distribution is not None)
         return {**report, "classes": class_names}
 
     # ------------------------------------------------------------------------------------------------ Grad-CAM
