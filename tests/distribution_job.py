@@ -6,7 +6,8 @@ python tests/distribution_job.py OUT.json im2flow [resume]: Im2Flow's U-Net, bot
 with `resume` also the flow predicted after a data-parallel training killed after epoch 2 and rerun, and after an
 uninterrupted one. python tests/distribution_job.py OUT.json mosi: MoSI's pretext curves, held-out pretext
 evaluation, few-shot finetuning and Grad-CAM on two devices, and on one (JAX) or the pseudo motions of one device and
-of two replicas (TensorFlow)."""
+of two replicas (TensorFlow). python tests/distribution_job.py OUT.json vre: VRE + MRA's five steps on one device
+and on two (JAX)."""
 
 import json
 import os
@@ -89,6 +90,21 @@ def mosi(out, distribution, dropout):
             "grad_cam": task.grad_cam(clips, regions)["motion_mass_ratio"]}
 
 
+def vre(out, distribution):
+    """VRE + MRA's five steps (the "full" row) on `distribution` (JAX): the held-out accuracy and the net's weights."""
+    task = km.vre_mra.VREMRA.from_preset("quick", key_frames=4, num_labels=3, iterations=(2, 2, 1, 2, 1),
+                                         batch_images=4, batch_clips=4, distribution=distribution,
+                                         run=km.utils.Run(out, verbose=False))
+    data = km.vre_mra.unlabeled_videos(task.frames_needed, size=32, num_videos=12)
+    labels, _ = task.pseudo_labels(data.videos, data.classes)
+    clips, kept = task.clips(data.videos, labels)
+    parts, names = km.vre_mra.labeled_images(task.image_size, size=32, num_videos=12, pool_per_class=3,
+                                             test_videos=6)
+    result = task.train(parts["pool"], parts["test"], clips, labels[kept], len(names), rows=["full"])
+    return {"full": result["full"], "weights": [float(abs(w).sum()) for w in task.net.get_weights()],
+            "replicas": km.distribution.replicas(task.distribution)}
+
+
 def replica_draws():
     """The largest difference between the pseudo motions of 4 images made on one device and those made by two
     tf.distribute replicas of 2 images each, over two steps (TensorFlow)."""
@@ -113,7 +129,10 @@ if __name__ == "__main__":
     # TensorFlow without dropout.
     dropout = 0.5 if keras.backend.backend() == "jax" else 0.0
     folder = os.path.dirname(sys.argv[1])
-    if sys.argv[2] == "mosi":
+    if sys.argv[2] == "vre":
+        result = {"one": vre(os.path.join(folder, "one"), None), "two": vre(os.path.join(folder, "two"),
+                                                                             "data_parallel")}
+    elif sys.argv[2] == "mosi":
         result = {"two": mosi(os.path.join(folder, "two"), "data_parallel", dropout)}
         if keras.backend.backend() == "tensorflow":  # the curves differ (see the test): the draws are compared
             result["replica_draws"] = replica_draws()

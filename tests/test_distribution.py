@@ -1,6 +1,7 @@
 """Training past one device: data-parallel Im2Flow gives one device's loss curve for the same global batch (JAX on
-two host devices, TensorFlow on two logical CPUs), a killed data-parallel training resumes exactly (JAX), PyTorch is
-refused naming what works, and batches that do not divide are refused naming the argument."""
+two host devices, TensorFlow on two logical CPUs), a killed data-parallel training resumes exactly (JAX), MoSI and
+VRE + MRA train data-parallel as on one device, PyTorch is refused naming what works, and batches that do not divide
+are refused naming the argument."""
 
 import json
 import os
@@ -74,6 +75,17 @@ def test_data_parallel_mosi_gives_the_pretext_and_finetuning_of_one_device(tmp_p
     assert {"mosi/pseudo_motion_clips", "grad_cam/frames_heat"} <= set(pictures), sorted(pictures)
 
 
+@pytest.mark.slow
+def test_data_parallel_vre_mra_gives_the_five_steps_of_one_device(tmp_path):
+    # One program over the global batch: the smoothness losses still pair sub-clips across all of it.
+    pytest.importorskip("jax")
+    result = _job(tmp_path, "jax", "vre")
+    one, two = result["one"], result["two"]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    np.testing.assert_allclose(two["weights"], one["weights"], rtol=1e-5)
+    assert two["full"] == one["full"]
+
+
 @pytest.mark.backend_agnostic
 def test_data_parallel_on_this_backend():
     if keras.backend.backend() == "torch":
@@ -105,7 +117,7 @@ def test_arguments_are_checked():
     assert km.distribution.check_batch(8, Two()) == 8
     with pytest.raises(DistributionError, match="batch_size=5 does not divide across the 2 devices"):
         km.distribution.check_batch(5, Two())
-    with pytest.raises(DistributionError, match="VRE \\+ MRA trains on one device"):
+    with pytest.raises(DistributionError, match="each tf.distribute replica sees only its part"):
         km.vre_mra.VREMRA(distribution=Two())
     with pytest.raises(DistributionError, match="batch_images=5 does not divide across the 2 devices"):
         km.mosi.MoSI(batch_images=5, distribution=Two())

@@ -7,8 +7,9 @@ import time
 import keras
 import numpy as np
 
+from keras_motion import distribution as distribution_lib
 from keras_motion.distribution import DistributionError
-from keras_motion.task import Task
+from keras_motion.task import Task, distributed
 from keras_motion.transforms import to_uint8
 from keras_motion.utils.resume import seed_states, set_seed_states
 from keras_motion.vre_mra.callbacks import RetrievalImages, StepsAsEpochs
@@ -65,7 +66,11 @@ class VREMRA(Task):
         verbose: Keras `fit` verbosity of each step.
         run: a `keras_motion.utils.Run` (logs, TensorBoard, pseudo_labels.npz, retrieval.png, the model); None
             writes nothing.
-        distribution: must be None: VRE + MRA trains on one device (a `DistributionError` says why).
+        distribution: train on several devices on JAX: "data_parallel" (all of them) or a
+            `keras.distribution.DataParallel` (see `keras_motion.distribution`); `batch_images` and `batch_clips`
+            must divide across them. One program runs over the global batch, so the smoothness losses still pair
+            sub-clips across the whole batch. TensorFlow's replicas would each see only their part of the batch:
+            a `DistributionError` there.
 
     Example:
 
@@ -110,11 +115,15 @@ class VREMRA(Task):
         for name, value in self.config.items():
             setattr(self, name, value)
         self.run = Run(None, verbose=False) if run is None else run
-        if distribution is not None:
+        self.distribution = distribution_lib.get(distribution)
+        if hasattr(self.distribution, "num_replicas_in_sync"):  # a tf.distribute strategy
             raise DistributionError(
-                "VRE + MRA trains on one device: its smoothness losses pair clips across the whole batch (index "
-                "pairs that a data-parallel split of the batch would break). Drop --distribute / distribution=; "
-                "the flow and pseudo-label steps already use every CPU core")
+                "VRE + MRA's smoothness losses pair sub-clips across the whole batch, and each tf.distribute replica "
+                "sees only its part of it: train data-parallel on JAX (KERAS_BACKEND=jax, keras.distribution."
+                "DataParallel), or drop --distribute / distribution=")
+        if self.distribution is not None:
+            distribution_lib.check_batch(batch_images, self.distribution, "batch_images")
+            distribution_lib.check_batch(batch_clips, self.distribution, "batch_clips")
         self.labeler = self.net = None
         self._nets, self._steps = {}, {}  # per mra_features: a net kept across seeds, its compiled steps
         # Seed-generator states (dropout) of the nets after the last seed an earlier run finished: the nets carry
@@ -181,6 +190,7 @@ class VREMRA(Task):
         return key_frame_clips(videos, labels, self.key_frames, self.interval, self.image_size)
 
     # ----------------------------------------------------------------------------------------------- training
+    @distributed
     def build_net(self, num_classes, mra_features="both"):
         """A new `VisualMotionNet` with the task's settings (`mra_features="motion"`: p_a on f̃(x) alone)."""
         return VisualMotionNet(num_classes, self.num_labels, image_size=self.image_size, width=self.width,
@@ -217,8 +227,10 @@ class VREMRA(Task):
         return VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None, clip_labels,
                                    batch_images=self.batch_images, batch_clips=self.batch_clips,
                                    subclip_length=self.subclip_length, steps=steps, flip_images=self.flip_images,
-                                   seed=seed * 1000 + offset)
+                                   seed=seed * 1000 + offset, drop_remainder=self.distribution is not None,
+                                   replicas=distribution_lib.replicas(self.distribution))
 
+    @distributed
     def train(self, train, held, clips, clip_labels, num_classes, seed=0, rows=ROWS, net=None, callbacks=(),
               log_dir=None):
         """The rows of Table 2 for one seed: each row's steps, then its accuracy on the held-out images.

@@ -18,6 +18,7 @@ from keras_motion.vre_mra.losses import DISTANCES, first_order_smoothness, secon
 from keras_motion.vre_mra.neighbours import neighbour_pairs, neighbour_triples
 
 PROXY_LOSSES = ("motion", "smooth1", "smooth2")
+INDEX_SETS = ("pos_pairs", "neg_pairs", "pos_triples", "neg_triples")  # batch indices of the smoothness losses
 LOSSES = ("main",) + PROXY_LOSSES + ("mra",)
 # The groups each loss reaches: a step trains only groups that one of its losses reaches (an ablation's step 2 with
 # L_main alone leaves the GRU untouched instead of "training" it without a gradient).
@@ -62,6 +63,10 @@ class VisualMotionBatches(keras.utils.PyDataset):
             batch size above N or M raises instead of being lowered), so that batches divide evenly across devices
             (`keras.distribution.DataParallel`) and every batch has one shape. The batches are the same either way
             (none is partial); count `steps` with `steps_for(..., drop_remainder=True)`.
+        replicas: the devices a `keras.distribution.DataParallel` splits every input over. The neighbour index sets
+            index the whole batch, so with more than one they come as `replicas` identical copies (R, P, 2) and
+            (R, P, 3): every input's first axis then divides across the devices, and `VisualMotionTrainer` reads
+            the first copy (one program over the global batch: the losses are one device's).
 
     >>> batches = VisualMotionBatches(images=np.zeros((4, 8, 8, 3), np.uint8), labels=[0, 1, 0, 1], batch_images=2,
     ...                               clips=np.zeros((3, 6, 8, 8, 3), np.uint8), clip_labels=[0, 1, 2], batch_clips=2,
@@ -72,7 +77,8 @@ class VisualMotionBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images=None, labels=None, clips=None, clip_labels=None, batch_images=32, batch_clips=16,
-                 subclip_length=None, steps=100, flip_images=False, seed=0, drop_remainder=False, **kwargs):
+                 subclip_length=None, steps=100, flip_images=False, seed=0, drop_remainder=False, replicas=1,
+                 **kwargs):
         super().__init__(**kwargs)
         if images is None and clips is None:
             raise ValueError("VisualMotionBatches needs labeled images, clips, or both")
@@ -84,7 +90,7 @@ class VisualMotionBatches(keras.utils.PyDataset):
                 raise ValueError(f"VisualMotionBatches: {name}={int(size)} exceeds the {len(items)} {what} given, "
                                  f"and drop_remainder=True keeps every batch at {name}; use {name} ≤ {len(items)} "
                                  "or drop_remainder=False (which lowers it)")
-        self.steps, self.flip_images, self.seed = int(steps), flip_images, seed
+        self.steps, self.flip_images, self.seed, self.replicas = int(steps), flip_images, seed, int(replicas)
         if images is not None:
             self.labels = np.asarray(labels, np.int64)
             if len(self.labels) != len(images):
@@ -136,6 +142,9 @@ class VisualMotionBatches(keras.utils.PyDataset):
             x["pos_pairs"], x["neg_pairs"] = self.pos_pairs, self.neg_pairs
             x["pos_triples"], x["neg_triples"] = neighbour_triples(self._videos, self._times, self.subclip_length,
                                                                    rng=rng)
+            if self.replicas > 1:
+                for key in INDEX_SETS:
+                    x[key] = np.repeat(x[key][None], self.replicas, axis=0)
         return x
 
 
@@ -212,12 +221,14 @@ class VisualMotionTrainer(keras.Model):
                 per_clip = ops.reshape(x["clip_labels"], (ops.shape(scores)[0], -1))[:, :1]
                 labels = ops.repeat(per_clip, scores.shape[1], axis=1)
                 proxy = proxy + self.frame_motion_weight * ops.mean(ce(labels, scores))
+        # Copies per device (R, P, k) under data parallelism (see `VisualMotionBatches`): the first one.
+        index = {key: x[key][0] if len(x[key].shape) == 3 else x[key] for key in INDEX_SETS if key in x}
         if "smooth1" in self.step_losses:
-            proxy = proxy + first_order_smoothness(y_pred["motion_features"], x["pos_pairs"], x["neg_pairs"],
-                                                   self.margin, self.distance)
+            proxy = proxy + first_order_smoothness(y_pred["motion_features"], index["pos_pairs"],
+                                                   index["neg_pairs"], self.margin, self.distance)
         if "smooth2" in self.step_losses:
-            proxy = proxy + second_order_smoothness(y_pred["motion_features"], x["pos_triples"], x["neg_triples"],
-                                                    self.margin, self.distance)
+            proxy = proxy + second_order_smoothness(y_pred["motion_features"], index["pos_triples"],
+                                                    index["neg_triples"], self.margin, self.distance)
         weight = self.proxy_weight if "main" in self.step_losses else 1.0
         total = main + weight * proxy
         return total + ops.sum(self.losses) if self.losses else total

@@ -235,3 +235,19 @@ def test_drop_remainder_keeps_the_batch_sizes_asked_for(data):
     assert steps_for(7, 3, 2) == 5 and steps_for(7, 3, 2, drop_remainder=True) == 4
     with pytest.raises(ValueError, match="drop_remainder=False"):
         steps_for(2, 3, 1, drop_remainder=True)
+
+
+def test_index_sets_come_once_per_device_and_give_the_same_loss(data):
+    from keras_motion.vre_mra import VisualMotionTrainer
+    from keras_motion.vre_mra.training import INDEX_SETS
+
+    kwargs = dict(batch_clips=4, subclip_length=3, steps=1, seed=2, drop_remainder=True)
+    one = VisualMotionBatches(None, None, data["clips"], data["clip_labels"], **kwargs)[0]
+    two = VisualMotionBatches(None, None, data["clips"], data["clip_labels"], replicas=2, **kwargs)[0]
+    for key in INDEX_SETS:  # a first axis that divides across two devices: one copy each
+        assert two[key].shape == (2,) + one[key].shape
+        np.testing.assert_array_equal(two[key][1], one[key])
+    trainer = VisualMotionTrainer(tiny_net(), ("motion", "smooth1", "smooth2"), subclip_length=3)
+    y_pred = trainer(one)
+    losses = [float(keras.ops.convert_to_numpy(trainer.compute_loss(x, None, y_pred))) for x in (one, two)]
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
