@@ -5,8 +5,8 @@ devices.
 python tests/distribution_job.py OUT.json im2flow [resume]: Im2Flow's U-Net, both loss curves and validation EPEs;
 with `resume` also the flow predicted after a data-parallel training killed after epoch 2 and rerun, and after an
 uninterrupted one. python tests/distribution_job.py OUT.json mosi: MoSI's pretext curves, held-out pretext
-evaluation, few-shot finetuning and Grad-CAM on two devices, and on one (JAX) or the pseudo motions of one device and
-of two replicas (TensorFlow). python tests/distribution_job.py OUT.json vre: VRE + MRA's five steps on one device
+evaluation, few-shot finetuning and Grad-CAM on one device and on two (and on TensorFlow the pseudo motions of one
+device and of two replicas). python tests/distribution_job.py OUT.json vre: VRE + MRA's five steps on one device
 and on two (JAX)."""
 
 import json
@@ -133,11 +133,10 @@ if __name__ == "__main__":
         result = {"one": vre(os.path.join(folder, "one"), None), "two": vre(os.path.join(folder, "two"),
                                                                              "data_parallel")}
     elif sys.argv[2] == "mosi":
-        result = {"two": mosi(os.path.join(folder, "two"), "data_parallel", dropout)}
-        if keras.backend.backend() == "tensorflow":  # the curves differ (see the test): the draws are compared
+        result = {"one": mosi(os.path.join(folder, "one"), None, dropout),
+                  "two": mosi(os.path.join(folder, "two"), "data_parallel", dropout)}
+        if keras.backend.backend() == "tensorflow":
             result["replica_draws"] = replica_draws()
-        else:
-            result["one"] = mosi(os.path.join(folder, "one"), None, dropout)
     else:
         result = {"one": curves(None, dropout), "two": curves("data_parallel", dropout)}
     if sys.argv[3:] == ["resume"]:  # a data-parallel training killed after epoch 2 and rerun, and an uninterrupted one

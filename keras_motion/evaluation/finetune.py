@@ -75,7 +75,8 @@ def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112,
     train = VideoClips(videos, labels, clip_len=clip_len, crop_size=crop_size, size=size, batch_size=batch_size,
                        seed=seed, drop_remainder=drop_remainder)
     compile_classifier(model, learning_rate, weight_decay, epochs * len(train), warmup_epochs * len(train))
-    model.fit(train, epochs=epochs, verbose=verbose, callbacks=list(callbacks))
+    # The clips shuffle themselves per (seed, epoch); Keras' shuffling would draw on Python's global random state.
+    model.fit(train, epochs=epochs, verbose=verbose, callbacks=list(callbacks), shuffle=False)
     return model
 
 

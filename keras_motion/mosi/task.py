@@ -262,8 +262,10 @@ class MoSI(Task):
             heldout = (None if not heldout_sources else
                        SourceImages(self._even(heldout_sources), generator, self.batch_images, training=False))
             self.run.log(f"pretext, {phase} MoSI: {phase_epochs} epochs")
+            # The sources shuffle themselves per (seed, epoch): Keras' own shuffling of the batch order would draw
+            # on Python's global random state, which a data-parallel strategy consumes differently from one device.
             fitted = phase_model.fit(train, validation_data=heldout, validation_freq=max(1, phase_epochs // 3),
-                                     epochs=phase_epochs, initial_epoch=initial_epoch if tuned else 0,
+                                     epochs=phase_epochs, initial_epoch=initial_epoch if tuned else 0, shuffle=False,
                                      callbacks=phase_callbacks, verbose=2 if self.run.verbose else 0)
             if tuned:
                 history = fitted

@@ -166,8 +166,10 @@ class PoseFromAction(Task):
         log_dir = log_dir or self.run.log_dir("verifier")
         if log_dir is not None and held is not None:
             callbacks.append(TripletImages.from_batches(held, log_dir))
+        # Every batch is a seeded draw of its own; Keras' shuffling would draw on Python's global random state.
         return verifier.fit(train, validation_data=held, epochs=self.epochs if epochs is None else int(epochs),
-                            initial_epoch=initial_epoch, callbacks=callbacks, verbose=2 if self.run.verbose else 0)
+                            initial_epoch=initial_epoch, callbacks=callbacks, shuffle=False,
+                            verbose=2 if self.run.verbose else 0)
 
     @distributed
     def evaluate_verifier(self, heldout):
