@@ -68,12 +68,12 @@ def resumed(out, distribution, kill_after=None):
 
 def mosi(out, distribution, dropout):
     """MoSI end to end on `distribution`: pretext curves (8 sources in batches of 4: no partial batch), the held-out
-    pretext accuracy of 5 sources and a finetuning evaluated on 9 clips (3 videos × 3), written to `out` (with the
-    Grad-CAM pictures of the pretext)."""
+    pretext accuracy of 5 sources and a finetuning of 6 videos (below its batch of 8: one batch of 6 either way)
+    evaluated on 9 clips (3 videos × 3), written to `out` (with the Grad-CAM pictures of the pretext)."""
     train, heldout = km.mosi.pretext_sources(photos=km.datasets.synthetic.default_backgrounds()[:4], heldout_photos=2,
                                              crops_per_photo=4)
     data = km.mosi.synthetic_splits(6, 6, 3, num_frames=6, size=16)
-    task = km.mosi.MoSI.from_preset("quick", unmasked_epochs=0, pretext_epochs=2, dropout=dropout, finetune_batch=2,
+    task = km.mosi.MoSI.from_preset("quick", unmasked_epochs=0, pretext_epochs=2, dropout=dropout, finetune_batch=8,
                                     finetune_epochs=1, eval_clips=3, distribution=distribution,
                                     run=km.utils.Run(out, verbose=False))
     keras.utils.set_random_seed(task.seed)

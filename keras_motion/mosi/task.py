@@ -345,13 +345,18 @@ class MoSI(Task):
 
         if not scratch:
             self._require_backbone()
+        batch = self.finetune_batch
+        if self.distribution is not None:  # a few-shot set below one batch: one batch of it, as on one device
+            drawn = int(np.minimum(np.bincount(labels, minlength=num_classes), self.shots).sum())
+            batch = distribution_lib.check_batch(min(batch, distribution_lib.evenly(drawn, self.distribution)) or
+                                                 drawn, self.distribution, "the few-shot set's size")
         inits = {"mosi": mosi} if self.backbone is not None else {}
         inits.update({"scratch": fresh} if scratch else {})
         report = few_shot_finetune(
             inits, videos, labels, test_videos, test_labels, num_classes=num_classes, shots=self.shots,
             seeds=self.finetune_seeds if seeds is None else list(seeds), clip_len=self.num_frames,
             crop_size=self.crop_size, epochs=self.finetune_epochs, warmup_epochs=self.finetune_warmup,
-            learning_rate=self.finetune_lr, weight_decay=self.finetune_weight_decay, batch_size=self.finetune_batch,
+            learning_rate=self.finetune_lr, weight_decay=self.finetune_weight_decay, batch_size=batch,
             eval_clips=self.eval_clips, run=self.run, drop_remainder=self.distribution is not None)
         return {**report, "classes": class_names}
 
