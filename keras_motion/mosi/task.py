@@ -348,8 +348,11 @@ class MoSI(Task):
         batch = self.finetune_batch
         if self.distribution is not None:  # a few-shot set below one batch: one batch of it, as on one device
             drawn = int(np.minimum(np.bincount(labels, minlength=num_classes), self.shots).sum())
-            batch = distribution_lib.check_batch(min(batch, distribution_lib.evenly(drawn, self.distribution)) or
-                                                 drawn, self.distribution, "the few-shot set's size")
+            batch = min(batch, distribution_lib.evenly(drawn, self.distribution))
+            if batch == 0:
+                raise distribution_lib.DistributionError(
+                    f"the few-shot set of {drawn} video(s) does not fill one batch across "
+                    f"{distribution_lib.replicas(self.distribution)} devices: use more shots or fewer devices")
         inits = {"mosi": mosi} if self.backbone is not None else {}
         inits.update({"scratch": fresh} if scratch else {})
         report = few_shot_finetune(
