@@ -13,9 +13,14 @@ __version__ = "0.2.0"
 # TensorFlow's informational C++ start-up lines drown a recipe's progress; a user's own setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# The core first, then the Keras parts, then the methods.
+# isort: off
 from keras_motion import datasets, errors, flow, transforms, utils, video  # noqa: E402  (NumPy / OpenCV only)
 from keras_motion import callbacks, distribution, evaluation, models, schedules, tuning  # noqa: E402  (Keras)
+from keras_motion import export, predict  # noqa: E402  (inference models out of the toolkit)
 from keras_motion import im2flow, mosi, pose_from_action, vre_mra  # noqa: E402  (the methods)
+# isort: on
 
-__all__ = ["callbacks", "datasets", "distribution", "errors", "evaluation", "flow", "im2flow", "models", "mosi",
-           "pose_from_action", "schedules", "transforms", "tuning", "utils", "video", "vre_mra", "__version__"]
+__all__ = ["callbacks", "datasets", "distribution", "errors", "evaluation", "export", "flow", "im2flow", "models",
+           "mosi", "pose_from_action", "predict", "schedules", "transforms", "tuning", "utils", "video", "vre_mra",
+           "__version__"]

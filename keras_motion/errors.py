@@ -52,3 +52,27 @@ class ImageInputError(KerasMotionError, ValueError):
 
 class DistributionError(KerasMotionError, ValueError):
     """A distribution this backend or method cannot run, or a batch that does not divide across its devices."""
+
+
+class InvalidArgumentError(KerasMotionError, ValueError):
+    """A numeric argument (a count, a size, a bound) outside its valid range; the message names it, its value and the
+    range (`keras_motion.utils.checks`)."""
+
+
+class NotFittedError(KerasMotionError, RuntimeError):
+    """A method object (or a fitted helper such as `MotionLabeler`) was asked for what needs training first; the
+    message names the call that trains it."""
+
+
+class FrameInputError(ImageInputError, FlowError):
+    """Frames given to the flow core break its input contract (the images' contract, `to_uint8`, or a frame shape
+    OpenCV's flow cannot take); both an `ImageInputError` and a `FlowError`."""
+
+
+class CorruptFileError(KerasMotionError, OSError):
+    """A file keras_motion (or the user) wrote earlier exists but cannot be read back: truncated or damaged. The
+    message names it and the fix (delete it, or rerun with --overwrite)."""
+
+
+class FolderInUseError(KerasMotionError, RuntimeError):
+    """Another job (process) holds the output folder; the message names it (pid, host, since when, command)."""

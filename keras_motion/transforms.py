@@ -5,12 +5,13 @@
 import numpy as np
 
 from keras_motion.errors import ImageInputError
+from keras_motion.utils.checks import check_int
 from keras_motion.video.decode import resize_frame
 
 _FIX = "convert with keras_motion.transforms.to_uint8(x, value_range=(low, high))"
 
 
-def to_uint8(images, value_range=None, name="images"):
+def to_uint8(images, value_range=None, name="images", fix=_FIX):
     """The pixels of `images` as uint8 0–255: the one input contract of every image and video entry point.
 
     uint8 passes as is (no copy). Integer arrays whose values all lie in 0..255 are cast. Anything else needs its
@@ -23,6 +24,7 @@ def to_uint8(images, value_range=None, name="images"):
         images: an array (any shape) or a nested sequence of equal-shaped arrays.
         value_range: `(low, high)` of the values, mapped to 0 and 255; `None`: the values are pixels already.
         name: how error messages call the input (an argument name).
+        fix: how error messages say to declare the range (an entry point with its own `value_range` names it).
 
     Example:
 
@@ -62,7 +64,7 @@ def to_uint8(images, value_range=None, name="images"):
         what = (f"{images.dtype} pixels need their value range declared" if kind == "f" else
                 f"{images.dtype} values {lowest}..{highest} do not fit 0..255")
         raise ImageInputError(f"{name}: {what} (uint8 0-255 is the input contract; a float image may be 0-1 or "
-                              f"0-255, which cannot be told apart safely); {_FIX}, e.g. value_range=(0, 1) for "
+                              f"0-255, which cannot be told apart safely); {fix}, e.g. value_range=(0, 1) for "
                               "scikit-image's float images or (0, 65535) for 16-bit ones")
     low, high = (float(v) for v in value_range)
     if not high > low:
@@ -111,12 +113,13 @@ def check_images(images, name="images", batched=True, channels=3, value_range=No
 
 
 def center_crop(array, crop_size):
-    """Central `crop_size` × `crop_size` window of (..., H, W, C) arrays.
+    """Central `crop_size` × `crop_size` window of (..., H, W, C) arrays; `crop_size` an integer in 1..min(H, W).
 
     >>> center_crop(np.zeros((2, 8, 10, 3)), 4).shape
     (2, 4, 4, 3)
     """
     h, w = array.shape[-3:-1]
+    check_int(crop_size, "center_crop crop_size", 1, min(h, w))  # a larger one would slice a smaller window silently
     top, left = (h - crop_size) // 2, (w - crop_size) // 2
     return array[..., top:top + crop_size, left:left + crop_size, :]
 
@@ -125,6 +128,7 @@ def crop_clip(clip, crop_size, rng=None):
     """A `crop_size` square of every frame of a (T, H, W, C) clip: random with a NumPy Generator `rng`, central
     with `rng=None`."""
     h, w = clip.shape[1:3]
+    check_int(crop_size, "crop_clip crop_size", 1, min(h, w))
     top = (h - crop_size) // 2 if rng is None else int(rng.integers(0, h - crop_size + 1))
     left = (w - crop_size) // 2 if rng is None else int(rng.integers(0, w - crop_size + 1))
     return clip[:, top:top + crop_size, left:left + crop_size]

@@ -10,11 +10,21 @@ recognition (Table 2) with the fusion weight chosen on validation. Writes <out>/
 import sys
 
 from keras_motion.flow.grid import save_png
-from keras_motion.im2flow import (DATA_PRESETS, PRESETS, Im2Flow, concatenate_pairs, image_splits,
-                                  labeled_video_splits, real_clip_pairs, synthetic_splits, video_folder_pairs)
+from keras_motion.im2flow import (
+    DATA_PRESETS,
+    PRESETS,
+    Im2Flow,
+    concatenate_pairs,
+    image_splits,
+    labeled_video_splits,
+    real_clip_pairs,
+    synthetic_splits,
+    video_folder_pairs,
+)
 from keras_motion.utils import base_parser, parse_with_presets, run_main, start_run
+from keras_motion.utils.flags import add_hyperparameter_flags
 
-CPU, CPU_DATA = PRESETS["cpu"], DATA_PRESETS["cpu"]
+CPU, CPU_DATA = Im2Flow.hyperparameters(), DATA_PRESETS["cpu"]
 
 
 def parse_args(argv=None):
@@ -50,35 +60,9 @@ def parse_args(argv=None):
                       metavar=("FLOW", "RECOG", "VAL", "TEST"), help="video split of synthetic / labeled video data")
     data.add_argument("--render-size", type=int, default=CPU_DATA["render_size"],
                       help="frame size before the U-Net's crops")
-    model = p.add_argument_group("model and training")
-    model.add_argument("--image-size", type=int, default=CPU["image_size"], help="U-Net input (power of 2): crops")
-    model.add_argument("--base-filters", type=int, default=CPU["base_filters"], help="U-Net width (the paper: 64)")
-    model.add_argument("--dilated", action="store_true", help="dilated-convolution encoder (the paper's text)")
-    model.add_argument("--epochs", type=int, default=CPU["epochs"], help="U-Net epochs")
-    model.add_argument("--batch-size", type=int, default=CPU["batch_size"], help="batch of every network")
-    model.add_argument("--learning-rate", type=float, default=CPU["learning_rate"],
-                       help="the U-Net's Adam rate (the paper: 2e-4 over ~700k frames)")
-    model.add_argument("--beta-1", type=float, default=CPU["beta_1"], help="the U-Net's Adam β1")
-    model.add_argument("--constant-epochs", type=int, default=CPU["constant_epochs"],
-                       help="epochs at the full learning rate before it decays linearly to 0 (pix2pix's schedule; "
-                            "None: half of --epochs)")
-    model.add_argument("--content-weight", type=float, default=CPU["content_weight"],
-                       help="λ of the motion-content loss")
-    model.add_argument("--no-content", dest="content_loss", action="store_false",
-                       help="switch the motion-content loss (and φ) off")
-    model.add_argument("--magnitude-weighting", action="store_true",
-                       help="scale the sin/cos gradients by the true magnitude (the paper)")
-    model.add_argument("--max-magnitude", type=float, default=CPU["max_magnitude"],
-                       help="px at which the encoding saturates (None: 30 px at 256 px, scaled to --image-size)")
-    model.add_argument("--phi-epochs", type=int, default=CPU["phi_epochs"], help="epochs of the content network φ")
-    model.add_argument("--stream-epochs", type=int, default=CPU["stream_epochs"],
-                       help="epochs of each recognition stream")
-    model.add_argument("--stream-model", default=CPU["stream_model"], choices=("cnn", "resnet"),
-                       help="recognition streams: StreamCNN (few labels, CPU) or ResNet-10 (the paper: AlexNet-BN)")
-    model.add_argument("--stream-filters", type=int, default=CPU["stream_filters"],
-                       help="width of φ and the recognition streams")
-    model.add_argument("--stream-learning-rate", type=float, default=CPU["stream_learning_rate"],
-                       help="Adam rate of the recognition streams")
+    add_hyperparameter_flags(p.add_argument_group("model and training"), Im2Flow, CPU,
+                             constant_epochs={"type": int}, max_magnitude={"type": float},
+                             stream_model={"choices": ("cnn", "resnet")})
     return parse_with_presets(p, argv, {"paper": {**PRESETS["paper"], **DATA_PRESETS["paper"]},
                                         "quick": {**PRESETS["quick"], **DATA_PRESETS["quick"]}})
 
@@ -154,13 +138,14 @@ def main(argv=None):
         recognition_data, recognition_classes, skipped["images"] = image_splits(
             args.stanford40 or args.images, "stanford40" if args.stanford40 else "folder",
             render_size=args.render_size, seed=args.seed, log=run.log)
-    recognition = task.evaluate_recognition(recognition_data["recog"], recognition_data["val"],
+    recognition = task.train_recognition(recognition_data["recog"], recognition_data["val"],
                                             recognition_data["test"], len(recognition_classes))
 
     metrics = {"flow": flow, "flow_real_clip": flow_real, "recognition": recognition,
                "content_network": {"validation_accuracy": phi_accuracy},
                "data": {k: len(v["images"]) for k, v in splits.items()}, "skipped": skipped,
                "classes": list(class_names)}
+    run.save_model(task.inference_model(), "im2flow_inference.keras")  # uint8 in, flow in px out
     run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 

@@ -21,13 +21,15 @@ Writes <out>/metrics.json, logs (<out>/logs), checkpoints (<out>/pretext_backbon
 pretext run resumes from its last epoch (<out>/backup).
 """
 
-import argparse
 import sys
 
 import keras_motion as km
-from keras_motion.mosi import DATA_PRESETS, PRESETS
+from keras_motion.mosi import DATA_PRESETS, PRESETS, MoSI
+from keras_motion.utils.flags import add_hyperparameter_flags
 
-DEFAULTS = {**PRESETS["cpu"], **DATA_PRESETS["cpu"]}
+HYPERPARAMETERS = MoSI.hyperparameters()
+DEFAULTS = {**HYPERPARAMETERS, **DATA_PRESETS["cpu"]}
+PSEUDO_MOTION = ["source_size", "crop_size", "num_frames", "speeds", "axes", "mask_size", "jitter", "frame_wise_jitter"]
 
 
 def parse_args(argv=None):
@@ -55,40 +57,14 @@ def parse_args(argv=None):
     add(data, "--gradcam-size", "size at which the held-out synthetic videos are re-rendered for Grad-CAM (the "
         "network is fully convolutional: larger clips, larger conv5 maps); 0: none", type=int, dest="grad_cam_size")
     gen = p.add_argument_group("pseudo motion")
-    add(gen, "--source-size", "L_s, side of the source squares (the paper: 320)", type=int)
-    add(gen, "--crop-size", "L, clip size (the paper: 112)", type=int)
-    add(gen, "--num-frames", "N, clip length (the paper: 16)", type=int)
-    add(gen, "--speeds", "K speeds per direction (C_T = 4K + 1 labels)", type=int)
-    add(gen, "--axes", "the axes the crop window moves along", choices=("x", "y", "xy"))
-    add(gen, "--mask-size", "moving square side as a fraction of L: a range LOW HIGH or one fixed value",
-        type=float, nargs="+")
+    add_hyperparameter_flags(gen, MoSI, PSEUDO_MOTION, axes={"choices": ("x", "y", "xy")}, mask_size={"nargs": "+"})
     add(gen, "--no-mask", "unmasked MoSI", action="store_true", default=False)
-    add(gen, "--no-jitter", "no colour jitter / random grayscale", action="store_true", default=False)
-    add(gen, "--frame-wise-jitter", "jitter every frame on its own (the paper) or whole clips (in a short CPU run, "
-        "per-frame flicker holds the masked task near chance for longer)", action=argparse.BooleanOptionalAction)
     model = p.add_argument_group("model and training")
-    add(model, "--backbone", "the video backbone", choices=("r2plus1d", "r2d3d"))
-    add(model, "--depth", "10 or 18 (default: 10 for R(2+1)D, 18 for R-2D3D)", type=int)
-    add(model, "--filters", "stem, conv2..conv5 widths (default of --paper: 64 64 128 256 512)", type=int, nargs=5)
-    add(model, "--stem", "'video' (the paper's strided stem) or 'small' (3×3, stride 1)", choices=("video", "small"))
-    add(model, "--pretext-epochs", "epochs of (masked) MoSI", type=int)
-    add(model, "--unmasked-epochs", "epochs of unmasked MoSI (no jitter) before the masked epochs: a warm start for "
-        "short runs (not in the paper)", type=int)
-    add(model, "--pretext-warmup", "warm-up epochs of each pretext phase (the paper: 10 of 100)", type=int)
-    add(model, "--batch-images", "source images per batch (× C_T clips)", type=int)
-    add(model, "--pretext-lr", "pretext peak learning rate (Adam)", type=float)
-    add(model, "--pretext-weight-decay", "pretext weight decay", type=float)
+    add_hyperparameter_flags(model, MoSI, [name for name in HYPERPARAMETERS if name not in PSEUDO_MOTION],
+                             backbone={"choices": ("r2plus1d", "r2d3d")}, depth={"type": int},
+                             stem={"choices": ("video", "small")})
     add(model, "--skip-pretext", "reuse <out>/pretext_backbone.keras from an earlier run", action="store_true",
         default=False)
-    add(model, "--shots", "labeled videos per class for finetuning", type=int)
-    add(model, "--seeds", "finetuning repetitions (few-shot draws and inits; seeds --seed + 1000 k)", type=int)
-    add(model, "--finetune-epochs", "finetuning epochs", type=int)
-    add(model, "--finetune-warmup", "finetuning warm-up epochs", type=int)
-    add(model, "--finetune-lr", "finetuning peak learning rate (Adam)", type=float)
-    add(model, "--finetune-weight-decay", "finetuning weight decay", type=float)
-    add(model, "--finetune-batch", "finetuning batch size (clips)", type=int)
-    add(model, "--freeze-stages", "freeze conv1..convK when finetuning MoSI", type=int)
-    add(model, "--eval-clips", "clips per test video", type=int)
     presets = {name: {**PRESETS[name], **DATA_PRESETS[name]} for name in ("paper", "quick")}
     return km.utils.parse_with_presets(p, argv, presets)
 
@@ -98,8 +74,8 @@ def main(argv=None):
     run = km.utils.start_run(args)
     if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
-    settings = {k: v for k, v in vars(args).items() if k in PRESETS["cpu"]}
-    settings.update(jitter=not args.no_jitter, mask_size=None if args.no_mask else (
+    settings = {k: v for k, v in vars(args).items() if k in HYPERPARAMETERS}
+    settings.update(mask_size=None if args.no_mask else (
         args.mask_size[0] if len(args.mask_size) == 1 else tuple(args.mask_size[:2])))
     task = km.mosi.MoSI(**settings, seed=args.seed, run=run,
                         distribution="data_parallel" if args.distribute else None)
@@ -132,6 +108,7 @@ def main(argv=None):
     cam = task.grad_cam(*task.grad_cam_clips(test, flows), fine=fine)
     finetune = task.finetune(pool, pool_labels, test, test_labels, classes)
     metrics = {"pretext": pretext, "finetune": finetune, "gradcam": cam, "skipped": skipped}
+    run.save_model(task.inference_model(), "mosi_inference.keras")  # uint8 in, logits + features out
     run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 

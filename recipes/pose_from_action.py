@@ -20,8 +20,11 @@ import sys
 
 import keras_motion as km
 from keras_motion.pose_from_action import DATA_PRESETS, PRESETS, PoseFromAction
+from keras_motion.utils.flags import add_hyperparameter_flags
 
-CPU, DATA = PRESETS["cpu"], DATA_PRESETS["cpu"]
+CPU, DATA = PoseFromAction.hyperparameters(), DATA_PRESETS["cpu"]
+VERIFIER = ["delta", "render_size", "crop_size", "width", "feature_dim", "hidden", "stem_stride", "dropout",
+            "negatives", "batch_positives", "per_video", "epochs", "learning_rate", "flip", "reverse", "balance"]
 
 
 def parse_args(argv=None):
@@ -49,37 +52,9 @@ def parse_args(argv=None):
     data.add_argument("--fractions", type=float, nargs=3, default=(0.6, 0.2, 0.2),
                       metavar=("PRETRAIN", "HELDOUT", "TEST"), help="split by video")
     data.add_argument("--test-frames", type=int, default=DATA["test_frames"], help="test images from each test video")
-    model = p.add_argument_group("verifier")
-    model.add_argument("--delta", type=int, default=CPU["delta"], help="Δ: frames between the two frames")
-    model.add_argument("--render-size", type=int, default=CPU["render_size"],
-                       help="frame size (short side) before random crops")
-    model.add_argument("--crop-size", type=int, default=CPU["crop_size"], help="crop of frames and stacks")
-    model.add_argument("--width", type=float, default=CPU["width"], help="VGG-M filter multiplier")
-    model.add_argument("--feature-dim", type=int, default=CPU["feature_dim"], help="FC6 size of each ConvNet")
-    model.add_argument("--hidden", type=int, default=CPU["hidden"], help="FC7 of the verifier")
-    model.add_argument("--stem-stride", type=int, default=CPU["stem_stride"], help="stride of conv1 and conv2")
-    model.add_argument("--dropout", type=float, default=CPU["dropout"], help="after FC6 and FC7")
-    model.add_argument("--negatives", type=int, default=CPU["negatives"],
-                       help="in-batch negatives per positive (chance K/(K+1))")
-    model.add_argument("--batch-positives", type=int, default=CPU["batch_positives"],
-                       help="positives a batch (each with K negatives)")
-    model.add_argument("--per-video", type=int, default=CPU["per_video"], help="triplets from each video an epoch")
-    model.add_argument("--epochs", type=int, default=CPU["epochs"], help="verifier epochs")
-    model.add_argument("--learning-rate", type=float, default=CPU["learning_rate"], help="verifier Adam")
-    model.add_argument("--no-flip", action="store_true", help="no horizontal-flip augmentation")
-    model.add_argument("--no-reverse", action="store_true", help="no temporal-reversal augmentation")
-    model.add_argument("--no-balance", action="store_true",
-                       help="unweighted loss (by default positives and negatives weigh equally: without it, "
-                            "short runs stall at the all-negative answer, which already scores the chance level)")
-    down = p.add_argument_group("downstream: static-image action recognition from few labels")
-    down.add_argument("--num-labeled", type=int, default=CPU["num_labeled"], help="labeled images of each run")
-    down.add_argument("--seeds", type=int, default=CPU["seeds"],
-                      help="runs (seeds --seed, --seed + 1, ...), each with its own labeled images and init")
-    down.add_argument("--classifier-hidden", type=int, default=CPU["classifier_hidden"], help="FC7 of the classifier")
-    down.add_argument("--finetune-epochs", type=int, default=CPU["finetune_epochs"], help="finetuning epochs")
-    down.add_argument("--finetune-learning-rate", type=float, default=CPU["finetune_learning_rate"],
-                      help="finetuning Adam")
-    down.add_argument("--finetune-batch-size", type=int, default=CPU["finetune_batch_size"], help="finetuning batch")
+    add_hyperparameter_flags(p.add_argument_group("verifier"), PoseFromAction, VERIFIER)
+    add_hyperparameter_flags(p.add_argument_group("downstream: static-image action recognition from few labels"),
+                             PoseFromAction, [name for name in CPU if name not in VERIFIER])
     presets = {name: {**PRESETS[name], **DATA_PRESETS[name]} for name in ("paper", "quick")}
     args = km.utils.parse_with_presets(p, argv, presets)
     if args.images and args.voc:
@@ -116,15 +91,15 @@ def main(argv=None):
     run.log(f"videos: {len(videos.pretrain)} pretraining, {len(videos.heldout)} held out; downstream: "
             f"{len(downstream.pool_labels)} labeled-pool videos/images, {len(downstream.test_labels)} test images")
 
-    task = PoseFromAction(**{k: getattr(args, k) for k in CPU}, flip=not args.no_flip, reverse=not args.no_reverse,
-                          balance=not args.no_balance, seed=args.seed, run=run,
+    task = PoseFromAction(**{k: getattr(args, k) for k in CPU}, seed=args.seed, run=run,
                           distribution="data_parallel" if args.distribute else None)
     task.fit_verifier(videos.pretrain, videos.heldout)
     v = task.evaluate_verifier(videos.heldout)
-    d = task.evaluate_downstream(downstream)
+    d = task.finetune_downstream(downstream)
     metrics = {"verification": v, "downstream": d, "flow": args.flow, "classes": downstream.class_names,
                        "data": {"pretrain_videos": len(videos.pretrain), "heldout_videos": len(videos.heldout),
                                 "test_images": len(downstream.test_labels)}, "skipped": skipped}
+    run.save_model(task.inference_model(), "pose_from_action_inference.keras")  # uint8 in, features out
     run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 

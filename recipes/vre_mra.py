@@ -17,7 +17,10 @@ import sys
 
 import keras_motion as km
 from keras_motion.utils.cli import base_parser, parse_with_presets, run_main, start_run
+from keras_motion.utils.flags import add_hyperparameter_flags
 from keras_motion.vre_mra import DATA_PRESETS, PRESETS, ROWS, VREMRA, ablation_rows
+
+LABELER = ["key_frames", "interval", "codebook_size", "num_labels", "flow_method", "normalization", "pooling"]
 
 
 def parse_args(argv=None):
@@ -37,7 +40,7 @@ def parse_args(argv=None):
     data.add_argument("--pool-per-class", type=int,
                       help="synthetic labeled-image pool per class (each seed draws --shots from it)")
     data.add_argument("--test-videos", type=int, help="synthetic held-out videos (one image each)")
-    data.add_argument("--shots", type=int, help="labeled images per class (VOC: 10)")
+    add_hyperparameter_flags(data, VREMRA, ["shots"])
     data.add_argument("--holdout", default="test", choices=("test", "validation"),
                       help="the images the table is measured on: the test images, or validation images for tuning "
                            "(synthetic: frames of yet other videos; folders / Stanford40 / VOC: a part of the "
@@ -49,52 +52,22 @@ def parse_args(argv=None):
     data.add_argument("--max-test-images", type=int, help="held-out images used (VOC: 2000)")
     data.add_argument("--render-size", type=int, help="frame size for flow (synthetic render / decode)")
     labels = p.add_argument_group("pseudo-motion labels")
-    labels.add_argument("--key-frames", type=int, help="key frames per video (the paper: 12 UCF, 7 HMDB)")
-    labels.add_argument("--interval", type=int, help="frames between key frames")
-    labels.add_argument("--codebook-size", type=int, help="flow codebook words (the paper: 128)")
-    labels.add_argument("--num-labels", type=int, help="pseudo-motion labels (k-means clusters)")
+    add_hyperparameter_flags(labels, VREMRA, LABELER, flow_method={"choices": ("dis", "farneback", "tvl1")},
+                             pooling={"choices": ("mean", "concat")})
     labels.add_argument("--labeler", metavar="NPZ", help="reuse a fitted labeler (an earlier run's "
                         "<out>/pseudo_labels.npz, or tools/pseudo_labels.py's labeler.npz) instead of fitting one")
-    labels.add_argument("--flow-method", choices=("dis", "farneback", "tvl1"), help="optical flow of the key frames")
-    labels.add_argument("--normalization", help="VLAD normalisation ('none' = the paper's raw sums)")
-    labels.add_argument("--pooling", choices=("mean", "concat"),
-                        help="clip embedding from its maps' VLADs (the paper: concat)")
-    model = p.add_argument_group("model and training")
-    model.add_argument("--image-size", type=int, help="side of the square network input")
-    model.add_argument("--width", type=float, help="AlexNet filter scale")
-    model.add_argument("--stem", choices=("small", "imagenet"), help="AlexNet's first layers")
-    model.add_argument("--feature-dim", type=int, help="f(x) size (the paper: 4096)")
-    model.add_argument("--motion-units", type=int, help="GRU size (the paper: 512)")
-    model.add_argument("--motion-hidden", type=int, help="p_m hidden size (the paper: 512)")
-    model.add_argument("--classifier-hidden", type=int, help="p_c hidden size (the paper: 4096)")
-    model.add_argument("--mra-hidden", type=int, help="p_a hidden size (None: feature + motion)")
-    model.add_argument("--norm", choices=("none", "batch"), help="normalisation after each encoder conv (the "
-                       "paper's AlexNet: none; from scratch in a short CPU run BatchNorm trains much faster)")
-    model.add_argument("--dropout", type=float, help="classifiers' dropout (and the encoder's by default)")
-    model.add_argument("--encoder-dropout", type=float, help="dropout before the encoder's fc6 (None: --dropout); "
-                       "its per-frame masks can hide the frame-to-frame changes the GRU learns motion from")
-    model.add_argument("--learning-rate", type=float, help="Adam (the paper: 1e-4)")
-    model.add_argument("--decay-every", type=int, help="iterations per ×0.1 learning-rate decay")
-    model.add_argument("--proxy-weight", type=float, help="λ (the paper: 0.1 over thousands of iterations; a short "
-                       "run needs the proxy weighed more)")
-    model.add_argument("--frame-motion", type=float, help="weight of L_motion on each key frame alone (the MRA "
-                       "path; 0 = the paper, which supervises only the clip's last GRU output)")
-    model.add_argument("--margin", type=float, help="δ of the smoothness losses")
-    model.add_argument("--distance", choices=("euclidean", "squared"),
-                       help="smoothness losses on the plain distance (the paper's) or squared (Hadsell et al.'s)")
-    model.add_argument("--batch-images", type=int, help="labeled images per batch")
-    model.add_argument("--flip-images", action="store_true", help="mirror labeled images at random (only for "
-                       "mirror-invariant classes: the synthetic walk_left / walk_right are not)")
-    model.add_argument("--batch-clips", type=int, help="clips per batch")
-    model.add_argument("--subclip-length", type=int, help="frames per sub-clip (None: key frames − 2, the paper's)")
-    model.add_argument("--iterations", type=int, nargs=5, metavar=("S1", "S2", "S3", "S4", "S5"),
-                       help="iterations of each of the five steps (step 2's four clip rows are most of the run)")
+    add_hyperparameter_flags(p.add_argument_group("model and training"), VREMRA,
+                             [name for name in VREMRA.hyperparameters() if name not in LABELER + ["shots"]],
+                             stem={"choices": ("small", "imagenet")}, norm={"choices": ("none", "batch")},
+                             distance={"choices": ("euclidean", "squared")}, mra_hidden={"type": int},
+                             encoder_dropout={"type": float}, subclip_length={"type": int},
+                             iterations={"metavar": ("S1", "S2", "S3", "S4", "S5")})
     p.add_argument("--seeds", type=int, help="runs, with seeds --seed, --seed + 1, ...")
     p.add_argument("--rows", nargs="+", default=ROWS, choices=ROWS, metavar="ROW",
                    help="rows of the table to run (e.g. UNREG 'w/o MRA' full to tune faster): 'only MR' and 'full' "
                         "continue from 'w/o MRA', which then runs too")
     p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
-    p.set_defaults(**PRESETS["cpu"], **DATA_PRESETS["cpu"])
+    p.set_defaults(**DATA_PRESETS["cpu"])
     presets = {name: {**PRESETS[name], **DATA_PRESETS[name]} for name in ("paper", "quick")}
     return parse_with_presets(p, argv, presets)
 
@@ -104,7 +77,8 @@ def main(argv=None):
     run = start_run(args)
     if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
-    task = VREMRA(**{name: getattr(args, name) for name in PRESETS["cpu"]}, verbose=args.verbose, run=run,
+    task = VREMRA(**{name: getattr(args, name) for name in VREMRA.hyperparameters()}, seed=args.seed,
+                  verbose=args.verbose, run=run,
                   distribution="data_parallel" if args.distribute else None)
     unlabeled = km.vre_mra.unlabeled_videos(task.frames_needed, args.render_size, args.videos, args.ucf101,
                                             args.hmdb51, args.split, args.max_videos, args.num_videos, run=run)
@@ -120,7 +94,8 @@ def main(argv=None):
             pool_per_class=args.pool_per_class, test_videos=args.test_videos,
             validation_videos=args.validation_videos)
     except ValueError as e:  # the validation split falls short: name the flags
-        sys.exit(str(e).replace("validation_fraction", "--validation-fraction").replace("shots", "--shots"))
+        raise km.errors.InvalidArgumentError(
+            str(e).replace("validation_fraction", "--validation-fraction").replace("shots", "--shots")) from None
     held, num_classes = images[args.holdout], len(class_names)
     run.log(f"{len(clips)} unlabeled clips of {args.key_frames} key frames, {num_classes} classes, {args.shots} "
             f"labeled images per class, {len(held[1])} held-out {args.holdout} images")
@@ -131,6 +106,7 @@ def main(argv=None):
                "data": {"unlabeled_clips": len(clips), "labeled_images": args.shots * num_classes,
                         "holdout_images": int(len(held[1])), "skipped_videos": skipped,
                         "classes": list(class_names)}}
+    run.save_model(task.inference_model(), "vre_mra_inference.keras")  # uint8 in, f̃ + motion class out
     run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
 

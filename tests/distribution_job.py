@@ -73,8 +73,8 @@ def mosi(out, distribution, dropout):
     train, heldout = km.mosi.pretext_sources(photos=km.datasets.synthetic.default_backgrounds()[:4], heldout_photos=2,
                                              crops_per_photo=4)
     data = km.mosi.synthetic_splits(6, 6, 3, num_frames=6, size=16)
-    task = km.mosi.MoSI.from_preset("quick", unmasked_epochs=0, pretext_epochs=2, dropout=dropout, finetune_batch=8,
-                                    finetune_epochs=1, eval_clips=3, distribution=distribution,
+    task = km.mosi.MoSI.from_preset("quick", unmasked_epochs=0, pretext_epochs=2, dropout=dropout,
+                                    finetune_batch_size=8, finetune_epochs=1, eval_clips=3, distribution=distribution,
                                     run=km.utils.Run(out, verbose=False))
     keras.utils.set_random_seed(task.seed)
     model = task.build_pretext()

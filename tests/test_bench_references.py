@@ -43,3 +43,19 @@ def test_public_code_reference_is_the_masked_crop_without_jitter(bench, astronau
     jittered = bench.public_code_pseudo_motion(*args, (0.4, 0.4, 0.4, 0.1), 0.0, np.random.default_rng(3))
     assert 0.0 <= jittered.min() and jittered.max() <= 255.0 + 1e-3
     assert np.abs(jittered - expected).mean() > 1.0  # the colour changed
+
+
+@pytest.mark.parametrize("case", ["mosi", "im2flow", "pose_from_action", "vre_mra", "r2d3d-factorized"])
+def test_backends_training_steps_run_at_tiny_sizes(bench, case):
+    step, batch = bench._train_step(case, tiny=True)
+    step()
+    assert batch
+
+
+@pytest.mark.slow
+def test_backends_compares_settings_in_subprocesses(bench, capsys):
+    assert bench.main(["backends", "--tiny", "--steps", "1", "--methods", "mosi", "--conv-forms", "r2plus1d",
+                       "--backends", "tf-onednn-off"]) == 0
+    out = capsys.readouterr().out
+    assert "failed" not in out and "r2plus1d-factorized" in out
+    assert "r2plus1d: factorized / conv3d step time" in out and "tf-onednn-off" in out

@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_motion.datasets import split_groups
-from keras_motion.datasets import VOCActions, VOC_ACTIONS, few_shot, person_window
+from keras_motion.datasets import VOC_ACTIONS, VOCActions, few_shot, person_window, split_groups
 from keras_motion.errors import DatasetLayoutError
 
 pytestmark = pytest.mark.backend_agnostic  # NumPy / OpenCV only: the same on every Keras backend

@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 
 from keras_motion.errors import FlowError, KerasMotionError
-from keras_motion.flow import (check_flow, dequantize, encode_im2flow, flow_grid, flow_metrics, flow_to_color,
-                               quantize, video_flow)
+from keras_motion.flow import (
+    check_flow,
+    dequantize,
+    encode_im2flow,
+    flow_grid,
+    flow_metrics,
+    flow_to_color,
+    quantize,
+    video_flow,
+)
 
 
 def _bad_flow(value, shape=(2, 16, 16, 2)):
@@ -69,7 +77,7 @@ def test_video_flow_refuses_non_finite_frames(bikes_frames):
     frames = bikes_frames[:4].astype(np.float32)
     frames[2, 10, 10, 0] = np.nan
     with pytest.raises(FlowError, match=r"frames\[2\].*NaN/inf"):
-        video_flow(frames)
+        video_flow(frames, value_range=(0, 255))  # float frames declare their range (issue 22)
     assert np.isfinite(video_flow(bikes_frames[:4])).all()
 
 

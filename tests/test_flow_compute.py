@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 
 from keras_motion.errors import FlowError, MissingDependencyError
-from keras_motion.flow import (FlowEstimator, average_future_flow, compute_flow, flow_stack, hflip_flow,
-                               reverse_flow_stack, video_flow)
+from keras_motion.flow import (
+    FlowEstimator,
+    average_future_flow,
+    compute_flow,
+    flow_stack,
+    hflip_flow,
+    reverse_flow_stack,
+    video_flow,
+)
 
 
 def shifted_pair(astronaut, dx, dy, size=96):
@@ -31,7 +38,7 @@ def test_batches_grayscale_and_float_frames(astronaut):
     np.testing.assert_allclose(batch[0], compute_flow(a, b))
     gray = compute_flow(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY))
     np.testing.assert_allclose(gray, batch[0])
-    as_float = compute_flow(a / 255.0, b / 255.0)
+    as_float = compute_flow(a / 255.0, b / 255.0, value_range=(0, 1))  # float frames declare their range
     assert np.abs(as_float - batch[0]).mean() < 0.05
     assert np.abs(batch[1]).max() < 1e-3  # identical frames: no motion
 

@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from keras_motion.flow import (decode_im2flow, dequantize, encode_im2flow, hflip_flow, hflip_im2flow, quantize,
-                               reverse_flow_stack)
+from keras_motion.flow import (
+    decode_im2flow,
+    dequantize,
+    encode_im2flow,
+    hflip_flow,
+    hflip_im2flow,
+    quantize,
+    reverse_flow_stack,
+)
 
 
 def random_flow(shape, scale, seed=0):

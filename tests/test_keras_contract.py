@@ -44,12 +44,27 @@ CASES = {
                                                                 stem="small", motion_units=8, motion_hidden=8,
                                                                 classifier_hidden=8, **kw), IMAGES),
     "ImageScaling": (lambda **kw: km.models.ImageScaling(**kw), IMAGES),
+    "Conv3D": (lambda **kw: km.models.Conv3D(4, (3, 3, 3), strides=2, padding="same", implementation="factorized",
+                                             **kw), CLIPS),
     "BatchNormalization": (lambda **kw: km.models.BatchNormalization(momentum=0.9, **kw), IMAGES),
     "MotionGRU": (lambda **kw: km.vre_mra.MotionGRU(units=8, **kw), RNG.normal(size=(2, 5, 6)).astype("float32")),
     "VLADEncoder": (lambda **kw: km.vre_mra.VLADEncoder(CODEBOOK, normalization="power+l2", **kw),
                     RNG.normal(size=(2, 10, 2)).astype("float32")),
     "PseudoMotion": (lambda **kw: km.mosi.PseudoMotion(num_frames=4, crop_size=16, source_size=24, seed=0, **kw),
                      RNG.integers(0, 256, (2, 30, 40, 3)).astype("uint8")),
+    # The inference models (uint8 only) around the tiny networks above, and their layers.
+    "SquareResize": (lambda **kw: km.models.inference.SquareResize(8, **kw), CLIPS),
+    "ReflectPad": (lambda **kw: km.im2flow.inference.ReflectPad(16, **kw), IMAGES[:, :20, :27]),
+    "ClipMotion": (lambda **kw: km.vre_mra.inference.ClipMotion(CASES["VisualMotionNet"][0](**kw), **kw),
+                   np.stack([IMAGES, IMAGES[:, ::-1], IMAGES[:, :, ::-1]], axis=1)),  # clips of the net's 32 px
+    "Im2FlowInference": (lambda **kw: km.im2flow.Im2FlowInference(CASES["Im2FlowUNet"][0](**kw), max_magnitude=3.75,
+                                                                   **kw), IMAGES[:, :20, :27]),
+    "MoSIInference": (lambda **kw: km.mosi.MoSIInference(CASES["R2Plus1D"][0](**kw), crop_size=12, **kw),
+                      CLIPS.astype("uint8")),
+    "PoseFromActionInference": (lambda **kw: km.pose_from_action.PoseFromActionInference(
+        CASES["VGGMFeatures"][0](**kw), **kw), IMAGES[:, :20, :27]),
+    "VREMRAInference": (lambda **kw: km.vre_mra.VREMRAInference(CASES["VisualMotionNet"][0](**kw), codebook=CODEBOOK,
+                                                                 motion_threshold=0.5, **kw), CLIPS.astype("uint8")),
 }
 # Registered classes that are not layers: saved inside a compiled model (see the fresh-process test).
 NOT_LAYERS = {"Im2FlowLoss", "EndPointError", "ConstantThenLinear", "WarmupCosine"}

@@ -1,4 +1,5 @@
-"""The package's shape: the core imports no method, no method imports another, and the recipes stay wiring."""
+"""The package's shape: the core imports no method, no method imports another, no module imports itself back
+through others, and the recipes stay wiring."""
 
 import ast
 import glob
@@ -38,6 +39,45 @@ def test_arrows_point_down_only():
             if parts[0] == "keras_motion" and len(parts) > 1 and parts[1] in METHODS and parts[1] != own:
                 wrong.append(f"{os.path.relpath(path, ROOT)} imports {module}")
     assert not wrong, "the core imports no method and a method no other method:\n" + "\n".join(wrong)
+
+
+def _module_name(path):
+    name = os.path.relpath(path[:-3], ROOT).replace(os.sep, ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def test_no_import_cycle():
+    # Every import counts, a deferred one inside a function too: `from a.b import c` is an edge to the module a.b.c
+    # where that is one, else to a.b (whose __init__ it runs).
+    paths = glob.glob(os.path.join(ROOT, "keras_motion", "**", "*.py"), recursive=True)
+    modules = {_module_name(path): path for path in paths}
+
+    def edges(path):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                yield from (f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                            for a in node.names)
+            elif isinstance(node, ast.Import):
+                yield from (alias.name for alias in node.names)
+
+    graph = {name: {m for m in edges(path) if m in modules and m != name} for name, path in modules.items()}
+    state, cycles = {}, []
+
+    def visit(name, stack):
+        state[name] = "open"
+        for other in sorted(graph[name]):
+            if state.get(other) == "open":
+                cycles.append(" → ".join(stack[stack.index(other):] + [other]))
+            elif other not in state:
+                visit(other, stack + [other])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
 @pytest.mark.parametrize("method", METHODS)

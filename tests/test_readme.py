@@ -28,6 +28,40 @@ def test_the_readme_has_an_example_per_method():
     assert {"A first look", "Im2Flow", "MoSI", "VRE + MRA", "Pose from Action"} <= sections
 
 
+def test_the_readme_reads_in_five_minutes():
+    # what it is, the set-up commands, an example per method, links; results and long material live in docs/
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        assert len(f.read().splitlines()) <= 150
+
+
+def _anchor(heading):
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_readme_and_docs_resolve():
+    pages = ["README.md"] + [f"docs/{name}" for name in sorted(os.listdir(os.path.join(ROOT, "docs")))
+                             if name.endswith(".md")]
+    texts = {}
+    for page in pages:
+        with open(os.path.join(ROOT, page), encoding="utf-8") as f:
+            texts[page] = f.read()
+    prose = {page: re.sub(r"^```.*?^```", "", text, flags=re.M | re.S) for page, text in texts.items()}
+    anchors = {page: {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)} for page, text in prose.items()}
+    broken = []
+    for page, text in prose.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address
+            path, _, anchor = target.partition("#")
+            path = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+            if not os.path.exists(os.path.join(ROOT, path)):
+                broken.append(f"{page}: {target} (no such file)")
+            elif anchor and path in anchors and anchor not in anchors[path]:
+                broken.append(f"{page}: {target} (no such heading)")
+    assert not broken, "broken links:\n" + "\n".join(broken)
+
+
 @pytest.mark.parametrize("name, code", [pytest.param(name, code, id=name, marks=() if name == "A first look"
                                                       else pytest.mark.slow) for name, code in EXAMPLES])
 def test_example_runs(name, code, tmp_path):

@@ -13,7 +13,6 @@ from keras_motion.errors import SettingsMismatchError
 from keras_motion.utils.resume import EpochSync, ResumableBackup, seed_states
 from keras_motion.utils.runs import Run
 
-
 # Every test here passes on TensorFlow, JAX and PyTorch (CI runs them on all three).
 pytestmark = pytest.mark.backend_agnostic
 

@@ -9,8 +9,13 @@ import pytest
 
 from keras_motion.errors import KerasMotionError, OutputError
 from keras_motion.flow import save_png
-from keras_motion.utils.files import (atomic_path, atomic_save_npz, atomic_write_text, check_writable_folder,
-                                      remove_temporaries)
+from keras_motion.utils.files import (
+    atomic_path,
+    atomic_save_npz,
+    atomic_write_text,
+    check_writable_folder,
+    remove_temporaries,
+)
 from keras_motion.video import write_video
 
 
@@ -66,21 +71,15 @@ def test_read_only_folder_fails_at_once(tmp_path):
         folder.chmod(0o755)
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the killed writer is a forked child")
 def test_rerun_removes_only_its_own_temporaries(tmp_path):
+    from other_process import temporary_of_a_gone_writer
+
     mine, other = tmp_path / "a" / "clip.avi.npz", tmp_path / "a" / "other.avi.npz"
     # A write that never finished (its process was killed) leaves its temporary, with the writer's real name.
-    killed, abandoned = [], []
-    for target in (mine, other):
-        writer = atomic_path(target)
-        tmp = writer.__enter__()
-        with open(tmp, "wb") as f:
-            f.write(b"half a file")
-        killed.append(tmp)
-        abandoned.append(writer)
+    killed = [temporary_of_a_gone_writer(target) for target in (mine, other)]
     assert all(os.path.basename(t).startswith(".") and ".tmp" in t for t in killed)
     (tmp_path / "a" / "clip.avi.npz").write_bytes(b"finished")
     assert remove_temporaries([mine, tmp_path / "b" / "missing.npz"]) == 1
-    assert not os.path.exists(killed[0]) and os.path.exists(killed[1])  # another shard's write in progress is kept
+    assert not os.path.exists(killed[0]) and os.path.exists(killed[1])  # another shard's output: not asked for
     assert mine.read_bytes() == b"finished"
-    for writer in abandoned:
-        writer.__exit__(RuntimeError, RuntimeError("killed"), None)

@@ -5,8 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from keras_motion.video.sampling import (clip_indices, key_frame_indices, key_frames, random_clip_start, sample_clips,
-                                         subclip_starts, subclips, uniform_clip_starts)
+from keras_motion.video.sampling import (
+    clip_indices,
+    key_frame_indices,
+    key_frames,
+    random_clip_start,
+    sample_clips,
+    subclip_starts,
+    subclips,
+    uniform_clip_starts,
+)
 from keras_motion.vre_mra import neighbour_pairs, neighbour_triples, sample_neighbour_clips
 
 

@@ -7,6 +7,7 @@ shared machine are noisy; ratios are what the targets are about).
     python tools/bench.py triplets [--repeats 3]
     python tools/bench.py vlad [--repeats 5]
     python tools/bench.py search [--methods im2flow mosi vre_mra pose_from_action] [--tuner random]
+    python tools/bench.py backends [--methods ...] [--backends tf-onednn-off tf-onednn-on jax torch] [--steps 5]
 """
 
 import argparse
@@ -218,8 +219,7 @@ def bench_mosi(args):
     import keras
     from skimage import data
 
-    from keras_motion.mosi import source_square
-    from keras_motion.mosi import PseudoMotion
+    from keras_motion.mosi import PseudoMotion, source_square
 
     photos = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
     squares = np.stack([source_square(photos[i % len(photos)], 320) for i in range(args.images)])
@@ -295,8 +295,7 @@ def bench_vlad(args):
     import keras
 
     from keras_motion.datasets import synthetic_actions
-    from keras_motion.vre_mra import MotionLabeler
-    from keras_motion.vre_mra import VLADEncoder
+    from keras_motion.vre_mra import MotionLabeler, VLADEncoder
 
     rng = np.random.default_rng(0)
     codebook = rng.normal(size=(128, 2)).astype(np.float32) * 3
@@ -364,9 +363,8 @@ def bench_triplets(args):
     formed after) vs the same triplets expanded (the ConvNets run on every pairing), at the recipe's CPU size."""
     import keras
 
-    from keras_motion.pose_from_action import TripletBatches, TripletVideos
     from keras_motion.datasets import synthetic_actions
-    from keras_motion.pose_from_action import TripletVerifier
+    from keras_motion.pose_from_action import TripletBatches, TripletVerifier, TripletVideos
 
     data = synthetic_actions(32, num_frames=16, size=40)
     videos = TripletVideos(data.frames, data.flows[:, :-1], delta=12)
@@ -420,8 +418,138 @@ def bench_search(args):
     return met
 
 
-BENCHMARKS = {"flow": bench_flow, "mosi": bench_mosi, "search": bench_search, "triplets": bench_triplets,
-              "vlad": bench_vlad}
+# ------------------------------------------------------------------------------------------------------ backends
+# Each (backend, case) runs in a fresh process: the Keras backend and TensorFlow's oneDNN switch are fixed per process.
+BACKENDS = {"tf-onednn-off": ("tensorflow", "0"), "tf-onednn-on": ("tensorflow", "1"), "jax": ("jax", None),
+            "torch": ("torch", None)}
+STEP_METHODS = ("mosi", "im2flow", "pose_from_action", "vre_mra")
+CONV_FORMS = ("conv3d", "factorized")
+
+
+def _train_step(case, tiny):
+    """`(step, batch description)` for `case`: a method's training step at its CPU preset (the model its task builds,
+    the preset's batch; `tiny`: the quick preset's sizes), or "<arch>-<form>": MoSI's CPU backbone (R(2+1)D-10, or
+    R-2D3D-18 at the same widths) with that `Conv3D` form on MoSI's CPU finetuning batch (10 uint8 clips 8×40×40),
+    Adam."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    preset = "quick" if tiny else "cpu"
+    keras.utils.set_random_seed(0)
+    if case.startswith(("r2plus1d-", "r2d3d-")) or case == "mosi":
+        from keras_motion.models import R2D3D, R2Plus1D
+        from keras_motion.mosi import MoSI
+
+        task = MoSI.from_preset(preset)
+        if case == "mosi":  # the backbone MoSI's task builds (its Conv3D form: "auto")
+            net = task.make_backbone(9)
+        else:
+            arch, conv = case.split("-", 1)
+            net = {"r2plus1d": R2Plus1D, "r2d3d": R2D3D}[arch](num_classes=9, filters=task.filters, stem=task.stem,
+                                                                dropout=task.dropout, conv=conv)
+        size, frames, batch = task.crop_size, task.num_frames, task.finetune_batch_size
+        x = rng.integers(0, 256, (batch, frames, size, size, 3), dtype=np.uint8)
+        y = rng.integers(0, 9, batch)
+        net.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return (lambda: net.train_on_batch(x, y)), f"{batch} clips {frames}x{size}x{size}"
+    if case == "im2flow":
+        from keras_motion.im2flow import Im2Flow
+
+        task = Im2Flow.from_preset(preset)
+        net = task.build_unet()
+        x = rng.integers(0, 256, (task.batch_size, task.image_size, task.image_size, 3), dtype=np.uint8)
+        y = rng.uniform(-1, 1, (task.batch_size, task.image_size, task.image_size, 3)).astype("float32")
+        net.compile(optimizer=keras.optimizers.Adam(task.learning_rate, beta_1=task.beta_1), loss="mae")
+        return (lambda: net.train_on_batch(x, y)), f"{task.batch_size} images {task.image_size}² (pixel loss only)"
+    if case == "pose_from_action":
+        from keras_motion.datasets import synthetic_actions
+        from keras_motion.pose_from_action import PoseFromAction, TripletBatches, TripletVideos
+
+        task = PoseFromAction.from_preset(preset)
+        data = synthetic_actions(8, num_frames=task.delta + 4, size=task.render_size)
+        videos = TripletVideos(data.frames, data.flows[:, :-1], delta=task.delta)
+        batch = TripletBatches(videos, batch_positives=task.batch_positives, crop_size=task.crop_size,
+                               in_batch=True)[0]
+        net = task.build_verifier()
+        return (lambda: net.train_on_batch(*batch)), f"{task.batch_positives} positives × (1 + 2 negatives)"
+    if case == "vre_mra":
+        from keras_motion.vre_mra import VREMRA, VisualMotionBatches, VisualMotionSteps
+
+        task = VREMRA.from_preset(preset)
+        net = task.build_net(10)
+        images = rng.integers(0, 256, (task.batch_images, task.image_size, task.image_size, 3), dtype=np.uint8)
+        steps = VisualMotionSteps(net, learning_rate=task.learning_rate)
+        batches = VisualMotionBatches(images, np.arange(task.batch_images) % 10, batch_images=task.batch_images,
+                                      steps=1)
+        return (lambda: steps(1, batches)), f"{task.batch_images} images {task.image_size}² (step 1)"
+    raise ValueError(f"unknown case {case!r}")
+
+
+def _backend_worker(case, steps, tiny):
+    """In the child process: warm up, then the median of `steps` training steps; prints one RESULT line."""
+    import json
+
+    import keras
+
+    step, what = _train_step(case, tiny)
+    for _ in range(2):  # tracing / compiling, then the first run of the compiled step
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    print("RESULT " + json.dumps({"median": float(np.median(times)), "what": what, "backend": keras.backend.backend()}))
+
+
+def _run_case(setting, case, steps, tiny):
+    import json
+    import os
+    import subprocess
+
+    backend, onednn = BACKENDS[setting]
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if onednn is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = onednn
+    command = [sys.executable, os.path.abspath(__file__), "backends", "--worker", case, "--steps", str(steps)]
+    done = subprocess.run(command + (["--tiny"] if tiny else []), env=env, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        print(f"  {case} on {setting} failed:\n{done.stderr[-1500:]}")
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def bench_backends(args):
+    """Each method's CPU-preset training step on TensorFlow (oneDNN off, as on CPUs without AVX512-VNNI / BF16 /
+    AMX, and on), JAX and PyTorch, and R(2+1)D-10's two `Conv3D` forms per backend: one subprocess each, all in this
+    run; medians of `--steps` steps after a warm-up, ratios to the fastest."""
+    if args.worker:
+        _backend_worker(args.worker, args.steps, args.tiny)
+        return True
+    cases = list(args.methods) + [f"{arch}-{form}" for arch in args.conv_forms for form in CONV_FORMS]
+    print(f"backends: training step, median of {args.steps} after 2 warm-up steps, one process per cell"
+          f"{' (tiny sizes)' if args.tiny else ''}")
+    print(f"{'case':<22}" + "".join(f"{name:>15}" for name in args.backends) + "   batch")
+    ok, table = True, {}
+    for case in cases:
+        row = {setting: _run_case(setting, case, args.steps, args.tiny) for setting in args.backends}
+        table[case] = row
+        ok &= all(row.values())
+        cells = {s: r["median"] for s, r in row.items() if r}
+        fastest = min(cells.values(), default=None)
+        what = next((r["what"] for r in row.values() if r), "")
+        print(f"{case:<22}" + "".join(f"{cells[s]:9.3f}s" + f" {cells[s] / fastest:4.1f}x" if s in cells
+                                      else f"{'failed':>15}" for s in args.backends) + f"   {what}")
+    for arch in args.conv_forms:
+        ratios = [f"{s} {table[f'{arch}-factorized'][s]['median'] / table[f'{arch}-conv3d'][s]['median']:.2f}"
+                  for s in args.backends if table[f"{arch}-factorized"][s] and table[f"{arch}-conv3d"][s]]
+        print(f"{arch}: factorized / conv3d step time (< 1: the 2-D form is faster): {', '.join(ratios)}")
+    return ok
+
+
+BENCHMARKS = {"backends": bench_backends, "flow": bench_flow, "mosi": bench_mosi, "search": bench_search,
+              "triplets": bench_triplets, "vlad": bench_vlad}
 
 
 def main(argv=None):
@@ -431,10 +559,19 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=120, help="frames decoded from the clip")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--images", type=int, default=8, help="mosi: source images per batch")
-    parser.add_argument("--methods", nargs="+", default=["im2flow", "mosi", "vre_mra", "pose_from_action"],
-                        help="search: the methods whose search is timed")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="search / backends: the methods timed (default: all four)")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS),
+                        help="backends: the backend settings compared")
+    parser.add_argument("--steps", type=int, default=5, help="backends: timed training steps per cell")
+    parser.add_argument("--conv-forms", nargs="*", default=["r2plus1d"], choices=["r2plus1d", "r2d3d"],
+                        help="backends: the backbones whose Conv3D forms (conv3d / factorized) are compared")
+    parser.add_argument("--tiny", action="store_true", help="backends: the quick presets' sizes (a smoke test)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # backends: the case a child process times
     parser.add_argument("--tuner", default="random", help="search: the tuner")
     args = parser.parse_args(argv)
+    args.methods = args.methods or (list(STEP_METHODS) if args.benchmark == "backends"
+                                    else ["im2flow", "mosi", "vre_mra", "pose_from_action"])
     names = sorted(BENCHMARKS) if args.benchmark == "all" else [args.benchmark]
     met = [BENCHMARKS[name](args) for name in names]
     return 0 if all(met) else 1

@@ -7,7 +7,8 @@ Each video becomes `<out>/<relative path, extension kept>.npz` (`a/clip.avi` →
 quantised to ±bound px and the settings that made it (`keras_motion.flow.load_flow`). Re-running skips the videos
 finished with the same settings and refuses other settings (naming the one that differs) unless --overwrite;
 undecodable and truncated videos are warned about, skipped and counted. Ctrl-C or a write error stops every worker
-at once and keeps only finished outputs; rerun to resume.
+at once and keeps only finished outputs; rerun to resume. A second extraction of the same shard on the same --out is
+refused while the first runs (naming it); --overwrite is refused in a folder of other files that no extraction made.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import sys
 from keras_motion.datasets.folders import VideoFolder
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import METHODS, extract_flows
+from keras_motion.utils.checks import int_arg, number_arg
 from keras_motion.utils.paths import output_dir_type
 
 
@@ -25,16 +27,21 @@ def main(argv=None):
     parser.add_argument("--out", required=True, type=output_dir_type,
                         help="output folder (mirrors the layout of --videos)")
     parser.add_argument("--method", default="dis", choices=METHODS)
-    parser.add_argument("--size", type=int, default=None, help="resize the short side to this many px first")
-    parser.add_argument("--step", type=int, default=1, help="keep every step-th frame")
-    parser.add_argument("--max-frames", type=int, default=None)
-    parser.add_argument("--bound", type=float, default=20.0, help="quantisation bound in px")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    parser.add_argument("--num-shards", type=int, default=1)
-    parser.add_argument("--shard-index", type=int, default=0)
+    parser.add_argument("--size", type=int_arg(low=1), default=None,
+                        help="resize the short side to this many px first")
+    parser.add_argument("--step", type=int_arg(low=1), default=1, help="keep every step-th frame")
+    parser.add_argument("--max-frames", type=int_arg(low=2), default=None)
+    parser.add_argument("--bound", type=number_arg(low=0, low_open=True), default=20.0,
+                        help="quantisation bound in px")
+    parser.add_argument("--workers", type=int_arg(low=1), default=None, help="processes (default: all cores)")
+    parser.add_argument("--num-shards", type=int_arg(low=1), default=1)
+    parser.add_argument("--shard-index", type=int_arg(low=0), default=0, help="0 .. --num-shards - 1")
     parser.add_argument("--overwrite", action="store_true",
                         help="recompute videos whose output exists (needed to change settings in an existing --out)")
     args = parser.parse_args(argv)
+    if args.shard_index >= args.num_shards:
+        parser.error(f"argument --shard-index: {args.shard_index} is out of range: an integer in "
+                     f"0..{args.num_shards - 1} (--num-shards {args.num_shards})")
 
     videos = VideoFolder(args.videos)
     try:

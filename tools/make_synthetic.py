@@ -13,18 +13,21 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keras_motion.datasets.synthetic import write_synthetic  # noqa: E402
+from keras_motion.utils.checks import int_arg, number_arg  # noqa: E402
+from keras_motion.utils.cli import run_main  # noqa: E402
 from keras_motion.utils.paths import output_dir_type  # noqa: E402
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, type=output_dir_type, help="root folder of the data set")
-    p.add_argument("--num-videos", type=int, default=600)
-    p.add_argument("--num-frames", type=int, default=16)
-    p.add_argument("--size", type=int, nargs="+", default=[64], help="S or H W (even)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--jitter", type=float, default=0.0, help="camera shake: max global translation per frame, px")
-    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--num-videos", type=int_arg(low=1), default=600)
+    p.add_argument("--num-frames", type=int_arg(low=2), default=16, help="frames per video (≥ 2: one flow)")
+    p.add_argument("--size", type=int_arg(low=2), nargs="+", default=[64], help="S or H W (even)")
+    p.add_argument("--seed", type=int_arg(low=0), default=0)
+    p.add_argument("--jitter", type=number_arg(low=0), default=0.0,
+                   help="camera shake: max global translation per frame, px")
+    p.add_argument("--fps", type=number_arg(low=0, low_open=True), default=25.0)
     args = p.parse_args(argv)
     if len(args.size) not in (1, 2):
         p.error("--size takes one value (square) or two (H W)")
@@ -44,4 +47,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    status = run_main(main)  # main returns the data set; an error or Ctrl-C, an exit status
+    sys.exit(status if isinstance(status, int) else 0)

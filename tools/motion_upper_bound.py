@@ -22,8 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from keras_motion.datasets.synthetic import ACTIONS, synthetic_actions  # noqa: E402
-from keras_motion.evaluation import choose_fusion_weight, late_fusion  # noqa: E402
-from keras_motion.evaluation import accuracy  # noqa: E402
+from keras_motion.evaluation import (  # noqa: E402
+    accuracy,  # noqa: E402
+    choose_fusion_weight,
+    late_fusion,
+)
 from keras_motion.utils import atomic_write_text, progress  # noqa: E402
 
 
@@ -83,8 +86,8 @@ def train_stream(name, x, y, splits, num_classes, args, seed, images=True):
     `images`: x are uint8 images (scaled inside the model), else flow taken as it is."""
     import keras
 
-    from keras_motion.models import StreamCNN
     from keras_motion.evaluation import class_probabilities, fit_stream
+    from keras_motion.models import StreamCNN
 
     train, val, _ = splits
     keras.utils.set_random_seed(seed)

@@ -19,6 +19,7 @@ import numpy as np
 
 from keras_motion.datasets.folders import VideoFolder
 from keras_motion.flow import METHODS
+from keras_motion.utils.cli import run_main
 from keras_motion.utils.paths import output_dir_type
 
 
@@ -40,10 +41,16 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=None, help="flow threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    if args.labeler and not os.path.isfile(args.labeler):
+        p.error(f"argument --labeler: {args.labeler} is not a file; pass a labeler.npz of tools/pseudo_labels.py")
 
-    from keras_motion.vre_mra import MotionLabeler
     from keras_motion.utils import atomic_write_text
+    from keras_motion.utils.files import check_readable
+    from keras_motion.vre_mra import MotionLabeler
 
+    if args.labeler:  # before the videos are scanned: a damaged file is named at once, not as a BadZipFile
+        check_readable(args.labeler, "pass the labeler.npz an earlier tools/pseudo_labels.py run wrote, or leave "
+                                     "out --labeler to fit a new one")
     try:
         videos = VideoFolder(args.videos, labeled=True)
     except Exception:  # no class folders
@@ -81,4 +88,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -9,7 +9,6 @@ from keras_motion.datasets.splits import holdout_per_class, split_groups
 from keras_motion.datasets.stanford40 import Stanford40
 from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_actions, write_synthetic
 from keras_motion.datasets.ucf101 import UCF101
-
 from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_window
 
 __all__ = ["ACTIONS", "HMDB51", "IMAGE_EXTENSIONS", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "VOC_ACTIONS",

@@ -53,22 +53,33 @@ def _normalise_extensions(extensions):
     return tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
 
 
-def files_under(directory, extensions):
+def files_under(directory, extensions, _seen=None):
     """Every file below `directory` (links followed) whose extension is one of `extensions` (with or without the
-    dot, any case), sorted; hidden files and folders are skipped.
+    dot, any case), sorted; hidden files and folders are skipped. Each folder is walked once, by its resolved path:
+    a link loop (`a/up -> ..`) or two links to one folder never list a file twice.
 
     >>> files_under("/nonexistent", ("mp4",))
     []
     """
     extensions = _normalise_extensions(extensions)
+    seen = set() if _seen is None else _seen  # resolved folders already walked (shared by a class-folder scan)
+    seen.add(os.path.realpath(directory))
     found = []
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
         # Hidden entries are never data: .DS_Store, .git, and the temporary files of interrupted atomic writes.
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = [d for d in sorted(dirnames) if not d.startswith(".") and _first_visit(dirpath, d, seen)]
         for name in filenames:
             if not name.startswith(".") and os.path.splitext(name)[1].lower() in extensions:
                 found.append(os.path.join(dirpath, name))
     return sorted(found)
+
+
+def _first_visit(parent, name, seen):
+    resolved = os.path.realpath(os.path.join(parent, name))
+    if resolved in seen:
+        return False
+    seen.add(resolved)
+    return True
 
 
 def _scan(root, extensions, labeled, what, loader):
@@ -89,11 +100,13 @@ def _scan(root, extensions, labeled, what, loader):
             )
         return paths, None, []
     class_names, paths, labels = [], [], []
-    for name in sorted(os.listdir(root)):
+    folders = [n for n in sorted(os.listdir(root)) if not n.startswith(".") and os.path.isdir(os.path.join(root, n))]
+    # The root and every class folder count as walked before any is: a link inside one class to the root or to
+    # another class folder must not label that class's files (or all files) with this class as well.
+    seen = {os.path.realpath(root)} | {os.path.realpath(os.path.join(root, n)) for n in folders}
+    for name in folders:
         directory = os.path.join(root, name)
-        if name.startswith(".") or not os.path.isdir(directory):
-            continue
-        files = files_under(directory, extensions)
+        files = files_under(directory, extensions, seen)
         if files:
             paths += files
             labels += [len(class_names)] * len(files)

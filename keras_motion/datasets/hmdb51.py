@@ -5,7 +5,7 @@ import re
 
 from keras_motion.datasets.base import VideoDataset
 from keras_motion.datasets.folders import _CaseInsensitiveDir
-from keras_motion.datasets.ucf101 import _check_split, _numbered_lines, _report_missing
+from keras_motion.datasets.splits import check_split, listed_path, numbered_lines, report_missing
 from keras_motion.errors import DatasetLayoutError
 
 SPLITS_FOLDER = "testTrainMulti_7030_splits"
@@ -27,7 +27,7 @@ class HMDB51(VideoDataset):
     """
 
     def __init__(self, root, split=1, subset="train", splits_dir=None, videos_dir=None):
-        _check_split(split, subset, "HMDB51")
+        check_split(split, subset, "HMDB51")
         root = os.fspath(root)
         suffix = f"_test_split{split}.txt"
         candidates = (
@@ -63,7 +63,7 @@ class HMDB51(VideoDataset):
         lookup = _CaseInsensitiveDir()
         paths, labels, missing = [], [], []
         for label, name in enumerate(class_names):
-            for number, line in _numbered_lines(split_files[name], "HMDB51"):
+            for number, line in numbered_lines(split_files[name], "HMDB51"):
                 parts = line.rsplit(None, 1)  # the code is the last token; keep any space in a file name
                 if len(parts) != 2 or not re.fullmatch(r"[012]", parts[1]):
                     raise DatasetLayoutError(
@@ -71,7 +71,10 @@ class HMDB51(VideoDataset):
                     )
                 if parts[1] != _CODE[subset]:
                     continue
-                path = lookup.find(self.videos_dir, f"{name}/{parts[0]}")
+                # Inside its class folder: a '..' would load another folder's (or no class's) video as this class.
+                listed = listed_path(parts[0], os.path.join(self.videos_dir, name), split_files[name], number, line,
+                                     "HMDB51")
+                path = lookup.find(self.videos_dir, f"{name}/{listed}")
                 if path is None:
                     missing.append(os.path.join(self.videos_dir, name, parts[0]))
                     continue
@@ -79,7 +82,7 @@ class HMDB51(VideoDataset):
                 labels.append(label)
         super().__init__(paths, labels, class_names, name=f"HMDB51 split {split} {subset}")
         self.root, self.split, self.subset_name = root, split, subset
-        _report_missing(
+        report_missing(
             self, missing, os.path.join(self.splits_dir, f"*{suffix}"), self.videos_dir,
             f"{self.videos_dir}/<class>/<video>.avi", "HMDB51",
         )

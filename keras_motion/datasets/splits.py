@@ -1,6 +1,86 @@
-"""Splitting by group (video), so that frames of one video never land on both sides of an evaluation."""
+"""Splits: the official split files every loader reads (one reader, one check of the paths they list), and
+splitting by group (video), so that frames of one video never land on both sides of an evaluation."""
+
+import re
 
 import numpy as np
+
+from keras_motion.errors import DatasetLayoutError
+
+SUBSETS = ("train", "test")
+
+
+def numbered_lines(path, loader="dataset"):
+    """The non-blank lines of a split file as `(line number in the file, stripped text)`.
+
+    The official split files are ASCII; a file saved as UTF-16 (or another non-UTF-8 encoding) raises
+    `DatasetLayoutError` naming the file, the line and the fix, instead of a bare `UnicodeDecodeError` (or, for
+    UTF-16 without a BOM, lines of NUL-separated characters that match nothing).
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    fix = f"re-save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 {path} > fixed.txt`) or restore the official file"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DatasetLayoutError(f"{loader}: {path} line 1: the file is UTF-16 encoded (it starts with a UTF-16 "
+                                 f"byte-order mark); split files must be UTF-8 or ASCII: {fix}.")
+    try:
+        text = data.decode("utf-8-sig")  # utf-8-sig drops a UTF-8 BOM
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DatasetLayoutError(f"{loader}: {path} line {line} is not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                                 f"{fix}.") from None
+    lines = []
+    # split("\n") + strip(), not splitlines(): line numbers must match what an editor shows; strip() also drops the
+    # '\r' of the official files' Windows line endings.
+    for number, line in enumerate(text.split("\n"), 1):
+        if "\x00" in line:
+            raise DatasetLayoutError(f"{loader}: {path} line {number} holds NUL characters: the file looks UTF-16 "
+                                     f"encoded; split files must be UTF-8 or ASCII: {fix}.")
+        line = line.strip()
+        if line:
+            lines.append((number, line))
+    return lines
+
+
+def read_lines(path, loader="dataset"):
+    """The stripped non-blank lines of a split file (see `numbered_lines`)."""
+    return [line for _, line in numbered_lines(path, loader)]
+
+
+def listed_path(text, directory, list_path, number, line, loader="dataset"):
+    """The path a list file names (`text`, relative to the data set's `directory`), with `/` separators; one that
+    leads outside `directory` (absolute, a drive, or a `..` component: `Basketball/../../../secret/private.avi`)
+    raises `DatasetLayoutError` naming the file and the line. Lexical, so that links the user placed inside the
+    data set (videos on another disk) still resolve; official lists never hold such paths."""
+    relative = text.replace("\\", "/")
+    if relative.startswith("/") or re.match(r"^[A-Za-z]:", relative) or ".." in relative.split("/"):
+        raise DatasetLayoutError(
+            f"{loader}: {list_path} line {number} is {line!r}: the path {text!r} leads outside {directory}, the "
+            "data set's folder (lists name files inside it, without '..' or an absolute path); correct the line or "
+            "restore the official file.")
+    return relative
+
+
+def check_split(split, subset, loader):
+    if split not in (1, 2, 3):
+        raise ValueError(f"{loader}: split must be 1, 2 or 3, got {split!r}")
+    if subset not in SUBSETS:
+        raise ValueError(f"{loader}: subset must be 'train' or 'test', got {subset!r}")
+
+
+def report_missing(dataset, missing, list_path, videos_dir, layout, loader):
+    """Skips (warn + count) listed files that are not on disk; none at all is a layout error, not a skip."""
+    if not dataset.paths:
+        if not missing:
+            raise DatasetLayoutError(f"{loader}: {list_path} lists no file for this subset; check the split files.")
+        raise DatasetLayoutError(
+            f"{loader}: none of the {len(missing)} files listed in {list_path} exist under {videos_dir} "
+            f"(first: {missing[0]}); expected {layout}. Pass videos_dir=... if they are elsewhere."
+        )
+    for path in missing:
+        dataset.skips.skip(path, "missing")
+
+
 
 
 def split_groups(groups, fractions, seed=0):

@@ -4,7 +4,7 @@ import os
 
 from keras_motion.datasets.base import ImageDataset
 from keras_motion.datasets.folders import _CaseInsensitiveDir
-from keras_motion.datasets.ucf101 import _read_lines, _report_missing
+from keras_motion.datasets.splits import listed_path, numbered_lines, read_lines, report_missing
 from keras_motion.errors import DatasetLayoutError
 
 
@@ -33,7 +33,7 @@ class Stanford40(ImageDataset):
             )
         actions_file = os.path.join(splits_dir, "actions.txt")
         if os.path.isfile(actions_file):
-            lines = _read_lines(actions_file, "Stanford40")
+            lines = read_lines(actions_file, "Stanford40")
             # The header line is "action_name number_of_images"; tolerate a file without it.
             if lines and lines[0].split()[0].lower() == "action_name":
                 lines = lines[1:]
@@ -54,7 +54,8 @@ class Stanford40(ImageDataset):
                 raise DatasetLayoutError(
                     f"Stanford40: {list_path} not found (class {action!r} of {len(class_names)}); expected {layout}."
                 )
-            for name in _read_lines(list_path, "Stanford40"):
+            for number, line in numbered_lines(list_path, "Stanford40"):
+                name = listed_path(line, images_dir, list_path, number, line, "Stanford40")
                 path = lookup.find(images_dir, name)
                 if path is None:
                     missing.append(os.path.join(images_dir, name))
@@ -63,4 +64,4 @@ class Stanford40(ImageDataset):
                 labels.append(label)
         super().__init__(paths, labels, class_names, name=f"Stanford40 {subset}")
         self.root, self.subset_name = root, subset
-        _report_missing(self, missing, os.path.join(splits_dir, f"*_{subset}.txt"), images_dir, layout, "Stanford40")
+        report_missing(self, missing, os.path.join(splits_dir, f"*_{subset}.txt"), images_dir, layout, "Stanford40")

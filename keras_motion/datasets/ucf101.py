@@ -4,46 +4,8 @@ import os
 
 from keras_motion.datasets.base import VideoDataset
 from keras_motion.datasets.folders import _CaseInsensitiveDir
+from keras_motion.datasets.splits import check_split, listed_path, numbered_lines, report_missing
 from keras_motion.errors import DatasetLayoutError
-
-SUBSETS = ("train", "test")
-
-
-def _numbered_lines(path, loader="dataset"):
-    """The non-blank lines of a split file as `(line number in the file, stripped text)`.
-
-    The official split files are ASCII; a file saved as UTF-16 (or another non-UTF-8 encoding) raises
-    `DatasetLayoutError` naming the file, the line and the fix, instead of a bare `UnicodeDecodeError` (or, for
-    UTF-16 without a BOM, lines of NUL-separated characters that match nothing).
-    """
-    with open(path, "rb") as f:
-        data = f.read()
-    fix = f"re-save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 {path} > fixed.txt`) or restore the official file"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DatasetLayoutError(f"{loader}: {path} line 1: the file is UTF-16 encoded (it starts with a UTF-16 "
-                                 f"byte-order mark); split files must be UTF-8 or ASCII: {fix}.")
-    try:
-        text = data.decode("utf-8-sig")  # utf-8-sig drops a UTF-8 BOM
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise DatasetLayoutError(f"{loader}: {path} line {line} is not UTF-8 text (byte 0x{data[e.start]:02x}); "
-                                 f"{fix}.") from None
-    lines = []
-    # split("\n") + strip(), not splitlines(): line numbers must match what an editor shows; strip() also drops the
-    # '\r' of the official files' Windows line endings.
-    for number, line in enumerate(text.split("\n"), 1):
-        if "\x00" in line:
-            raise DatasetLayoutError(f"{loader}: {path} line {number} holds NUL characters: the file looks UTF-16 "
-                                     f"encoded; split files must be UTF-8 or ASCII: {fix}.")
-        line = line.strip()
-        if line:
-            lines.append((number, line))
-    return lines
-
-
-def _read_lines(path, loader="dataset"):
-    """The stripped non-blank lines of a split file (see `_numbered_lines`)."""
-    return [line for _, line in _numbered_lines(path, loader)]
 
 
 def _check_label(token, folder_label, class_names, list_path, number, line):
@@ -64,26 +26,6 @@ def _check_label(token, folder_label, class_names, list_path, number, line):
             f"{class_names[folder_label]} (label {folder_label + 1}); {fix}.")
 
 
-def _check_split(split, subset, loader):
-    if split not in (1, 2, 3):
-        raise ValueError(f"{loader}: split must be 1, 2 or 3, got {split!r}")
-    if subset not in SUBSETS:
-        raise ValueError(f"{loader}: subset must be 'train' or 'test', got {subset!r}")
-
-
-def _report_missing(dataset, missing, list_path, videos_dir, layout, loader):
-    """Skips (warn + count) listed files that are not on disk; none at all is a layout error, not a skip."""
-    if not dataset.paths:
-        if not missing:
-            raise DatasetLayoutError(f"{loader}: {list_path} lists no file for this subset; check the split files.")
-        raise DatasetLayoutError(
-            f"{loader}: none of the {len(missing)} files listed in {list_path} exist under {videos_dir} "
-            f"(first: {missing[0]}); expected {layout}. Pass videos_dir=... if they are elsewhere."
-        )
-    for path in missing:
-        dataset.skips.skip(path, "missing")
-
-
 class UCF101(VideoDataset):
     """UCF101 videos of one official split: 101 classes, labels 0-based in `classInd.txt` order.
 
@@ -97,7 +39,7 @@ class UCF101(VideoDataset):
     """
 
     def __init__(self, root, split=1, subset="train", splits_dir=None, videos_dir=None):
-        _check_split(split, subset, "UCF101")
+        check_split(split, subset, "UCF101")
         root = os.fspath(root)
         list_name = f"{subset}list0{split}.txt"
         needed = ("classInd.txt", list_name)
@@ -115,7 +57,7 @@ class UCF101(VideoDataset):
         self.splits_dir = found[0]
 
         class_names = []
-        for number, line in _numbered_lines(os.path.join(self.splits_dir, "classInd.txt"), "UCF101"):
+        for number, line in numbered_lines(os.path.join(self.splits_dir, "classInd.txt"), "UCF101"):
             parts = line.split()
             if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) != len(class_names) + 1:
                 raise DatasetLayoutError(
@@ -133,9 +75,9 @@ class UCF101(VideoDataset):
         lookup = _CaseInsensitiveDir()
         list_path = os.path.join(self.splits_dir, list_name)
         paths, labels, missing = [], [], []
-        for number, line in _numbered_lines(list_path, "UCF101"):
+        for number, line in numbered_lines(list_path, "UCF101"):
             parts = line.split()
-            relative = parts[0].replace("\\", "/")
+            relative = listed_path(parts[0], self.videos_dir, list_path, number, line, "UCF101")
             folder = relative.split("/")[0]
             if folder.lower() not in label_of or len(parts) > 2:
                 raise DatasetLayoutError(
@@ -155,4 +97,4 @@ class UCF101(VideoDataset):
         super().__init__(paths, labels, class_names, name=f"UCF101 split {split} {subset}")
         self.root, self.split, self.subset_name = root, split, subset
         layout = f"{self.videos_dir}/<Class>/v_<Class>_gXX_cYY.avi"
-        _report_missing(self, missing, list_path, self.videos_dir, layout, "UCF101")
+        report_missing(self, missing, list_path, self.videos_dir, layout, "UCF101")

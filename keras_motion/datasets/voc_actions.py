@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_motion.datasets.base import ImageDataset
 from keras_motion.datasets.folders import _CaseInsensitiveDir
-from keras_motion.datasets.ucf101 import _numbered_lines, _read_lines
+from keras_motion.datasets.splits import listed_path, numbered_lines
 from keras_motion.errors import DatasetLayoutError
 
 # The ten action classes of VOC 2011/2012 in the devkit's order (VOC 2010 has all but jumping, new in 2011).
@@ -109,7 +109,7 @@ def _find_voc_dir(root, year):
 def _read_class_list(path):
     """`<image id> <object index> <1|-1|0>` lines of `<action>_<subset>.txt` → [(id, index, value)]."""
     rows = []
-    for number, line in _numbered_lines(path, "VOCActions"):
+    for number, line in numbered_lines(path, "VOCActions"):
         parts = line.split()
         try:
             image_id, index, value = parts[0], int(parts[1]), int(parts[2])
@@ -120,6 +120,7 @@ def _read_class_list(path):
                 f"VOCActions: {path} line {number} is {line!r}; expected '<image id> <object index> <1|-1|0>' "
                 "(e.g. '2010_006088 1 -1'), as in the devkit's ImageSets/Action lists."
             ) from None
+        image_id = listed_path(image_id, "JPEGImages/ and Annotations/", path, number, line, "VOCActions")
         rows.append((image_id, index, value))
     return rows
 
@@ -149,7 +150,10 @@ def _subset_persons(action_dir, subset, list_values, layout):
             f"VOCActions: neither {ids_file} nor any <action>_{subset}.txt in {action_dir} lists the {subset!r} "
             f"persons; expected {layout}."
         )
-    return {image_id: None for image_id in sorted({line.split()[0] for line in _read_lines(ids_file, "VOCActions")})}
+    ids = {listed_path(line.split()[0], "JPEGImages/ and Annotations/", ids_file, number, line,
+                       "VOCActions")
+           for number, line in numbered_lines(ids_file, "VOCActions")}
+    return {image_id: None for image_id in sorted(ids)}
 
 
 def _read_persons(voc, persons_of, list_values):

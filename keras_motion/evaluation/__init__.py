@@ -2,14 +2,33 @@
 Grad-CAM."""
 
 from keras_motion.evaluation.clips import VideoClips, multi_clip_accuracy, multi_clip_predict
-from keras_motion.evaluation.finetune import (LazyVideos, compile_classifier, evaluate_multi_clip, few_shot_finetune,
-                                             few_shot_indices, finetune_video_classifier, labeled_video_splits,
-                                             readable_videos, summarize_runs)
+from keras_motion.evaluation.finetune import (
+    LazyVideos,
+    compile_classifier,
+    evaluate_multi_clip,
+    few_shot_finetune,
+    few_shot_indices,
+    finetune_video_classifier,
+    labeled_video_splits,
+    readable_videos,
+    summarize_runs,
+)
 from keras_motion.evaluation.fusion import choose_fusion_weight, late_fusion
-from keras_motion.evaluation.grad_cam import (GradCamImages, grad_cam, grad_cam_clips, grad_cam_motion_mass,
-                                             grad_cam_strip, motion_mass_ratio)
-from keras_motion.evaluation.recognition import (accuracy, class_probabilities, fit_stream, outputs_logits,
-                                                 recognition_table)
+from keras_motion.evaluation.grad_cam import (
+    GradCamImages,
+    grad_cam,
+    grad_cam_clips,
+    grad_cam_motion_mass,
+    grad_cam_strip,
+    motion_mass_ratio,
+)
+from keras_motion.evaluation.recognition import (
+    accuracy,
+    class_probabilities,
+    fit_stream,
+    outputs_logits,
+    recognition_table,
+)
 
 __all__ = ["GradCamImages", "LazyVideos", "VideoClips", "accuracy", "choose_fusion_weight", "class_probabilities",
            "compile_classifier", "evaluate_multi_clip", "few_shot_finetune", "few_shot_indices",

@@ -5,8 +5,8 @@ import numpy as np
 
 from keras_motion import distribution
 from keras_motion.transforms import crop_clip, resize_clip, to_uint8
-from keras_motion.video.sampling import clip_indices, random_clip_start, uniform_clip_starts
 from keras_motion.utils.resume import EpochSeeded
+from keras_motion.video.sampling import clip_indices, random_clip_start, uniform_clip_starts
 
 
 class VideoClips(EpochSeeded, keras.utils.PyDataset):

@@ -1,12 +1,20 @@
 """The optical-flow core shared by every method: estimation, encodings, transforms, colour, metrics."""
 
-from keras_motion.flow.compute import (METHODS, FlowEstimator, average_future_flow, check_flow, compute_flow,
-                                       flow_stack, to_gray, video_flow)
-from keras_motion.flow.extraction import extract_flows, extract_video_flow, load_flow, load_flow_settings
+from keras_motion.flow.compute import (
+    METHODS,
+    FlowEstimator,
+    average_future_flow,
+    check_flow,
+    compute_flow,
+    flow_stack,
+    to_gray,
+    video_flow,
+)
 from keras_motion.flow.encoding import decode_im2flow, dequantize, encode_im2flow, quantize
+from keras_motion.flow.extraction import extract_flows, extract_video_flow, load_flow, load_flow_settings
+from keras_motion.flow.grid import flow_grid, save_png
 from keras_motion.flow.metrics import canny_edges, flow_metrics
 from keras_motion.flow.transforms import hflip_flow, hflip_im2flow, reverse_flow_stack
-from keras_motion.flow.grid import flow_grid, save_png
 from keras_motion.flow.visualize import flow_to_color
 
 __all__ = ["FlowEstimator", "METHODS", "average_future_flow", "canny_edges",

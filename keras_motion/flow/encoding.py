@@ -8,7 +8,9 @@ backend tensors inside a model are not checked (that would need a device sync pe
 
 import numpy as np
 
+from keras_motion.errors import FlowError
 from keras_motion.flow.compute import check_flow
+from keras_motion.utils.checks import check_number
 
 # Below this magnitude (px) a vector has no defined direction: Im2Flow encodes it as sin = cos = 0.
 EPSILON = 1e-6
@@ -45,11 +47,13 @@ def encode_im2flow(flow, max_magnitude=30.0):
     """(..., H, W, 2) flow in px → (..., H, W, 3) in [-1, 1]: sin θ = v/M, cos θ = u/M, 2·min(M/max, 1) − 1.
 
     Im2Flow eq. 1 with the official code's normalisation (magnitude divided by `max_magnitude` and clipped),
-    mapped to [-1, 1] for a tanh output. Zero-magnitude pixels get sin = cos = 0. NaN / inf raise `FlowError`.
+    mapped to [-1, 1] for a tanh output. Zero-magnitude pixels get sin = cos = 0. NaN / inf raise `FlowError`;
+    `max_magnitude` must be a number > 0.
 
     >>> encode_im2flow(np.array([[[3.0, 4.0]]]))[0, 0].astype(float).round(3).tolist()
     [0.8, 0.6, -0.667]
     """
+    max_magnitude = _positive(max_magnitude, "encode_im2flow max_magnitude")
     xp = array_namespace(flow)
     if xp is np:
         flow = check_flow(flow, "flow (encode_im2flow)")
@@ -77,6 +81,7 @@ def decode_im2flow(encoded, max_magnitude=30.0, renormalize=False):
     length shrinks the vector towards the expected flow (lower end-point error). `renormalize=True` instead rescales
     (sin, cos) to unit length, so every pixel gets the predicted magnitude (a (0, 0) direction still decodes to 0).
     """
+    max_magnitude = _positive(max_magnitude, "decode_im2flow max_magnitude")
     xp = array_namespace(encoded)
     encoded = _float32(encoded, xp)
     if xp is np and encoded.size > 3 * _CHUNK:
@@ -94,8 +99,9 @@ def quantize(flow, bound=20.0):
     """Flow in px → uint8 by `round(255 (clip(f, ±bound) + bound) / (2 bound))` (the mmaction2 / I3D convention).
 
     Store the x and y channels as two grayscale images. Error after `dequantize` ≤ bound/255 px inside the bound.
-    NaN / inf raise `FlowError` (NaN would otherwise be stored as −bound).
+    NaN / inf raise `FlowError` (NaN would otherwise be stored as −bound); `bound` must be a number > 0.
     """
+    bound = _positive(bound, "quantize bound")
     xp = array_namespace(flow)
     flow = check_flow(flow, "flow (quantize)", field=False) if xp is np else _float32(flow, xp)
     q = xp.round(255.0 * (xp.clip(flow, -bound, bound) + bound) / (2.0 * bound))
@@ -103,6 +109,27 @@ def quantize(flow, bound=20.0):
 
 
 def dequantize(quantized, bound=20.0):
-    """uint8 from `quantize` → float32 flow in px."""
+    """uint8 from `quantize` → float32 flow in px, within ±`bound` (a number > 0).
+
+    NumPy input must be the codes `quantize` makes, whole numbers in 0..255 (any dtype): anything else, e.g. a flow in
+    px given by mistake, would decode beyond ±bound and raises `FlowError`.
+    """
+    bound = _positive(bound, "dequantize bound")
     xp = array_namespace(quantized)
+    if xp is np:
+        codes = np.asarray(quantized)
+        if codes.dtype != np.uint8 and codes.size:
+            if codes.dtype.kind not in "uif" or not np.isfinite(codes).all() or codes.min() < 0 or codes.max() > 255 \
+                    or not np.array_equal(codes, np.round(codes)):
+                low, high = (codes.min(), codes.max()) if codes.dtype.kind in "uif" else ("?", "?")
+                raise FlowError(f"dequantize takes the uint8 codes of quantize (whole numbers 0..255), got "
+                                f"{codes.dtype} values {low}..{high}, which would decode beyond ±bound={bound:g}; pass "
+                                "quantize's output (a flow in px needs no dequantize)")
     return _float32(quantized, xp) * (2.0 * bound / 255.0) - bound
+
+
+def _positive(value, name):
+    """A bound or magnitude: a number > 0 (0 divides by zero, a negative one flips or blanks every vector)."""
+    if isinstance(value, (int, float, np.number)):
+        return check_number(value, name, low=0, low_open=True)
+    return value  # a backend tensor inside a model: not checked (its value is unknown while traced)

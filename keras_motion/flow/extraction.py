@@ -4,7 +4,11 @@ Runs over thousands of videos for hours, so it is built to be stopped and rerun:
 
 - each output is written atomically and records the settings that made it; a rerun skips the outputs made with the
   same settings, refuses (`SettingsMismatchError`, naming the setting) to mix in outputs made with others unless
-  asked to recompute them (`overwrite=True`), and removes the temporaries a killed run left;
+  asked to recompute them (`overwrite=True`), and removes the temporaries a killed run left (only those whose
+  writer is gone);
+- one extraction (of a shard) at a time per output folder (`FolderLock`: a second one is refused, naming the
+  first); `overwrite=True` replaces outputs only in a folder an extraction recorded as its own (`RECORD`), never
+  the files of a folder that holds other things;
 - incomplete (truncated) videos are skipped and counted like undecodable ones, never stored as finished outputs;
 - Ctrl-C, a write error (read-only or full output folder) or a crash ends every worker at once and keeps no partial
   output; workers whose parent was killed end by themselves;
@@ -28,15 +32,28 @@ import traceback
 import cv2
 import numpy as np
 
-from keras_motion.errors import FlowError, KerasMotionError, SettingsMismatchError, VideoError
+from keras_motion.errors import CorruptFileError, FlowError, KerasMotionError, SettingsMismatchError, VideoError
 from keras_motion.flow.compute import METHODS, FlowEstimator, video_flow
 from keras_motion.flow.encoding import dequantize, quantize
-from keras_motion.utils.files import atomic_save_npz, check_writable_folder, remove_temporaries
+from keras_motion.utils.files import (
+    LOCK,
+    FolderLock,
+    atomic_save_npz,
+    atomic_write_text,
+    check_owned,
+    check_writable_folder,
+    open_npz,
+    remove_temporaries,
+)
 from keras_motion.utils.progress import progress
 from keras_motion.utils.settings import check_settings
 from keras_motion.utils.skips import SkipLog
 
 _FORMAT = 1  # version of the output layout, recorded with the settings
+# Marks a folder as an extraction's (what `overwrite=True` may write over); hidden, like the lock, since readers of
+# the flow cache list its files.
+RECORD = ".flow_extraction.json"
+_FIX = "delete it, or rerun with --overwrite (overwrite=True) to recompute it"
 
 
 def flow_output_path(video_path, root, out_dir):
@@ -94,15 +111,16 @@ def extract_video_flow(video_path, out_path, method="dis", size=None, step=1, ma
 
 
 def load_flow(path):
-    """Flow saved by `extract_video_flow` → float32 (T-1, H, W, 2) in px."""
-    with np.load(path) as data:
+    """Flow saved by `extract_video_flow` → float32 (T-1, H, W, 2) in px; a truncated or damaged file raises
+    `CorruptFileError` naming it and the fix."""
+    with open_npz(path, _FIX) as data:
         return dequantize(data["flow"], float(data["bound"]))
 
 
 def load_flow_settings(path):
     """The settings recorded in a file of `extract_video_flow` (a dict, see `flow_settings`), or None if it has
-    none (written by keras_motion < 0.3)."""
-    with np.load(path) as data:
+    none (written by keras_motion < 0.3); a damaged file raises `CorruptFileError`."""
+    with open_npz(path, _FIX) as data:
         return json.loads(str(data["settings"])) if "settings" in data.files else None
 
 
@@ -112,8 +130,10 @@ def _check_existing(out_path, settings):
            "(--overwrite in tools/extract_flow.py) to recompute")
     try:
         recorded = load_flow_settings(out_path)
-    except Exception as e:  # a damaged file raises zip, JSON or OS errors alike
-        raise SettingsMismatchError(f"cannot read the existing output {out_path} ({e}); delete it, or {fix}.") from e
+    except CorruptFileError:
+        raise
+    except Exception as e:  # settings that are not JSON: damaged alike
+        raise CorruptFileError(f"cannot read the existing output {out_path} ({e}); {_FIX}.") from e
     if recorded is None:
         raise SettingsMismatchError(f"the existing output {out_path} records no settings (an older keras_motion "
                                     f"wrote it), so it may not match this run; {fix}.")
@@ -138,6 +158,10 @@ def extract_flows(videos, root, out_dir, method="dis", size=None, step=1, max_fr
     skipped and counted; they get no output, so a rerun tries them again. A write error (`OutputError`) or Ctrl-C
     stops every worker at once, keeping only finished outputs.
 
+    One extraction of a shard at a time per `out_dir`: a second one raises `FolderInUseError` naming the first (other
+    shards may run beside it). `overwrite=True` in a folder that holds files but no `.flow_extraction.json` (no
+    extraction's) raises `OutputPathError` before anything is written.
+
     Returns a dict: `written` (videos), `flow_maps`, `skipped_existing`, `failed` (a `SkipLog`) and
     `removed_temporaries` (left by killed runs).
     """
@@ -148,6 +172,20 @@ def extract_flows(videos, root, out_dir, method="dis", size=None, step=1, max_fr
     outputs = {video: flow_output_path(video, root, out_dir) for video in unique.values()}
     mine = shard(outputs, num_shards, shard_index)
     check_writable_folder(out_dir)
+    lock = FolderLock(out_dir, LOCK if num_shards == 1 else f".keras_motion.shard{shard_index}of{num_shards}.lock",
+                      what="flow extraction")
+    try:
+        return _extract(mine, outputs, out_dir, settings, workers, overwrite, show_progress)
+    finally:
+        lock.release()
+
+
+def _extract(mine, outputs, out_dir, settings, workers, overwrite, show_progress):
+    record = os.path.join(out_dir, RECORD)
+    if overwrite:
+        check_owned(out_dir, [] if os.path.exists(record) else None, RECORD)
+    if not os.path.exists(record):
+        atomic_write_text(record, json.dumps({"made_by": "keras_motion.flow.extract_flows"}) + "\n")
     removed = remove_temporaries(outputs[video] for video in mine)
     jobs, existing = [], 0
     for video in mine:
@@ -232,8 +270,11 @@ def _worker_main(init, jobs, results):
     """A worker's loop: one job at a time from the parent (pickles on stdin), one result back (pickles on stdout)."""
 
     def send(message):
-        pickle.dump(message, results, protocol=pickle.HIGHEST_PROTOCOL)
-        results.flush()
+        try:
+            pickle.dump(message, results, protocol=pickle.HIGHEST_PROTOCOL)
+            results.flush()
+        except BrokenPipeError:  # the parent is gone (killed): no one to report to, and no traceback to print
+            os._exit(1)  # not sys.exit: flushing `results` again at exit would raise once more
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)  # unwinds, so that the write in progress removes its temporary
@@ -287,12 +328,10 @@ class _Workers:
     """
 
     def __init__(self, n, settings):
-        import keras_motion
-
         FlowEstimator(settings["method"])  # a missing dependency (TV-L1's contrib build) is reported here, once
         self.n = n
         self.init = dict(settings=settings, sys_path=list(sys.path), parent_pid=os.getpid(),
-                         package_dir=os.path.dirname(os.path.abspath(keras_motion.__file__)))
+                         package_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.messages = queue.Queue()
         self.procs = []
         self.starts = 0
@@ -375,7 +414,7 @@ class _Workers:
                 if job is not None:
                     remaining -= 1
                     if _file_identity(job[1]) not in (before, None):  # died after its atomic write: it is done
-                        with np.load(job[1]) as data:
+                        with open_npz(job[1], _FIX) as data:
                             yield job[0], len(data["flow"]), None
                     else:  # it crashed on this video (e.g. a segfault in a decoder): skip it, go on
                         remove_temporaries([job[1]])  # a kill mid-write leaves one

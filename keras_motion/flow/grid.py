@@ -5,7 +5,7 @@ import numpy as np
 
 from keras_motion.flow.compute import check_flow
 from keras_motion.flow.visualize import flow_to_color
-from keras_motion.utils import atomic_path
+from keras_motion.utils.files import atomic_path
 
 
 def to_display_uint8(images):

@@ -8,6 +8,7 @@ Every baseline maps images (N, H, W, 3) to flow (N, H, W, 2) in pixels, so its o
 import cv2
 import numpy as np
 
+from keras_motion.errors import NotFittedError
 from keras_motion.flow.compute import check_flow
 
 
@@ -88,7 +89,7 @@ class MeanFlow:
 
     def predict(self, images):
         if self.mean_ is None:
-            raise RuntimeError("MeanFlow: call fit(train_flows) before predict")
+            raise NotFittedError("MeanFlow: call fit(train_flows) before predict")
         batch, single = _as_batch(images)
         mean = resize_flow(self.mean_, batch.shape[1:3])
         out = np.broadcast_to(mean, (len(batch),) + mean.shape).copy()
@@ -191,7 +192,7 @@ class NearestNeighborFlow:
     def kneighbors(self, images, batch_size=256):
         """(distances, indices), each (N, k), nearest first, of the training images closest to `images`."""
         if self.train_features_ is None:
-            raise RuntimeError("NearestNeighborFlow: call fit(train_images, train_flows) before predicting")
+            raise NotFittedError("NearestNeighborFlow: call fit(train_images, train_flows) before predicting")
         queries = self.transform(images, batch_size)
         if queries.shape[1] != self.train_features_.shape[1]:
             raise ValueError(f"query features have {queries.shape[1]} dimensions, training features "

@@ -10,8 +10,16 @@ fusion weight) and "test"; image data gives "recog", "val" and "test" without fl
 
 import numpy as np
 
-from keras_motion.datasets import (HMDB51, UCF101, ImageFolder, Stanford40, VideoFolder, few_shot, split_groups,
-                                   synthetic_actions)
+from keras_motion.datasets import (
+    HMDB51,
+    UCF101,
+    ImageFolder,
+    Stanford40,
+    VideoFolder,
+    few_shot,
+    split_groups,
+    synthetic_actions,
+)
 from keras_motion.errors import KerasMotionError
 from keras_motion.im2flow.pairs import pairs_from_exact_flow, pairs_from_videos
 from keras_motion.transforms import center_crop

@@ -5,8 +5,9 @@ import numpy as np
 
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import FlowEstimator, average_future_flow, check_flow, encode_im2flow, hflip_flow
-from keras_motion.utils import SkipLog, progress
 from keras_motion.transforms import center_crop, check_images
+from keras_motion.utils import SkipLog, progress
+from keras_motion.utils.checks import check_int, check_number
 from keras_motion.utils.resume import EpochSeeded
 
 
@@ -80,11 +81,11 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
 
     Args:
         images: uint8 frames (N, H, W, 3); flows: their (N, H, W, 2) average future flows.
-        batch_size: pairs per batch.
-        crop_size: side of the crops (default the images' short side).
+        batch_size: pairs per batch (an integer ≥ 1).
+        crop_size: side of the crops, 1..the images' short side (default the short side).
         training: random crops and flips, reshuffled every epoch; False: central crops, in order.
         flip: mirror image and flow together with probability 0.5 (training only).
-        max_magnitude: the flow magnitude the Im2Flow encoding saturates at (`encode_im2flow`).
+        max_magnitude: the flow magnitude (px, > 0) the Im2Flow encoding saturates at (`encode_im2flow`).
         seed: the seed of the order, crops and flips.
         drop_remainder: drop the last, partial batch (`len` is ⌊N / batch_size⌋ and every batch holds exactly
             `batch_size` pairs), so that batches divide evenly across devices (`keras.distribution.DataParallel`)
@@ -106,11 +107,12 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
             raise ValueError(f"Im2FlowPairs: images {images.shape} and flows {flows.shape} do not pair up (one "
                              "(H, W, 2) flow per image, of the image's size)")
         self.images, self.flows = images, flows
+        batch_size = check_int(batch_size, "Im2FlowPairs batch_size", low=1)
         self.batch_size, self.training, self.flip = batch_size, training, flip
-        self.crop_size = crop_size or min(images.shape[1:3])
-        if self.crop_size > min(images.shape[1:3]):
-            raise ValueError(f"crop_size {self.crop_size} exceeds the images' size {images.shape[1:3]}")
-        self.max_magnitude = max_magnitude
+        self.crop_size = min(images.shape[1:3]) if crop_size is None else check_int(
+            crop_size, "Im2FlowPairs crop_size", 1, min(images.shape[1:3]))
+        # 0 divides by zero and a negative bound turns every magnitude into -1: refused before any batch
+        self.max_magnitude = check_number(max_magnitude, "Im2FlowPairs max_magnitude", low=0, low_open=True)
         self.seed = seed
         self.drop_remainder = bool(drop_remainder)
         if self.drop_remainder and len(images) < batch_size:

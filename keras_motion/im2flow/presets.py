@@ -8,10 +8,7 @@
 """
 
 PRESETS = {
-    "cpu": dict(image_size=64, base_filters=16, dilated=False, epochs=60, batch_size=32, learning_rate=1e-3,
-                beta_1=0.5, constant_epochs=None, content_loss=True, content_weight=0.02, magnitude_weighting=False,
-                max_magnitude=None, phi_epochs=15, stream_epochs=30, stream_model="cnn", stream_filters=16,
-                stream_learning_rate=3e-3),
+    "cpu": {},  # the constructor's defaults
     "paper": dict(image_size=256, base_filters=64, learning_rate=2e-4, beta_1=0.5, batch_size=32,
                   magnitude_weighting=True, max_magnitude=30.0, content_weight=0.02, stream_filters=64),
     "quick": dict(image_size=32, base_filters=8, epochs=2, batch_size=16, phi_epochs=2, stream_epochs=2,

@@ -6,6 +6,8 @@ import os
 import keras
 import numpy as np
 
+from keras_motion import distribution as distribution_lib
+from keras_motion.errors import NotFittedError
 from keras_motion.evaluation.recognition import class_probabilities, fit_stream, recognition_table
 from keras_motion.flow import check_flow, decode_im2flow, encode_im2flow, flow_metrics
 from keras_motion.flow.grid import flow_grid
@@ -17,7 +19,6 @@ from keras_motion.im2flow.presets import PRESETS
 from keras_motion.im2flow.unet import Im2FlowUNet
 from keras_motion.models import ResNet2D, StreamCNN
 from keras_motion.schedules import ConstantThenLinear
-from keras_motion import distribution as distribution_lib
 from keras_motion.task import Task, distributed
 from keras_motion.transforms import center_crop, check_images
 from keras_motion.utils import Run, atomic_save_npz
@@ -53,16 +54,24 @@ class Im2Flow(Task):
     split dicts (`images`, `flows`, `labels`, `masks`), e.g. from `synthetic_splits`.
 
     Args:
-        image_size: the U-Net's crop (a power of 2).
-        base_filters, dilated: of `Im2FlowUNet` (`dilated`: the paper's dilated encoder; default pix2pix's).
-        epochs, batch_size, learning_rate, beta_1: the U-Net's training (Adam).
+        image_size: the U-Net's input side, a power of 2 (images are cropped to it).
+        base_filters: the U-Net's width (`Im2FlowUNet`; the paper: 64).
+        dilated: the paper's dilated-convolution encoder (default: pix2pix's strided one, as the official code).
+        epochs: the U-Net's epochs.
+        batch_size: the batch of every network.
+        learning_rate: the U-Net's Adam rate (the paper: 2e-4 over ~700k frames).
+        beta_1: the U-Net's Adam β1.
         constant_epochs: epochs at the full rate before it decays linearly to 0 (pix2pix's schedule; None: half).
-        content_loss: train φ and add its motion-content loss; content_weight: its λ.
-        magnitude_weighting: scale the sin/cos gradients by the true magnitude (`Im2FlowLoss`).
+        content_loss: train φ and add its motion-content loss.
+        content_weight: λ of the motion-content loss.
+        magnitude_weighting: scale the sin/cos gradients by the true magnitude (`Im2FlowLoss`; the paper).
         max_magnitude: px at which the encoding saturates (None: 30 px at 256 px, scaled to `image_size`).
         phi_epochs: epochs of φ (a ResNet-10 on encoded true flow).
-        stream_epochs, stream_model ("cnn": `StreamCNN`, "resnet": ResNet-10), stream_filters,
-            stream_learning_rate: the recognition streams.
+        stream_epochs: epochs of each recognition stream.
+        stream_model: the recognition streams: "cnn" (`StreamCNN`: few labels, a CPU) or "resnet" (ResNet-10; the
+            paper: AlexNet-BN).
+        stream_filters: width of φ and the recognition streams.
+        stream_learning_rate: Adam rate of the recognition streams.
         seed: initialisation and batch order of every network (each phase reseeds Keras' global generators with
             it, so a phase's figures do not depend on what ran before it).
         run: a `km.utils.Run` (logs, checkpoints, model files, progress); None writes nothing.
@@ -210,7 +219,7 @@ class Im2Flow(Task):
         val_images, val_flows = _pairs(validation, "validation")
         content = self.content_network.stage_features(2) if self.content_loss and self.content_network else None
         if self.content_loss and content is None:
-            raise RuntimeError("Im2Flow: content_loss is on but φ is not trained: call fit_content_network(train, "
+            raise NotFittedError("Im2Flow: content_loss is on but φ is not trained: call fit_content_network(train, "
                                "validation, num_classes) first (or content_loss=False)")
         loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
                            magnitude_weighting=self.magnitude_weighting)
@@ -248,14 +257,21 @@ class Im2Flow(Task):
     def hallucinate(self, images):
         """The Im2Flow-encoded flow images (N, S, S, 3) in [-1, 1] the U-Net predicts for the central `image_size`
         windows of uint8 `images` (N, H, W, 3): the motion stream's input."""
-        if self.unet is None:
-            raise RuntimeError("Im2Flow: call fit(train, validation) before predicting flow")
-        return distribution_lib.predict(self.unet, self._images(images), batch_size=self.batch_size)
+        unet = self.fitted("unet", "call fit(train, validation) before predicting flow")
+        return distribution_lib.predict(unet, self._images(images), batch_size=self.batch_size)
 
     def predict_flow(self, images):
         """Flow (N, S, S, 2) in pixels (u right, v down) hallucinated for the central `image_size` windows of uint8
         `images` (N, H, W, 3)."""
         return decode_im2flow(self.hallucinate(images), self.max_magnitude)
+
+    def inference_model(self):
+        """The trained U-Net as a self-contained model, `Im2FlowInference`: uint8 images of any size → flow in px
+        (the decoding and its `max_magnitude` inside). The recipe saves it as `im2flow_inference.keras`."""
+        from keras_motion.im2flow.inference import Im2FlowInference
+
+        unet = self.fitted("unet", "call fit(train, validation) before asking for the inference model")
+        return Im2FlowInference(unet, max_magnitude=self.max_magnitude)
 
     # ------------------------------------------------------------------------------------------------- evaluation
     def evaluate_flow(self, test, train):
@@ -306,10 +322,11 @@ class Im2Flow(Task):
         return StreamCNN(num_classes, width=self.stream_filters, rescale=images, name=f"{name}_stream")
 
     @distributed
-    def evaluate_recognition(self, train, validation, test, num_classes):
-        """Two-stream static-image action recognition (Table 2): streams of one architecture differing only in
-        their input — the image (appearance, twice with different seeds), the hallucinated flow image and, where the
-        splits have `flows`, the true one — and their late fusions with the weight chosen on `validation`.
+    def train_recognition(self, train, validation, test, num_classes):
+        """Trains and measures two-stream static-image action recognition (Table 2): streams of one architecture
+        differing only in their input — the image (appearance, twice with different seeds), the hallucinated flow
+        image and, where the splits have `flows`, the true one — and their late fusions with the weight chosen on
+        `validation`.
 
         Args:
             train, validation, test: split dicts with uint8 `images`, `labels` and optionally `flows`.

@@ -4,9 +4,9 @@ import math
 
 import keras
 
-from keras_motion.models.base import ConfigFromArguments
-from keras_motion.models.normalization import BatchNormalization
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.models.image_scaling import ImageScaling
+from keras_motion.models.normalization import BatchNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
@@ -43,33 +43,34 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
         strided = depth - (dilated_levels if dilated else 0)
         filters = [base_filters * min(2 ** i, max_filter_multiplier) for i in range(depth)]
 
+        layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((None, None, input_channels), name="image")
-        x, skips = (ImageScaling(name="rescale")(inputs) if rescale else inputs), []
+        x, skips = (layers(ImageScaling, name="rescale")(inputs) if rescale else inputs), []
         for i in range(depth):
             if i < strided:
-                x = keras.layers.Conv2D(filters[i], 4, strides=2, padding="same", name=f"enc{i}_conv")(x)
+                x = layers.Conv2D(filters[i], 4, strides=2, padding="same", name=f"enc{i}_conv")(x)
             else:
                 rate = 2 ** (i - strided + 1)
-                x = keras.layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same",
-                                        name=f"enc{i}_dilated{rate}")(x)
+                x = layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same",
+                                  name=f"enc{i}_dilated{rate}")(x)
             if i > 0 and i < depth - 1:  # pix2pix: no norm on the first block nor on the 1×1 bottleneck
-                x = BatchNormalization(momentum=norm_momentum, name=f"enc{i}_bn")(x)
-            x = keras.layers.LeakyReLU(0.2, name=f"enc{i}_act")(x)
+                x = layers(BatchNormalization, momentum=norm_momentum, name=f"enc{i}_bn")(x)
+            x = layers.LeakyReLU(0.2, name=f"enc{i}_act")(x)
             skips.append(x)
 
         for i in reversed(range(depth)):  # decoder block i undoes encoder block i
             if i < depth - 1:
-                x = keras.layers.Concatenate(name=f"dec{i}_skip")([x, skips[i]])
+                x = layers.Concatenate(name=f"dec{i}_skip")([x, skips[i]])
             out_filters = filters[i - 1] if i > 0 else 3
             if i < strided:
-                x = keras.layers.Conv2DTranspose(out_filters, 4, strides=2, padding="same", name=f"dec{i}_deconv")(x)
+                x = layers.Conv2DTranspose(out_filters, 4, strides=2, padding="same", name=f"dec{i}_deconv")(x)
             else:
-                x = keras.layers.Conv2D(out_filters, 3, padding="same", name=f"dec{i}_conv")(x)
+                x = layers.Conv2D(out_filters, 3, padding="same", name=f"dec{i}_conv")(x)
             if i == 0:
                 break
-            x = BatchNormalization(momentum=norm_momentum, name=f"dec{i}_bn")(x)
+            x = layers(BatchNormalization, momentum=norm_momentum, name=f"dec{i}_bn")(x)
             if depth - 1 - i < dropout_blocks and dropout > 0:
-                x = keras.layers.Dropout(dropout, name=f"dec{i}_dropout")(x)
-            x = keras.layers.ReLU(name=f"dec{i}_act")(x)
-        outputs = keras.layers.Activation("tanh", dtype="float32", name="flow_image")(x)
+                x = layers.Dropout(dropout, name=f"dec{i}_dropout")(x)
+            x = layers.ReLU(name=f"dec{i}_act")(x)
+        outputs = layers.Activation("tanh", dtype="float32", name="flow_image")(x)
         super().__init__(inputs, outputs, name=name, **kwargs)

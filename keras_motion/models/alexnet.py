@@ -2,9 +2,9 @@
 
 import keras
 
-from keras_motion.models.base import ConfigFromArguments
-from keras_motion.models.normalization import BatchNormalization
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.models.image_scaling import ImageScaling
+from keras_motion.models.normalization import BatchNormalization
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
@@ -36,25 +36,26 @@ class AlexNetEncoder(ConfigFromArguments, keras.Model):
             raise ValueError(f"norm must be None (the paper's AlexNet, LRN left out) or 'batch', got {norm!r}")
         filters = [max(1, int(round(f * width))) for f in (96, 256, 384, 384, 256)]
         big = stem == "imagenet"
+        layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((image_size, image_size, 3), name="images")
 
         def conv(x, filters, kernel, i, strides=1):
-            x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=norm is None,
-                                    activation="relu" if norm is None else None, name=f"conv{i}")(x)
+            x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=norm is None,
+                              activation="relu" if norm is None else None, name=f"conv{i}")(x)
             if norm is None:
                 return x
-            x = BatchNormalization(momentum=norm_momentum, name=f"bn{i}")(x)
-            return keras.layers.ReLU(name=f"relu{i}")(x)
+            x = layers(BatchNormalization, momentum=norm_momentum, name=f"bn{i}")(x)
+            return layers.ReLU(name=f"relu{i}")(x)
 
-        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
+        x = layers(ImageScaling, name="rescale")(inputs) if rescale else inputs
         x = conv(x, filters[0], 11 if big else 3, 1, strides=4 if big else 1)
-        x = keras.layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool1")(x)
+        x = layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool1")(x)
         x = conv(x, filters[1], 5 if big else 3, 2)
-        x = keras.layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool2")(x)
+        x = layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool2")(x)
         for i, f in enumerate(filters[2:], start=3):
             x = conv(x, f, 3, i)
-        x = keras.layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool5")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dropout(dropout, name="dropout6")(x)
-        x = keras.layers.Dense(feature_dim, activation="relu", name="fc6")(x)
+        x = layers.MaxPooling2D(3 if big else 2, strides=2, padding="same", name="pool5")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dropout(dropout, name="dropout6")(x)
+        x = layers.Dense(feature_dim, activation="relu", name="fc6")(x)
         super().__init__(inputs, x, name=name, **kwargs)

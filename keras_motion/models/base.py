@@ -5,10 +5,12 @@ arguments of its outermost constructor call (defaults included) are recorded whe
 `from_config` calls the class with them again. Keras objects among them (an encoder, a content network) are
 serialised with Keras' own serialiser, arrays as lists.
 
-A model made with `dtype=` (e.g. "mixed_bfloat16") builds all its inner layers under that policy, so that one model
-can run in mixed precision beside float32 ones; layers with inner layers pass their own policy down themselves.
+A model made with `dtype=` (e.g. "mixed_bfloat16") gives that policy to each inner layer it makes (`PolicyLayers`),
+as keras-hub's models do, so that one model can run in mixed precision beside float32 ones without touching the
+global policy.
 """
 
+import functools
 import inspect
 
 import keras
@@ -35,8 +37,7 @@ def _deserialize(value):
 
 class ConfigFromArguments:
     """Mixin for Keras layers, models, losses and schedules: `get_config` / `from_config` from the constructor's
-    arguments, recorded at construction (the outermost call, so a subclass's own arguments win). A layer or model
-    made with `dtype=` builds its inner layers under that policy.
+    arguments, recorded at construction (the outermost call, so a subclass's own arguments win).
 
     It is a mixin, not a `keras.Model` subclass, because Keras rewrites the bases of functional models on their
     first construction: a shared `keras.Model` base would turn the subclassed models functional too.
@@ -58,8 +59,8 @@ class ConfigFromArguments:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__ and issubclass(cls, keras.layers.Layer):
-            cls.__init__ = _under_own_policy(cls.__dict__["__init__"])
+        if "__init__" in cls.__dict__ and issubclass(cls, keras.Model):
+            cls.__init__ = _keeping_own_policy(cls.__dict__["__init__"])
 
     def __new__(cls, *args, **kwargs):
         parent_new = super().__new__
@@ -105,22 +106,40 @@ class ConfigFromArguments:
         return cls(**{name: _deserialize(value) for name, value in config.items()})
 
 
-def _under_own_policy(init):
-    """Runs the outermost constructor under the model's `dtype` policy, so that the layers it makes inherit it."""
+def _keeping_own_policy(init):
+    """A functional model drops the `dtype` it is given (`keras.Model(inputs, outputs, dtype=...)` ignores it):
+    its inner layers get it through `PolicyLayers`, and the model itself gets it back here, so that its
+    `dtype_policy` and config say what it was made with."""
 
+    @functools.wraps(init)
     def __init__(self, *args, **kwargs):
-        dtype = kwargs.get("dtype")
-        if dtype is None or vars(self).get("_building_under_policy"):
-            return init(self, *args, **kwargs)
-        vars(self)["_building_under_policy"] = True
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(dtype)
-        try:
-            return init(self, *args, **kwargs)
-        finally:
-            keras.config.set_dtype_policy(previous)
-            vars(self)["_building_under_policy"] = False
+        init(self, *args, **kwargs)
+        if kwargs.get("dtype") is not None:
+            self.dtype_policy = kwargs["dtype"]
 
-    __init__.__wrapped__, __init__.__signature__ = init, inspect.signature(init)  # Keras reads the real arguments
-    __init__.__doc__, __init__.__qualname__ = init.__doc__, init.__qualname__
+    __init__.__signature__ = inspect.signature(init)  # Keras reads the real arguments (getfullargspec)
     return __init__
+
+
+class PolicyLayers:
+    """Makes a model's inner layers with its dtype policy: `layers = PolicyLayers(dtype)`, then `layers.Conv2D(...)`
+    (any `keras.layers` class) or `layers(BatchNormalization, ...)` (any layer class) pass `dtype=` on, unless the
+    call gives its own (e.g. a float32 classifier head). `dtype=None` leaves each layer to the global policy.
+
+    Example:
+
+    >>> layers = PolicyLayers("mixed_bfloat16")
+    >>> layers.Dense(4).dtype_policy.name, layers.Dense(4, dtype="float32").dtype_policy.name
+    ('mixed_bfloat16', 'float32')
+    """
+
+    def __init__(self, dtype=None):
+        self.dtype = None if dtype is None else keras.dtype_policies.get(dtype)
+
+    def __call__(self, cls, *args, **kwargs):
+        if self.dtype is not None:
+            kwargs.setdefault("dtype", self.dtype)
+        return cls(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return functools.partial(self, getattr(keras.layers, name))

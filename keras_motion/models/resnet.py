@@ -3,29 +3,29 @@
 
 import keras
 
-from keras_motion.models.base import ConfigFromArguments
-from keras_motion.models.normalization import BatchNormalization
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.models.image_scaling import ImageScaling
+from keras_motion.models.normalization import BatchNormalization
 
 BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
-def _basic_block(x, filters, stride, name, momentum):
+def _basic_block(layers, x, filters, stride, name, momentum):
     shortcut = x
-    x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    x = BatchNormalization(momentum=momentum, name=f"{name}_bn1")(x)
-    x = keras.layers.ReLU(name=f"{name}_relu1")(x)
-    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(x)
-    x = BatchNormalization(momentum=momentum, name=f"{name}_bn2")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    x = layers(BatchNormalization, momentum=momentum, name=f"{name}_bn1")(x)
+    x = layers.ReLU(name=f"{name}_relu1")(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(x)
+    x = layers(BatchNormalization, momentum=momentum, name=f"{name}_bn2")(x)
     if stride != 1 or shortcut.shape[-1] != filters:
         if stride != 1:
             # A 1×1 conv of stride s == subsampling by s, then a 1×1 conv. Written that way because TensorFlow 2.21's
             # oneDNN CPU kernels abort ("double free") training a strided 1×1 conv on a batch of another size.
-            shortcut = keras.layers.MaxPooling2D(1, strides=stride, name=f"{name}_subsample")(shortcut)
-        shortcut = keras.layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj")(shortcut)
-        shortcut = BatchNormalization(momentum=momentum, name=f"{name}_proj_bn")(shortcut)
-    x = keras.layers.Add(name=f"{name}_add")([x, shortcut])
-    return keras.layers.ReLU(name=f"{name}_out")(x)
+            shortcut = layers.MaxPooling2D(1, strides=stride, name=f"{name}_subsample")(shortcut)
+        shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj")(shortcut)
+        shortcut = layers(BatchNormalization, momentum=momentum, name=f"{name}_proj_bn")(shortcut)
+    x = layers.Add(name=f"{name}_add")([x, shortcut])
+    return layers.ReLU(name=f"{name}_out")(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
@@ -52,28 +52,29 @@ class ResNet2D(ConfigFromArguments, keras.Model):
             raise ValueError(f"depth must be one of {sorted(BLOCKS)}, got {depth}")
         if stem not in ("imagenet", "small"):
             raise ValueError(f"stem must be 'imagenet' or 'small', got {stem!r}")
+        layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((None, None, input_channels), name="inputs")
-        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
+        x = layers(ImageScaling, name="rescale")(inputs) if rescale else inputs
         if stem == "imagenet":
-            x = keras.layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
+            x = layers.Conv2D(base_filters, 7, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
         else:
-            x = keras.layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(x)
-        x = BatchNormalization(momentum=norm_momentum, name="stem_bn")(x)
-        x = keras.layers.ReLU(name="stem_relu")(x)
+            x = layers.Conv2D(base_filters, 3, padding="same", use_bias=False, name="stem_conv")(x)
+        x = layers(BatchNormalization, momentum=norm_momentum, name="stem_bn")(x)
+        x = layers.ReLU(name="stem_relu")(x)
         if stem == "imagenet":
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
+            x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
         for stage, blocks in enumerate(BLOCKS[depth], start=1):
             filters = base_filters * 2 ** (stage - 1)
             for b in range(blocks):
                 stride = 2 if stage > 1 and b == 0 else 1
-                x = _basic_block(x, filters, stride, f"stage{stage}_block{b}", norm_momentum)
+                x = _basic_block(layers, x, filters, stride, f"stage{stage}_block{b}", norm_momentum)
                 if b == blocks - 1:
-                    x = keras.layers.Identity(name=f"stage{stage}_out")(x)
-        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+                    x = layers.Identity(name=f"stage{stage}_out")(x)
+        x = layers.GlobalAveragePooling2D(name="pool")(x)
         if num_classes:
             if dropout:
-                x = keras.layers.Dropout(dropout, name="dropout")(x)
-            x = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
+                x = layers.Dropout(dropout, name="dropout")(x)
+            x = layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, x, name=name or f"resnet{depth}", **kwargs)
 
     def stage_features(self, stage=2):

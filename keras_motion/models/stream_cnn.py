@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.models.image_scaling import ImageScaling
 
 
@@ -23,13 +23,14 @@ class StreamCNN(ConfigFromArguments, keras.Model):
 
     def __init__(self, num_classes, width=16, input_channels=3, dropout=0.3, rescale=True, name="stream_cnn",
                  **kwargs):
+        layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((None, None, input_channels), name="inputs")
-        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
+        x = layers(ImageScaling, name="rescale")(inputs) if rescale else inputs
         for i, filters in enumerate((width, 2 * width, 4 * width, 4 * width)):
-            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
             if i < 3:
-                x = keras.layers.MaxPooling2D(name=f"pool{i}")(x)
-        x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-        outputs = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
+                x = layers.MaxPooling2D(name=f"pool{i}")(x)
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
+        outputs = layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, outputs, name=name, **kwargs)

@@ -2,9 +2,9 @@
 
 import keras
 
-from keras_motion.models.base import ConfigFromArguments
-from keras_motion.models.normalization import BatchNormalization
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.models.image_scaling import ImageScaling
+from keras_motion.models.normalization import BatchNormalization
 
 VGG_M = ((96, 7, 2, True), (256, 5, 2, True), (512, 3, 1, False), (512, 3, 1, False), (512, 3, 1, True))
 
@@ -28,21 +28,22 @@ class VGGMFeatures(ConfigFromArguments, keras.Model):
 
     def __init__(self, image_size=224, input_channels=3, width=1.0, feature_dim=4096, stem_stride=2, batch_norm=True,
                  norm_momentum=0.9, dropout=0.5, input_scale=1.0, rescale=True, name="vgg_m_features", **kwargs):
+        layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((image_size, image_size, input_channels), name="inputs")
-        x = ImageScaling(name="rescale")(inputs) if rescale else inputs
+        x = layers(ImageScaling, name="rescale")(inputs) if rescale else inputs
         if input_scale != 1.0:
-            x = keras.layers.Rescaling(input_scale, name="input_scale")(x)
+            x = layers.Rescaling(input_scale, name="input_scale")(x)
         for i, (filters, kernel, stride, pool) in enumerate(VGG_M, start=1):
             stride = stem_stride if stride > 1 else 1
-            x = keras.layers.Conv2D(max(1, int(round(filters * width))), kernel, strides=stride, padding="same",
-                                    use_bias=not batch_norm, name=f"conv{i}")(x)
+            x = layers.Conv2D(max(1, int(round(filters * width))), kernel, strides=stride, padding="same",
+                              use_bias=not batch_norm, name=f"conv{i}")(x)
             if batch_norm:
-                x = BatchNormalization(momentum=norm_momentum, name=f"conv{i}_bn")(x)
-            x = keras.layers.ReLU(name=f"conv{i}_relu")(x)
+                x = layers(BatchNormalization, momentum=norm_momentum, name=f"conv{i}_bn")(x)
+            x = layers.ReLU(name=f"conv{i}_relu")(x)
             if pool:
-                x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{i}")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(feature_dim, activation="relu", name="fc6")(x)
+                x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{i}")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(feature_dim, activation="relu", name="fc6")(x)
         if dropout:
-            x = keras.layers.Dropout(dropout, name="fc6_dropout")(x)
+            x = layers.Dropout(dropout, name="fc6_dropout")(x)
         super().__init__(inputs, x, name=name, **kwargs)

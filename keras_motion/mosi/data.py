@@ -16,9 +16,9 @@ from keras_motion.datasets.folders import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, fi
 from keras_motion.datasets.synthetic import default_backgrounds, synthetic_actions
 from keras_motion.errors import ImageInputError, KerasMotionError
 from keras_motion.transforms import to_uint8
+from keras_motion.utils.resume import EpochSeeded
 from keras_motion.utils.skips import SkipLog
 from keras_motion.video.decode import read_image, read_video, resize_frame, video_info
-from keras_motion.utils.resume import EpochSeeded
 
 
 def source_square(image, size, rng=None):

@@ -12,19 +12,15 @@
 """
 
 PRESETS = {
-    "cpu": dict(backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", dropout=0.5, num_frames=8,
-                crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
-                frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
-                pretext_lr=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40, finetune_warmup=4,
-                finetune_lr=1e-3, finetune_weight_decay=1e-3, finetune_batch=10, freeze_stages=0, eval_clips=10),
+    "cpu": {},  # the constructor's defaults
+    "paper": dict(source_size=320, crop_size=112, num_frames=16, filters=None, stem="video", pretext_epochs=100,
+                  unmasked_epochs=0, frame_wise_jitter=True, pretext_warmup=10, batch_images=10,
+                  pretext_learning_rate=1e-3, finetune_epochs=300, finetune_warmup=10, finetune_learning_rate=2e-3,
+                  finetune_batch_size=32),
+    "quick": dict(filters=(4, 4, 4, 4, 4), num_frames=4, crop_size=16, source_size=32, pretext_epochs=1,
+                  unmasked_epochs=1, batch_images=4, seeds=1, shots=1, finetune_epochs=1, finetune_warmup=1,
+                  eval_clips=2),
 }
-PRESETS["paper"] = {**PRESETS["cpu"], **dict(
-    source_size=320, crop_size=112, num_frames=16, filters=None, stem="video", pretext_epochs=100, unmasked_epochs=0,
-    frame_wise_jitter=True, pretext_warmup=10, batch_images=10, pretext_lr=1e-3, finetune_epochs=300,
-    finetune_warmup=10, finetune_lr=2e-3, finetune_batch=32)}
-PRESETS["quick"] = {**PRESETS["cpu"], **dict(
-    filters=(4, 4, 4, 4, 4), num_frames=4, crop_size=16, source_size=32, pretext_epochs=1, unmasked_epochs=1,
-    batch_images=4, seeds=1, shots=1, finetune_epochs=1, finetune_warmup=1, eval_clips=2)}
 
 DATA_PRESETS = {
     "cpu": dict(synthetic_unlabeled=120, synthetic_labeled=60, synthetic_test=90, video_frames=16, video_size=40,

@@ -242,6 +242,10 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         images = np.asarray(images)
         if images.dtype.kind not in "uif" or images.size == 0:
             return  # the shape and dtype checks of the call say what is wrong
+        if images.dtype.kind == "f" and not np.isfinite(images).all():  # min / max would let NaN through
+            raise ImageInputError(
+                f"PseudoMotion: {images.size - int(np.isfinite(images).sum())} NaN/inf pixel value(s); every clip "
+                "made from them would be NaN: replace them (e.g. np.nan_to_num) first")
         low, high = self.value_range
         lowest, highest = images.min(), images.max()
         if lowest < low or highest > high:

@@ -8,7 +8,7 @@ import numpy as np
 from keras_motion.datasets import holdout_per_class
 from keras_motion.datasets.synthetic import synthetic_actions
 from keras_motion.mosi.data import pretext_sources, synthetic_splits
-from keras_motion.mosi.presets import DATA_PRESETS, PRESETS
+from keras_motion.mosi.presets import DATA_PRESETS
 from keras_motion.mosi.task import MoSI
 from keras_motion.tuning import MethodSearch
 
@@ -19,13 +19,13 @@ MASKS = {"fixed": 0.4, "range": (0.3, 0.5), "off": None}
 class MoSISearch(MethodSearch):
     """A KerasTuner `HyperModel` over `MoSI`'s pretext training: the static mask (`mask`: a fixed side 0.4·L, the
     paper's 0.3-0.5·L range, or off), the speeds per direction K (`speeds`, 1-3: C_T = 4K + 1 labels) and the
-    pretext learning rate (`pretext_lr`, log-uniform 2e-4-5e-3). The objective is `val_few_shot_accuracy`: the
-    video-level accuracy on validation videos of the pretrained backbone finetuned on `shots` labeled videos per
-    class (one seed, `MoSI.finetune`). The pretext accuracy cannot be the objective: the mask and K change the
-    pretext task itself, so its accuracy does not compare across trials. A trial's model is the pretext model
-    (`MoSI.build_pretext`, seeded: every trial starts from the same weights), trained by `MoSI.train_pretext`;
-    its TensorBoard run holds the pretext scalars, the pseudo-motion clips (`PseudoMotionClips`), Grad-CAM strips of
-    validation videos and the objective.
+    pretext learning rate (`pretext_learning_rate`, log-uniform 2e-4-5e-3). The objective is
+    `val_few_shot_accuracy`: the video-level accuracy on validation videos of the pretrained backbone finetuned on
+    `shots` labeled videos per class (one seed, `MoSI.finetune`). The pretext accuracy cannot be the objective:
+    the mask and K change the pretext task itself, so its accuracy does not compare across trials. A trial's model
+    is the pretext model (`MoSI.build_pretext`, seeded: every trial starts from the same weights), trained by
+    `MoSI.train_pretext`; its TensorBoard run holds the pretext scalars, the pseudo-motion clips
+    (`PseudoMotionClips`), Grad-CAM strips of validation videos and the objective.
 
     Args:
         sources: pretext source images (see `SourceImages`); heldout_sources: pretext validation sources, or `None`.
@@ -64,7 +64,7 @@ class MoSISearch(MethodSearch):
     def space(self, hp):
         return {"mask_size": MASKS[hp.Choice("mask", list(MASKS))],
                 "speeds": hp.Int("speeds", 1, 3),
-                "pretext_lr": hp.Float("pretext_lr", 2e-4, 5e-3, sampling="log")}
+                "pretext_learning_rate": hp.Float("pretext_learning_rate", 2e-4, 5e-3, sampling="log")}
 
     def build(self, hp):
         task = self.make_task(hp)
@@ -94,7 +94,7 @@ class MoSISearch(MethodSearch):
         validation videos. The recipe's test videos are never rendered; where the pool is too small to split
         ("quick": one video per class) more labeled videos are rendered, after the recipe's test videos."""
         sizes = {**DATA_PRESETS["cpu"], **DATA_PRESETS.get(preset, {})}
-        shots = {**PRESETS["cpu"], **PRESETS.get(preset, {})}["shots"]
+        shots = MoSI.hyperparameters(preset)["shots"]
         unlabeled, labeled = sizes["synthetic_unlabeled"], sizes["synthetic_labeled"]
         render = dict(num_frames=sizes["video_frames"], size=sizes["video_size"], seed=0)
         data = synthetic_splits(unlabeled, labeled, 0, **render)

@@ -7,8 +7,15 @@ import keras
 import numpy as np
 
 from keras_motion import distribution as distribution_lib
-from keras_motion.evaluation import (GradCamImages, compile_classifier, few_shot_finetune, grad_cam, grad_cam_clips,
-                                     grad_cam_motion_mass, grad_cam_strip)
+from keras_motion.evaluation import (
+    GradCamImages,
+    compile_classifier,
+    few_shot_finetune,
+    grad_cam,
+    grad_cam_clips,
+    grad_cam_motion_mass,
+    grad_cam_strip,
+)
 from keras_motion.models import R2D3D, R2Plus1D
 from keras_motion.mosi.callbacks import PseudoMotionClips
 from keras_motion.mosi.data import SourceImages
@@ -16,6 +23,7 @@ from keras_motion.mosi.model import pseudo_motion_classifier
 from keras_motion.mosi.presets import PRESETS
 from keras_motion.mosi.pseudo_motion import PseudoMotion
 from keras_motion.task import Task, distributed
+from keras_motion.utils.files import load_model
 from keras_motion.utils.runs import Run
 
 BACKBONES = {"r2plus1d": R2Plus1D, "r2d3d": R2D3D}
@@ -30,24 +38,40 @@ class MoSI(Task):
     the pretext model (square crop, motion, mask, jitter); the backbones rescale uint8 to [-1, 1] themselves.
 
     Args:
-        backbone: "r2plus1d" (R(2+1)D) or "r2d3d" (R-2D3D); depth: 10 or 18 (default 10 / 18 respectively);
-            filters: stem and conv2..conv5 widths (`None`: the paper's); stem: "video" or "small"; dropout: before
-            the classifier head of the pretext and finetuned models (the paper's 0.5).
-        num_frames, crop_size, source_size: N, L and L_s of the clips and their source squares.
-        speeds, axes: K speeds per direction (C_T = 4K + 1 labels with "xy") and the moving axes.
-        mask_size: side of the moving square as a fraction of L, a (low, high) range or one value; `None`: unmasked.
-        jitter: colour jitter and random grayscale; frame_wise_jitter: jitter every frame on its own (the paper).
-        pretext_epochs: epochs of (masked) MoSI; unmasked_epochs: epochs of unmasked MoSI without jitter first (a
-            warm start for short runs; not in the paper); pretext_warmup: warm-up epochs of each phase;
-            batch_images: source images per batch (× C_T clips); pretext_lr, pretext_weight_decay: Adam.
-        shots: labeled videos per class; seeds: finetuning repetitions (seeds `seed + 1000 k`, k = 1..seeds).
-        finetune_epochs, finetune_warmup, finetune_lr, finetune_weight_decay, finetune_batch: finetuning.
+        backbone: the video backbone: "r2plus1d" (R(2+1)D) or "r2d3d" (R-2D3D).
+        depth: 10 or 18 (None: 10 for R(2+1)D, 18 for R-2D3D).
+        filters: stem and conv2..conv5 widths (None: the paper's, 64 64 128 256 512).
+        stem: "video" (the paper's strided stem) or "small" (3×3, stride 1).
+        dropout: dropout before the classifier head of the pretext and finetuned models (the paper's 0.5).
+        num_frames: N, the clip length (the paper: 16).
+        crop_size: L, the clip size (the paper: 112).
+        source_size: L_s, the side of the source squares (the paper: 320).
+        speeds: K speeds per direction (C_T = 4K + 1 labels with "xy").
+        axes: the axes the crop window moves along: "x", "y" or "xy".
+        mask_size: side of the moving square as a fraction of L: a (low, high) range or one value; None: unmasked.
+        jitter: colour jitter and random grayscale.
+        frame_wise_jitter: jitter every frame on its own (the paper) or whole clips (in a short CPU run, per-frame
+            flicker holds the masked task near chance for longer).
+        pretext_epochs: epochs of (masked) MoSI.
+        unmasked_epochs: epochs of unmasked MoSI without jitter before the masked ones: a warm start for short runs
+            (not in the paper).
+        pretext_warmup: warm-up epochs of each pretext phase (the paper: 10 of 100).
+        batch_images: source images per batch (× C_T clips).
+        pretext_learning_rate: the pretext peak learning rate (Adam).
+        pretext_weight_decay: the pretext weight decay.
+        shots: labeled videos per class for finetuning.
+        seeds: finetuning repetitions, each a few-shot draw and initialisation (seeds `seed + 1000 k`, k = 1..seeds).
+        finetune_epochs: finetuning epochs.
+        finetune_warmup: finetuning warm-up epochs.
+        finetune_learning_rate: the finetuning peak learning rate (Adam).
+        finetune_weight_decay: the finetuning weight decay.
+        finetune_batch_size: the finetuning batch size (clips).
         freeze_stages: freeze conv1..convK of the MoSI-initialised model when finetuning.
         eval_clips: clips per test video.
         seed: seed of the initialisation, the generator and the batches.
         run: a `km.utils.Run` (logs, checkpoints, models, progress); `None` writes nothing.
         distribution: train on several devices: "data_parallel" (all of them) or a Keras distribution / TensorFlow
-            strategy (see `keras_motion.distribution`). `batch_images` and `finetune_batch` must divide across
+            strategy (see `keras_motion.distribution`). `batch_images` and `finetune_batch_size` must divide across
             them; the batches then drop their last partial one, and an evaluation covers a multiple of the device
             count of its items (at most devices − 1 left out). Each device generates the pseudo motions of its own
             images, the ones one device would generate for them.
@@ -70,9 +94,9 @@ class MoSI(Task):
     def __init__(self, backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", dropout=0.5,
                  num_frames=8, crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
                  frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
-                 pretext_lr=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40, finetune_warmup=4,
-                 finetune_lr=1e-3, finetune_weight_decay=1e-3, finetune_batch=10, freeze_stages=0, eval_clips=10,
-                 seed=0, run=None, distribution=None):
+                 pretext_learning_rate=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40,
+                 finetune_warmup=4, finetune_learning_rate=1e-3, finetune_weight_decay=1e-3, finetune_batch_size=10,
+                 freeze_stages=0, eval_clips=10, seed=0, run=None, distribution=None):
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
         self.backbone_name, self.depth = backbone, depth or (10 if backbone == "r2plus1d" else 18)
@@ -81,16 +105,18 @@ class MoSI(Task):
         self.speeds, self.axes, self.mask_size = speeds, axes, mask_size
         self.jitter, self.frame_wise_jitter = bool(jitter), bool(frame_wise_jitter)
         self.pretext_epochs, self.unmasked_epochs, self.pretext_warmup = pretext_epochs, unmasked_epochs, pretext_warmup
-        self.batch_images, self.pretext_lr, self.pretext_weight_decay = batch_images, pretext_lr, pretext_weight_decay
+        self.batch_images, self.pretext_learning_rate = batch_images, pretext_learning_rate
+        self.pretext_weight_decay = pretext_weight_decay
         self.shots, self.seeds = int(shots), int(seeds)
-        self.finetune_epochs, self.finetune_warmup, self.finetune_lr = finetune_epochs, finetune_warmup, finetune_lr
-        self.finetune_weight_decay, self.finetune_batch = finetune_weight_decay, finetune_batch
+        self.finetune_epochs, self.finetune_warmup = finetune_epochs, finetune_warmup
+        self.finetune_learning_rate = finetune_learning_rate
+        self.finetune_weight_decay, self.finetune_batch_size = finetune_weight_decay, finetune_batch_size
         self.freeze_stages, self.eval_clips, self.seed = freeze_stages, eval_clips, int(seed)
         self.run = run or Run(None, verbose=False)
         self.distribution = distribution_lib.get(distribution)
         if self.distribution is not None:
             distribution_lib.check_batch(self.batch_images, self.distribution, "batch_images")
-            distribution_lib.check_batch(self.finetune_batch, self.distribution, "finetune_batch")
+            distribution_lib.check_batch(self.finetune_batch_size, self.distribution, "finetune_batch_size")
         # One generator for masked training and evaluation: its random state carries on from one to the other.
         self.generator = self.make_generator(self.seed)  # in the distribution's scope: its random state too
         self.backbone = None
@@ -194,7 +220,7 @@ class MoSI(Task):
         path = self.run.path("pretext_backbone.keras")
         if reuse and path and os.path.exists(path):
             self.run.log(f"reusing {path}")
-            self.backbone = keras.saving.load_model(path)
+            self.backbone = load_model(path)
             return self.backbone
         keras.utils.set_random_seed(self.seed)
         model = self.build_pretext()
@@ -243,8 +269,8 @@ class MoSI(Task):
             generator, tuned = self.pretext_parts(phase_model)[0], phase_model is model
             train = SourceImages(sources, generator, self.batch_images, seed=self.seed,
                                  drop_remainder=drop_remainder or self.distribution is not None)
-            compile_classifier(phase_model, self.pretext_lr, self.pretext_weight_decay, phase_epochs * len(train),
-                               self.pretext_warmup * len(train))
+            compile_classifier(phase_model, self.pretext_learning_rate, self.pretext_weight_decay,
+                               phase_epochs * len(train), self.pretext_warmup * len(train))
             name = os.path.join("pretext", phase)
             # A phase an earlier run finished: its weights and generator state (evaluation carries it on) back.
             if self.run.restore_phase(name, settings, {"model": phase_model}) is not None:
@@ -273,10 +299,16 @@ class MoSI(Task):
         return history
 
     def _require_backbone(self):
-        if self.backbone is None:
-            raise ValueError("MoSI has no pretrained backbone yet: call pretrain(...) first (or set task.backbone to "
-                             "a loaded pretext_backbone.keras)")
-        return self.backbone
+        return self.fitted("backbone", "call pretrain(...) first (or set task.backbone to a loaded "
+                                       "pretext_backbone.keras)")
+
+    def inference_model(self):
+        """The pretrained backbone as a self-contained model, `MoSIInference`: uint8 clips of any size → its
+        pseudo-motion logits and pooled features (frames resized to `crop_size` inside). The recipe saves it as
+        `mosi_inference.keras`."""
+        from keras_motion.mosi.inference import MoSIInference
+
+        return MoSIInference(self._require_backbone(), crop_size=self.crop_size)
 
     @distributed
     def evaluate_pretext(self, sources):
@@ -345,7 +377,7 @@ class MoSI(Task):
 
         if not scratch:
             self._require_backbone()
-        batch = self.finetune_batch
+        batch = self.finetune_batch_size
         if self.distribution is not None:  # a few-shot set below one batch: one batch of it, as on one device
             drawn = int(np.minimum(np.bincount(labels, minlength=num_classes), self.shots).sum())
             batch = min(batch, distribution_lib.evenly(drawn, self.distribution))
@@ -359,7 +391,7 @@ class MoSI(Task):
             inits, videos, labels, test_videos, test_labels, num_classes=num_classes, shots=self.shots,
             seeds=self.finetune_seeds if seeds is None else list(seeds), clip_len=self.num_frames,
             crop_size=self.crop_size, epochs=self.finetune_epochs, warmup_epochs=self.finetune_warmup,
-            learning_rate=self.finetune_lr, weight_decay=self.finetune_weight_decay, batch_size=batch,
+            learning_rate=self.finetune_learning_rate, weight_decay=self.finetune_weight_decay, batch_size=batch,
             eval_clips=self.eval_clips, run=self.run, drop_remainder=self.distribution is not None)
         return {**report, "classes": class_names}
 

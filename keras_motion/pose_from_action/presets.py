@@ -6,10 +6,7 @@ minutes on a CPU, to try a set-up.
 """
 
 PRESETS = {
-    "cpu": dict(delta=12, render_size=40, crop_size=32, width=0.25, feature_dim=256, hidden=256, stem_stride=1,
-                dropout=0.0, negatives=2, batch_positives=16, per_video=4, epochs=18, learning_rate=3e-4,
-                num_labeled=50, seeds=3, classifier_hidden=256, finetune_epochs=60, finetune_learning_rate=3e-4,
-                finetune_batch_size=16),
+    "cpu": {},  # the constructor's defaults
     # 224 px crops of 256 px frames, VGG-M with 4096-d FC6 / FC7, a 2048-d classifier FC, dropout 0.5, Δ = 12 and
     # two negatives per positive; 43 positives × 3 ≈ the paper's 128 triplets a batch.
     "paper": dict(crop_size=224, render_size=256, width=1.0, feature_dim=4096, hidden=4096, classifier_hidden=2048,

@@ -3,6 +3,7 @@ few-shot finetuning of a static-image classifier from its Appearance ConvNet aga
 
 import keras
 
+from keras_motion import distribution as distribution_lib
 from keras_motion.pose_from_action.callbacks import TripletImages
 from keras_motion.pose_from_action.data import labeled_images
 from keras_motion.pose_from_action.finetune import compare_initialisations
@@ -10,7 +11,6 @@ from keras_motion.pose_from_action.presets import PRESETS
 from keras_motion.pose_from_action.triplets import TripletBatches
 from keras_motion.pose_from_action.verification import verification_report
 from keras_motion.pose_from_action.verifier import AppearanceClassifier, TripletVerifier
-from keras_motion import distribution as distribution_lib
 from keras_motion.task import Task, distributed
 from keras_motion.transforms import center_crop, check_images
 from keras_motion.utils.runs import Run
@@ -33,19 +33,26 @@ class PoseFromAction(Task):
         delta: Δ, the frames between the two frames of a triplet (its stack holds 2Δ flow channels).
         render_size: short side of the frames the crops are taken from (the data functions' `size`).
         crop_size: side of the crops of frames and stacks, the networks' input size.
-        width, feature_dim, stem_stride, dropout: the VGG-M ConvNets (filter multiplier, FC6 size, stride of
-            conv1/conv2, dropout after FC6 and FC7).
+        width: the VGG-M ConvNets' filter multiplier.
+        feature_dim: FC6 size of each ConvNet.
+        stem_stride: stride of conv1 and conv2.
+        dropout: dropout after FC6 and FC7.
         hidden: FC7 of the verifier.
         negatives: in-batch negatives per positive (chance = K / (K + 1)).
         batch_positives: positives a batch (each with K negatives).
         per_video: triplets drawn from each video an epoch.
-        epochs, learning_rate: verifier training (Adam).
-        flip, reverse: random horizontal flips and time reversals of the training triplets.
-        balance: positives and negatives weigh equally in the loss.
+        epochs: verifier epochs.
+        learning_rate: the verifier's Adam rate.
+        flip: random horizontal flips of the training triplets.
+        reverse: random time reversals of the training triplets.
+        balance: positives and negatives weigh equally in the loss (without it, short runs stall at the
+            all-negative answer, which already scores the chance level).
         num_labeled: labeled images of each downstream run.
-        seeds: downstream runs (repetitions).
+        seeds: downstream runs (seeds `seed`, `seed + 1`, …), each with its own labeled images and initialisation.
         classifier_hidden: FC7 of the downstream classifier.
-        finetune_epochs, finetune_learning_rate, finetune_batch_size: downstream finetuning (Adam, all layers).
+        finetune_epochs: downstream finetuning epochs (Adam, all layers).
+        finetune_learning_rate: the downstream finetuning's Adam rate.
+        finetune_batch_size: the downstream finetuning batch.
         seed: the first seed.
         run: a `km.utils.Run` (logs, checkpoints, the saved verifier); None writes nothing.
         distribution: train on several devices: "data_parallel" or a Keras distribution / TensorFlow strategy (see
@@ -60,7 +67,7 @@ class PoseFromAction(Task):
     True
     >>> round(task.evaluate_verifier(videos.heldout)["chance"], 3)
     0.667
-    >>> sorted(task.evaluate_downstream(images)["verifier_init"])
+    >>> sorted(task.finetune_downstream(images)["verifier_init"])
     ['mean', 'runs', 'std']
 
     Reference:
@@ -194,7 +201,7 @@ class PoseFromAction(Task):
         return AppearanceClassifier(num_classes, hidden=self.classifier_hidden, **self.convnet)
 
     @distributed
-    def evaluate_downstream(self, downstream):
+    def finetune_downstream(self, downstream):
         """Few-shot static-image action recognition: per seed, `num_labeled` images of the labeled pool finetune a
         classifier initialised from the verifier and one initialised at random; accuracy on the test images.
 
@@ -238,10 +245,16 @@ class PoseFromAction(Task):
                                        learning_rate=self.finetune_learning_rate,
                                        batch_size=self.finetune_batch_size, run=self.run, runs_file=runs_file)
 
+    def inference_model(self):
+        """The verifier's Appearance ConvNet as a self-contained model, `PoseFromActionInference`: uint8 images of
+        any size → FC6 appearance features (resized to `crop_size` inside). The recipe saves it as
+        `pose_from_action_inference.keras`."""
+        from keras_motion.pose_from_action.inference import PoseFromActionInference
+
+        return PoseFromActionInference(self._trained().appearance)
+
     def _trained(self):
-        if self.verifier is None:
-            raise RuntimeError("no verifier yet: call fit_verifier first (or set task.verifier to a trained one)")
-        return self.verifier
+        return self.fitted("verifier", "call fit_verifier first (or set task.verifier to a trained one)")
 
 
 class _History:

@@ -3,7 +3,7 @@ appearance?", its VGG-M-style ConvNets, and an action classifier initialised fro
 
 import keras
 
-from keras_motion.models.base import ConfigFromArguments
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.models.vggm import VGGMFeatures
 
 # VGG-M up to FC6 (Chatfield et al. 2014), the paper's Appearance and Motion ConvNets: filters, kernel, stride, pool.
@@ -44,14 +44,15 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
                  batch_norm=True, norm_momentum=0.9, dropout=0.5, flow_scale=1.0, rescale=True, name="triplet_verifier",
                  **kwargs):
         super().__init__(name=name, **kwargs)
+        layers = PolicyLayers(kwargs.get("dtype"))
         common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
                       batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
-        self.appearance = VGGMFeatures(input_channels=3, rescale=rescale, name="appearance", **common)
-        self.motion = VGGMFeatures(input_channels=2 * delta, input_scale=flow_scale, rescale=False, name="motion",
-                                   **common)
-        self.fc7 = keras.layers.Dense(hidden, activation="relu", name="fc7")
-        self.fc7_dropout = keras.layers.Dropout(dropout, name="fc7_dropout") if dropout else None
-        self.verification = keras.layers.Dense(2, dtype="float32", name="verification")  # logits
+        self.appearance = layers(VGGMFeatures, input_channels=3, rescale=rescale, name="appearance", **common)
+        self.motion = layers(VGGMFeatures, input_channels=2 * delta, input_scale=flow_scale, rescale=False,
+                             name="motion", **common)
+        self.fc7 = layers.Dense(hidden, activation="relu", name="fc7")
+        self.fc7_dropout = layers.Dropout(dropout, name="fc7_dropout") if dropout else None
+        self.verification = layers.Dense(2, dtype="float32", name="verification")  # logits
         # Built here, so that a loaded model has its weights before its first call.
         self.fc7.build((None, 3 * feature_dim))
         self.verification.build((None, hidden))
@@ -81,7 +82,8 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
 
     def classifier(self, num_classes, hidden=2048, name="action_classifier"):
         """An `AppearanceClassifier` whose ConvNet starts from this verifier's Appearance ConvNet (weights copied)."""
-        model = AppearanceClassifier(num_classes, hidden=hidden, name=name, **_convnet_config(self._arguments))
+        model = AppearanceClassifier(num_classes, hidden=hidden, name=name, dtype=self._arguments.get("dtype"),
+                                     **_convnet_config(self._arguments))
         model.appearance.set_weights(self.appearance.get_weights())
         return model
 
@@ -100,14 +102,15 @@ class AppearanceClassifier(ConfigFromArguments, keras.Model):
 
     def __init__(self, num_classes, image_size=224, width=1.0, feature_dim=4096, hidden=2048, stem_stride=2,
                  batch_norm=True, norm_momentum=0.9, dropout=0.5, rescale=True, name="action_classifier", **kwargs):
+        layers = PolicyLayers(kwargs.get("dtype"))
         common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
                       batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
-        appearance = VGGMFeatures(input_channels=3, rescale=rescale, name="appearance", **common)
+        appearance = layers(VGGMFeatures, input_channels=3, rescale=rescale, name="appearance", **common)
         inputs = keras.Input((image_size, image_size, 3), name="image")
-        x = keras.layers.Dense(hidden, activation="relu", name="fc7")(appearance(inputs))
+        x = layers.Dense(hidden, activation="relu", name="fc7")(appearance(inputs))
         if dropout:
-            x = keras.layers.Dropout(dropout, name="fc7_dropout")(x)
-        outputs = keras.layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
+            x = layers.Dropout(dropout, name="fc7_dropout")(x)
+        outputs = layers.Dense(num_classes, dtype="float32", name="predictions")(x)  # logits
         super().__init__(inputs, outputs, name=name, **kwargs)
 
     @property

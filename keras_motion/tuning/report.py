@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_motion.flow.grid import save_png
 from keras_motion.utils.files import atomic_path, atomic_write_text
+from keras_motion.utils.runs import Run
 
 
 def trial_rows(tuner):
@@ -90,9 +91,17 @@ def summarize(tuner, out, model_name="best_model.keras", verbose=True):
     """Writes a search's results into `out`: `trials.csv`, `objective.png` (`objective_plot`), `best_hparams.json`
     (the best trial's values, objective and id) and the best trial's model as `model_name` (KerasTuner's best-epoch
     checkpoint, rebuilt by the hypermodel); prints the table. Returns the best trial's summary dict (or None when
-    no trial was scored)."""
-    out = os.fspath(out)
-    os.makedirs(out, exist_ok=True)
+    no trial was scored). `out`: a folder, or the search's `Run` (its files are then recorded as the run's: what
+    --overwrite deletes)."""
+    if isinstance(out, Run):
+        place = out.path
+    else:
+        out = os.fspath(out)
+        os.makedirs(out, exist_ok=True)
+
+        def place(name):
+            return os.path.join(out, name)
+
     rows = trial_rows(tuner)
     objective = tuner.oracle.objective
     columns = _columns(rows)
@@ -100,9 +109,9 @@ def summarize(tuner, out, model_name="best_model.keras", verbose=True):
     writer = csv.DictWriter(buffer, columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows({c: _text(row.get(c)) for c in columns} for row in rows)
-    atomic_write_text(os.path.join(out, "trials.csv"), buffer.getvalue())
+    atomic_write_text(place("trials.csv"), buffer.getvalue())
     direction = getattr(objective, "direction", "max")
-    save_png(os.path.join(out, "objective.png"), objective_plot(rows, f"{direction}:{objective.name}"))
+    save_png(place("objective.png"), objective_plot(rows, f"{direction}:{objective.name}"))
     if verbose:
         widths = [max(len(c), *(len(_text(r.get(c))) for r in rows)) if rows else len(c) for c in columns]
         print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
@@ -116,9 +125,9 @@ def summarize(tuner, out, model_name="best_model.keras", verbose=True):
                                                         "direction": direction},
             "hyperparameters": {k: v for k, v in best_trial.hyperparameters.values.items()
                                 if not k.startswith("tuner/")}}
-    atomic_write_text(os.path.join(out, "best_hparams.json"), json.dumps(best, indent=2, default=str) + "\n")
+    atomic_write_text(place("best_hparams.json"), json.dumps(best, indent=2, default=str) + "\n")
     model = tuner.load_model(best_trial)
-    with atomic_path(os.path.join(out, model_name)) as tmp:
+    with atomic_path(place(model_name)) as tmp:
         model.save(tmp)
     if verbose:
         print(f"best: trial {best['trial']}, {objective.name} {best_trial.score:.4g}, "

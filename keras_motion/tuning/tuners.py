@@ -4,6 +4,8 @@ import os
 
 import keras_tuner as kt
 
+from keras_motion.utils.files import read_json
+
 TUNERS = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization, "hyperband": kt.Hyperband}
 
 
@@ -30,6 +32,8 @@ def make_tuner(hypermodel, tuner="random", max_trials=10, directory="search", pr
         raise ValueError(f"unknown tuner {tuner!r}: choose one of {sorted(TUNERS)}")
     if int(max_trials) < 1:
         raise ValueError(f"max_trials must be ≥ 1, got {max_trials}")
+    if not overwrite:
+        check_search_state(os.path.join(os.fspath(directory), project_name))
     # KerasTuner takes a seed of 0 for "none" (a random one each run): shifted, every seed is one.
     common = dict(objective=hypermodel.objective, directory=os.fspath(directory), project_name=project_name,
                   overwrite=overwrite, seed=int(seed) + 1, **kwargs)
@@ -47,3 +51,15 @@ def is_chief_process():
     if "KERASTUNER_ORACLE_IP" not in os.environ:
         return True
     return "chief" in os.environ.get("KERASTUNER_TUNER_ID", "")
+
+
+def check_search_state(project_dir):
+    """Reads back every JSON file of KerasTuner's state in `project_dir` (oracle.json, tuner0.json, each trial's
+    trial.json) before KerasTuner resumes from it: a truncated one raises `CorruptFileError` naming it and the fix,
+    where KerasTuner would stop with a bare `JSONDecodeError`."""
+    fix = (f"rerun with --overwrite (overwrite=True) to start the search afresh, or delete {project_dir} (the "
+           "finished trials are lost either way)")
+    for folder, _, files in os.walk(project_dir):
+        for name in sorted(files):
+            if name.endswith(".json"):
+                read_json(os.path.join(folder, name), fix)

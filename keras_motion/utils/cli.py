@@ -2,7 +2,9 @@
 
 import argparse
 import os
+import sys
 
+from keras_motion.utils.checks import int_arg
 from keras_motion.utils.paths import output_dir_type
 
 
@@ -34,10 +36,31 @@ def base_parser(description, out, paper_help="the paper's settings where not giv
     return p
 
 
+# Integer flags of the recipes that may be 0 (every other integer flag is a count or size, ≥ 1): 0 warm-up epochs,
+# unmasked epochs, frozen stages, Grad-CAM size (none), held-out photos; the seed and the verbosity start at 0 too.
+MAY_BE_ZERO = ("seed", "verbose", "constant_epochs", "unmasked_epochs", "pretext_warmup", "finetune_warmup",
+               "freeze_stages", "grad_cam_size", "heldout_photos")
+# Integer flags with an upper bound as well.
+INT_RANGES = {"split": (1, 3), "verbose": (0, 2)}  # UCF101 and HMDB51 have 3 official splits
+
+
+def check_int_flags(parser):
+    """Gives every `type=int` flag of a recipe's parser the range check of `keras_motion.utils.checks.int_arg`:
+    counts and sizes ≥ 1 (`--epochs 0` or `-2`: `error: argument --epochs: 0 is out of range: an integer ≥ 1`, exit
+    2), the `MAY_BE_ZERO` flags ≥ 0, the `INT_RANGES` flags within theirs. Done here, once for every recipe, so that
+    a flag added to a recipe is checked without a line of its own."""
+    for action in parser._actions:  # argparse keeps no public list of its options
+        if action.type is int:
+            low, high = INT_RANGES.get(action.dest, (0 if action.dest in MAY_BE_ZERO else 1, None))
+            action.type = int_arg(low, high)
+    return parser
+
+
 def parse_with_presets(parser, argv=None, presets=None):
     """Parses `argv`; for each preset flag given (`--paper`, `--quick`: the keys of `presets`), that preset's values
     replace the defaults of the options the command line does not set, so `--paper --epochs 5` keeps the 5. Presets
-    apply in the order of `presets`; a later one wins."""
+    apply in the order of `presets`; a later one wins. Integer flags are range-checked (`check_int_flags`)."""
+    check_int_flags(parser)
     args = parser.parse_args(argv)
     chosen = {}
     for flag, values in (presets or {}).items():
@@ -110,15 +133,51 @@ def start_run(args, verbose=True):
 
 
 def run_main(main, argv=None):
-    """`main(argv)`, with a `KerasMotionError` (bad input, a setting that cannot work: its message names the file or
-    flag and the fix) printed as `error: …` on stderr and exit status 2, as `argparse` does, instead of a traceback.
-    Other exceptions (bugs) keep their traceback."""
-    import sys
-
+    """`main(argv)` with the endings every recipe and tool shares: a `KerasMotionError` (bad input, a setting that
+    cannot work, a full disk: its message names the file or flag and the fix) is printed as `error: …` on stderr with
+    exit status 2, as `argparse` does, instead of a traceback; Ctrl-C prints one line and exits 130 (outputs are
+    written atomically and every long phase resumes, so a rerun continues). Other exceptions (bugs) keep their
+    traceback."""
     from keras_motion.errors import KerasMotionError
 
     try:
         return main(argv)
     except KerasMotionError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        status = 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; rerun the same command to resume", file=sys.stderr)
+        status = 130
+    if _hdf5_left_broken():
+        _exit_now(status)
+    return status
+
+
+def _hdf5_left_broken():
+    """Whether HDF5 still holds groups or datasets of a file that is no longer open: what a weights write (Keras'
+    `save_weights`, through h5py) leaves when the disk fills during it. Its close fails half-way, and HDF5's own exit
+    handler (`H5_term_library`, run by `exit()`) then closes those groups against the freed file and crashes the
+    process with a segmentation fault (exit 139) after the right error message."""
+    h5py = sys.modules.get("h5py")
+    if h5py is None:
+        return False
+    try:
+        kinds = [h5py.h5i.get_type(i) for i in h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_ALL)]
+    except Exception:  # HDF5 cannot even list its objects: treat its state as broken
+        return True
+    return h5py.h5i.FILE not in kinds and any(k in (h5py.h5i.GROUP, h5py.h5i.DATASET) for k in kinds)
+
+
+def _exit_now(status):
+    """Ends the process with `status` without the C library's exit handlers (HDF5's would crash, see
+    `_hdf5_left_broken`); Python's output and logs are flushed first, and every output is already complete or
+    removed (atomic writes)."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)

@@ -10,25 +10,37 @@ every finished phase (with the settings of the task that ran it, its result, its
 `out/phases/`) and whether the run finished. A rerun with the same settings reuses the finished phases instead of
 training them again, resumes the killed one from its last epoch, and when the run had finished redoes nothing
 (`finished`); a rerun with other settings raises `SettingsMismatchError` naming each differing setting, unless
-`overwrite=True` (a recipe's `--overwrite`), which deletes what earlier runs wrote there and starts afresh.
+`overwrite=True` (a recipe's `--overwrite`), which deletes what earlier runs recorded (in run.json's "written")
+that they wrote there, and nothing else, and starts afresh; a folder holding files but no run.json is refused. One
+run at a time: a `Run` holds its folder (`FolderLock`), so a second job on it is refused, naming the first.
 """
 
-import glob
 import json
 import os
 import re
 import shutil
 import sys
 import time
+import warnings
 
-from keras_motion.errors import SettingsMismatchError
-from keras_motion.utils.files import atomic_path, atomic_write_text
+from keras_motion.errors import CorruptFileError, SettingsMismatchError
+from keras_motion.utils.files import (
+    FolderLock,
+    atomic_path,
+    atomic_write_text,
+    check_owned,
+    check_readable,
+    read_json,
+    remove_written,
+)
 from keras_motion.utils.settings import check_settings
 
 RECORD = "run.json"
-# What a run writes into its folder: `overwrite` deletes these (and nothing else) before starting afresh.
-RUN_FOLDERS = ("backup", "logs", "phases")
-RUN_FILES = ("*.json", "*.keras", "*.png", "*.npz", "*.weights.h5")
+_FIX = "rerun with --overwrite to start afresh there, or delete the file"
+# run.json lists what the run wrote: without it --overwrite cannot clear the folder either.
+_RECORD_FIX = ("it records what earlier runs wrote there, so --overwrite cannot clear the folder either: delete "
+               "the folder (keep any files of yours) or choose another --out")
+_CHECKED = (".npz", ".h5", ".json", ".keras")  # files of a finished phase read back before it is trusted
 
 
 class Run:
@@ -42,7 +54,9 @@ class Run:
             is installed (TensorFlow is not needed) and a CSV history elsewhere.
         settings: JSON-able settings of the whole run (a recipe's flags): recorded in `out/run.json`; a folder
             recorded with other settings is refused (`SettingsMismatchError`). `None`: not checked.
-        overwrite: delete what an earlier run wrote into `out` (run.json, metrics, models, backups, logs) first.
+        overwrite: delete what earlier runs recorded that they wrote into `out` first (nothing else; a folder with
+            files but no run.json is refused, `OutputPathError`).
+        what: what holds the folder, for the message a second job gets ("run", "search").
 
     Example:
 
@@ -51,7 +65,7 @@ class Run:
     (['StopOnNonFiniteLoss'], None)
     """
 
-    def __init__(self, out=None, verbose=True, tensorboard=None, settings=None, overwrite=False):
+    def __init__(self, out=None, verbose=True, tensorboard=None, settings=None, overwrite=False, what="run"):
         from keras_motion.distribution import is_chief
 
         self.out, self.verbose = (None if out is None or not is_chief() else os.fspath(out)), bool(verbose)
@@ -65,11 +79,26 @@ class Run:
         self.tensorboard = available if tensorboard is None else bool(tensorboard)
         self.start = time.time()
         self.settings = None if settings is None else json.loads(json.dumps(settings, default=_jsonable))
-        self.record = {"settings": self.settings, "phases": {}, "finished": False}
+        self.record = {"settings": self.settings, "phases": {}, "finished": False, "written": []}
+        self._lock, self._verified = None, set()
         if self.out is not None:
+            self._lock = FolderLock(self.out, what=what)  # before reading or clearing anything there
             if overwrite:
                 self.clear()
             self._open()
+
+    def close(self):
+        """Frees the folder for other jobs (also done by `finish`, when the object is collected and at exit)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
     # ---------------------------------------------------------------------------------- the record of the run
     def _open(self):
@@ -87,23 +116,34 @@ class Run:
                            "Rerun with the same flags to resume (or to reuse) it, choose another --out, or add "
                            "--overwrite to start afresh there.", key=_flag)
         self.record = {"settings": stored.get("settings"), "phases": stored.get("phases", {}),
-                       "finished": bool(stored.get("finished"))}
+                       "finished": bool(stored.get("finished")), "written": list(stored.get("written", []))}
 
     def _write_record(self):
         if self.out is not None:
             self.write_json(RECORD, self.record)
 
+    def _wrote(self, *parts):
+        """Records `out/parts...` (a file or a folder) as written by this run, before it is written: what
+        --overwrite may delete later."""
+        relative = "/".join(p.replace(os.sep, "/") for p in parts)
+        if self.out is not None and relative != RECORD and relative not in self.record["written"]:
+            self.record["written"].append(relative)
+            self._write_record()
+
     def clear(self):
-        """Deletes what runs write into `out` (run.json, metrics and other JSON, models, PNGs, backups, logs,
-        phases); other files are kept."""
+        """Deletes what earlier runs recorded in run.json that they wrote into `out` (and run.json); other files are
+        kept. A folder with files but no run.json (or one from before runs listed their files) is refused with
+        `OutputPathError`: nothing says which files a run made."""
         if self.out is None or not os.path.isdir(self.out):
             return
-        for folder in RUN_FOLDERS:
-            shutil.rmtree(os.path.join(self.out, folder), ignore_errors=True)
-        for pattern in RUN_FILES:
-            for path in glob.glob(os.path.join(glob.escape(self.out), pattern)):
-                os.remove(path)
-        self.log(f"--overwrite: cleared the earlier run's outputs in {self.out}")
+        stored = self.load_json(RECORD)
+        written = None if stored is None else stored.get("written", False)
+        check_owned(self.out, written, RECORD)
+        if written:
+            remove_written(self.out, list(written) + [RECORD])
+            self.log(f"--overwrite: deleted what the earlier run wrote in {self.out} ({len(written)} entries)")
+        elif stored is not None:
+            remove_written(self.out, [RECORD])
 
     @property
     def finished(self):
@@ -119,6 +159,7 @@ class Run:
         self.log(f"{self.out} holds a finished run with these settings: its results, nothing retrained "
                  "(--overwrite redoes it)")
         report(self.load_json("metrics.json"))
+        self.close()
         return True
 
     def phase(self, name, settings=None):
@@ -129,6 +170,26 @@ class Run:
             return None
         check_settings(entry.get("settings"), settings, f"{self.out}: phase {name!r} was trained",
                        "Use the same settings, another output folder, or --overwrite to start afresh.")
+        # The backups' rule for finished phases too: a file of the phase that cannot be read back (truncated, lost)
+        # discards the phase, which is then trained again.
+        files = [saved["weights"] for saved in entry.get("models", {}).values()] + _named_files(
+            entry.get("result"), self.out)
+        for relative in files:
+            path = os.path.join(self.out, relative)
+            if path in self._verified:
+                continue
+            try:
+                check_readable(path)
+            except (CorruptFileError, FileNotFoundError) as e:
+                message = (f"{self.out}: discarded the finished phase {name!r}, because {path} cannot be read "
+                           f"({type(e).__name__}); the phase is trained again")
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+                self.log(message)
+                del self.record["phases"][name]
+                self._write_record()
+                remove_written(self.out, files)
+                return None
+            self._verified.add(path)
         return entry
 
     def finish_phase(self, name, settings=None, result=None, models=None):
@@ -174,9 +235,14 @@ class Run:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     def path(self, *parts):
-        """`out/parts...` (its folder made), or `None` when the run writes nothing."""
+        """`out/parts...` (its folder made), or `None` when the run writes nothing; recorded in run.json as written
+        by the run (what `--overwrite` deletes)."""
         if self.out is None:
             return None
+        self._wrote(*parts)
+        return self._file(*parts)
+
+    def _file(self, *parts):
         path = os.path.join(self.out, *parts)
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return path
@@ -201,17 +267,21 @@ class Run:
         guard = StopOnNonFiniteLoss(name)  # a NaN loss ends the run with its step, written or not
         if self.out is None:
             return sync + [guard]
-        logs = os.path.join(self.out, "logs", name)
+        logs = self.log_dir(name)
         os.makedirs(logs, exist_ok=True)
         callbacks = [TensorBoardLogger(logs) if self.tensorboard
                      else keras.callbacks.CSVLogger(os.path.join(logs, "history.csv"), append=True)]
         if backup:
+            self._wrote("backup", name)
             callbacks.append(ResumableBackup(os.path.join(self.out, "backup", name), settings, log=self.log))
         return sync + [guard] + callbacks
 
     def log_dir(self, name):
-        """`out/logs/<name>` for image callbacks, or `None`."""
-        return None if self.out is None else os.path.join(self.out, "logs", name)
+        """`out/logs/<name>` for image callbacks (recorded as written by the run), or `None`."""
+        if self.out is None:
+            return None
+        self._wrote("logs", name)
+        return os.path.join(self.out, "logs", name)
 
     def save_model(self, model, name):
         """Saves `model` atomically as `out/<name>` (a `.keras` file); returns the path, or `None`."""
@@ -222,12 +292,14 @@ class Run:
         return path
 
     def load_json(self, name, default=None):
-        """The JSON `out/<name>` written by an earlier (interrupted) run, or `default`."""
-        path = self.path(name)
-        if path is None or not os.path.exists(path):
+        """The JSON `out/<name>` written by an earlier (interrupted) run, or `default`. A truncated or damaged file
+        raises `CorruptFileError` naming it and the fix."""
+        if self.out is None:
             return default
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        path = self._file(name)
+        if not os.path.exists(path):
+            return default
+        return read_json(path, _RECORD_FIX if name == RECORD else _FIX)
 
     def write_json(self, name, obj):
         """Writes `obj` atomically as `out/<name>`; returns the path, or `None`."""
@@ -257,7 +329,19 @@ class Run:
         if path:
             written = sorted(name for name in os.listdir(self.out) if not name.startswith("."))
             print(f"\nwrote {', '.join(written)} in {self.out} ({self.minutes} min)")
+        self.close()
         return path
+
+
+def _named_files(value, out):
+    """The files under `out` that a phase's result names (e.g. Im2Flow's stream scores), found in nested values."""
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _named_files(v, out)]
+    if isinstance(value, list):
+        return [f for v in value for f in _named_files(v, out)]
+    if isinstance(value, str) and value.lower().endswith(_CHECKED) and os.path.isfile(os.path.join(out, value)):
+        return [value]
+    return []
 
 
 def _slug(name):

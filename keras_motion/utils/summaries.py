@@ -14,6 +14,9 @@ import time
 
 import numpy as np
 
+from keras_motion.errors import ImageInputError, InvalidArgumentError
+from keras_motion.utils.paths import check_output_dir
+
 MISSING = ("tensorboard is not installed, so no TensorBoard logs are written (a CSV history and PNG pictures are "
            "written instead): `pip install tensorboard` to get them")
 
@@ -48,7 +51,7 @@ class SummaryWriter:
 
     def __init__(self, log_dir):
         _require_tensorboard()
-        self.log_dir = os.fspath(log_dir)
+        self.log_dir = check_output_dir(log_dir, "log_dir")  # a file there: refused now, not at the first write
         self._file = self._records = None
 
     def _write(self, summary, step=0):
@@ -70,19 +73,33 @@ class SummaryWriter:
         self._file.flush()
 
     def scalar(self, tag, value, step):
-        """Logs the number `value` as the scalar `tag` at `step`."""
+        """Logs the number `value` (a real number, a NumPy or backend scalar) as the scalar `tag` at `step`; anything
+        else raises `InvalidArgumentError`."""
         from tensorboard.plugins.scalar.summary_v2 import scalar_pb
 
-        self._write(scalar_pb(tag, float(value)), step)
+        try:  # numbers, NumPy and backend scalars convert; strings, None and many-element arrays do not
+            number = None if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__float__") else float(value)
+        except (TypeError, ValueError, RuntimeError):
+            number = None
+        if number is None:
+            raise InvalidArgumentError(f"scalar {tag!r}: expected a number, got {type(value).__name__} "
+                                       f"{repr(value)[:60]}; log numbers only (a string goes into hparams)")
+        self._write(scalar_pb(tag, number), step)
 
     def image(self, tag, image, step):
-        """Logs a uint8 RGB (H, W, 3) or grayscale (H, W) picture as the image `tag` at `step` (PNG-encoded)."""
+        """Logs a uint8 RGB (H, W, 3) or grayscale (H, W[, 1]) picture as the image `tag` at `step` (PNG-encoded);
+        anything else raises `ImageInputError` (before OpenCV, which would fail on e.g. 5 channels)."""
         import cv2
         from tensorboard.compat.proto import summary_pb2
 
         image = np.asarray(image)
-        if image.dtype != np.uint8 or image.ndim not in (2, 3):
-            raise ValueError(f"image {tag!r}: expected uint8 (H, W) or (H, W, 3), got {image.dtype} {image.shape}")
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.ndim == 3 and image.shape[-1] != 3 \
+                or image.size == 0:
+            raise ImageInputError(f"image {tag!r}: expected uint8 RGB (H, W, 3) or grayscale (H, W[, 1]) pixels, got "
+                                  f"{image.dtype} {image.shape}; convert with keras_motion.transforms.to_uint8 and "
+                                  "keep 3 channels (e.g. image[..., :3])")
         ok, png = cv2.imencode(".png", image if image.ndim == 2 else image[..., ::-1])
         if not ok:
             raise ValueError(f"image {tag!r}: OpenCV could not encode a {image.shape} picture as PNG")

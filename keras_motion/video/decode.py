@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from keras_motion.errors import FrameSizeError, VideoError
+from keras_motion.utils.checks import check_int
 from keras_motion.utils.files import atomic_path
 
 # fourcc by extension: both are encoders that the FFmpeg bundled in OpenCV's wheels always has.
@@ -23,9 +24,7 @@ def _check_size(size):
     if size is None:
         return None
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        if size <= 0:
-            raise ValueError(f"size must be a positive int (short side) or a (height, width) tuple, got {size!r}")
-        return int(size)
+        return check_int(size, "size (short side)", low=1)
     try:
         height, width = (int(s) for s in size)
     except (TypeError, ValueError):
@@ -188,11 +187,9 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1, strict=Fa
     """
     path = os.fspath(path)
     size = _check_size(size)
-    if int(step) < 1:
-        raise ValueError(f"step must be >= 1, got {step}")
-    if max_frames is not None and int(max_frames) < 1:
-        raise ValueError(f"max_frames must be >= 1 or None, got {max_frames}")
-    step = int(step)
+    step = check_int(step, "step", low=1)
+    if max_frames is not None:
+        max_frames = check_int(max_frames, "max_frames", low=1)
     cap = _open_capture(path)
     try:
         _check_clip_memory(cap, path, size, step, max_frames)

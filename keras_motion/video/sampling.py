@@ -7,15 +7,15 @@ into overlapping (k - 2)-frame sub-clips, and the temporal neighbour sets of its
 
 import numpy as np
 
+from keras_motion.utils.checks import check_int
+
 
 def _rng(rng):
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _positive_int(value, name):
-    if int(value) != value or int(value) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name, low=1)
 
 
 def key_frame_indices(num_frames, k=12, interval=3, pad=False):

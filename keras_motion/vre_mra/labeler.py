@@ -14,12 +14,12 @@ import warnings
 import cv2
 import numpy as np
 
-from keras_motion.errors import KerasMotionError, VideoError
-from keras_motion.vre_mra.otsu import otsu_threshold
+from keras_motion.errors import KerasMotionError, NotFittedError, VideoError
 from keras_motion.transforms import to_uint8
-from keras_motion.utils.files import atomic_path
+from keras_motion.utils.files import atomic_path, open_npz
 from keras_motion.utils.progress import progress
 from keras_motion.utils.skips import SkipLog
+from keras_motion.vre_mra.otsu import otsu_threshold
 
 SKIPPED = -1  # the label `predict` gives a video it could not use (too short, undecodable)
 _DESCRIPTORS_PER_CALL = 1 << 17  # VLAD layer calls stay at ~70 MB of assignment temporaries
@@ -276,7 +276,7 @@ class MotionLabeler:
     # ------------------------------------------------------------------------------------------------- save / load
     def _check_fitted(self):
         if self.codebook_ is None:
-            raise RuntimeError("MotionLabeler is not fitted: call fit(videos) or load(path) first")
+            raise NotFittedError("MotionLabeler is not fitted: call fit(videos) or load(path) first")
 
     def save(self, path):
         """Writes config, threshold, codebook and label centres to `path` (.npz, atomically)."""
@@ -288,7 +288,7 @@ class MotionLabeler:
     @classmethod
     def load(cls, path, **overrides):
         """A fitted labeler from `save`'s file (`overrides`: e.g. workers=, show_progress=)."""
-        with np.load(path) as data:
+        with open_npz(path, "delete it and fit the labeler again") as data:
             config = json.loads(str(data["config"]))
             labeler = cls(**{**config, **overrides})
             labeler.threshold_ = float(data["threshold"])

@@ -4,20 +4,23 @@ classifier, and the MRA classifier on [motion; visual] features — five paramet
 import keras
 from keras import ops
 
-from keras_motion.models.base import ConfigFromArguments
-from keras_motion.vre_mra.motion_gru import MotionGRU
 from keras_motion.models.alexnet import AlexNetEncoder
+from keras_motion.models.base import ConfigFromArguments, PolicyLayers
+from keras_motion.vre_mra.motion_gru import MotionGRU
 
 # The paper's names of the five parameter groups (Algorithm 1) → attribute names here.
 GROUPS = {"θn": "encoder", "θc": "visual_classifier", "θg": "motion_gru", "θm": "motion_classifier",
           "θa": "mra_classifier"}
 
 
-def _two_fc(hidden, outputs, dropout, name):
-    return keras.Sequential([keras.layers.Dense(hidden, activation="relu", name="fc1"),
-                             keras.layers.Dropout(dropout, name="dropout"),
-                             keras.layers.Dense(outputs, dtype="float32", name="fc2")],  # logits
+def _two_fc(layers, hidden, outputs, dropout, name):
+    head = keras.Sequential([layers.Dense(hidden, activation="relu", name="fc1"),
+                             layers.Dropout(dropout, name="dropout"),
+                             layers.Dense(outputs, dtype="float32", name="fc2")],  # logits
                             name=name)
+    if layers.dtype is not None:  # `keras.Sequential` takes no `dtype`
+        head.dtype_policy = layers.dtype
+    return head
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")
@@ -54,19 +57,20 @@ class VisualMotionNet(ConfigFromArguments, keras.Model):
             raise ValueError(f"mra_features must be 'both' ([f̃(x); f(x)], the paper) or 'motion' (only MR), "
                              f"got {mra_features!r}")
         self._custom_encoder = encoder is not None
+        layers = PolicyLayers(kwargs.get("dtype"))
         if encoder is None:
-            encoder = AlexNetEncoder(image_size=image_size, width=width, feature_dim=feature_dim, stem=stem,
-                                     dropout=dropout if encoder_dropout is None else encoder_dropout, norm=norm,
-                                     rescale=rescale, name="encoder")
+            encoder = layers(AlexNetEncoder, image_size=image_size, width=width, feature_dim=feature_dim, stem=stem,
+                             dropout=dropout if encoder_dropout is None else encoder_dropout, norm=norm,
+                             rescale=rescale, name="encoder")
         self.encoder = encoder
         out_shape = encoder.compute_output_shape((None, image_size, image_size, 3))
         self._pool = len(out_shape) == 4
         self.feature_dim = int(out_shape[-1])
         mra_hidden = mra_hidden or self.feature_dim + motion_units
-        self.visual_classifier = _two_fc(classifier_hidden, num_classes, dropout, "visual_classifier")
-        self.motion_gru = MotionGRU(motion_units, name="motion_gru")
-        self.motion_classifier = _two_fc(motion_hidden, num_motion_labels, dropout, "motion_classifier")
-        self.mra_classifier = _two_fc(mra_hidden, num_classes, dropout, "mra_classifier")
+        self.visual_classifier = _two_fc(layers, classifier_hidden, num_classes, dropout, "visual_classifier")
+        self.motion_gru = layers(MotionGRU, motion_units, name="motion_gru")
+        self.motion_classifier = _two_fc(layers, motion_hidden, num_motion_labels, dropout, "motion_classifier")
+        self.mra_classifier = _two_fc(layers, mra_hidden, num_classes, dropout, "mra_classifier")
         self.build((None, image_size, image_size, 3))
 
     def build(self, input_shape):

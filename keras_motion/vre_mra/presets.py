@@ -11,12 +11,7 @@
 """
 
 PRESETS = {
-    "cpu": dict(key_frames=8, interval=3, codebook_size=16, num_labels=16, flow_method="dis",
-                normalization="power+l2", pooling="mean", image_size=32, width=0.25, stem="small", feature_dim=256,
-                motion_units=128, motion_hidden=128, classifier_hidden=256, mra_hidden=None, norm="batch",
-                dropout=0.5, encoder_dropout=None, learning_rate=1e-3, decay_every=1800, proxy_weight=1.0,
-                frame_motion=1.0, margin=1.0, distance="euclidean", batch_images=30, batch_clips=12,
-                subclip_length=None, flip_images=False, iterations=(150, 400, 100, 200, 150), shots=10),
+    "cpu": {},  # the constructor's defaults
     "paper": dict(key_frames=12, codebook_size=128, num_labels=16, normalization=None, pooling="concat",
                   image_size=224, width=1.0, stem="imagenet", feature_dim=4096, motion_units=512, motion_hidden=512,
                   classifier_hidden=4096, mra_hidden=None, learning_rate=1e-4, decay_every=1800, shots=10,

@@ -18,8 +18,7 @@ from keras_motion.vre_mra.labeler import MotionLabeler, label_agreement
 from keras_motion.vre_mra.model import VisualMotionNet
 from keras_motion.vre_mra.presets import PRESETS
 from keras_motion.vre_mra.retrieval import draw_matches, nearest_clips
-from keras_motion.vre_mra.training import (PROXY_LOSSES, VisualMotionBatches, VisualMotionSteps,
-                                           predict_in_batches)
+from keras_motion.vre_mra.training import PROXY_LOSSES, VisualMotionBatches, VisualMotionSteps, predict_in_batches
 
 # The rows of Table 2, each with the proxy losses of its step 2 ("only MR" and "full" add steps 4 and 5).
 ROWS = ("UNREG", "UNREG+motion", "UNREG+smooth1", "UNREG+smooth2", "w/o MRA", "only MR", "full")
@@ -50,19 +49,44 @@ class VREMRA(Task):
     needed; scaling to the network's range happens inside.
 
     Args:
-        key_frames, interval, codebook_size, num_labels, flow_method, normalization, pooling: the labeler's (see
-            `MotionLabeler`; `normalization` None or "none" = the paper's raw VLAD sums).
-        image_size, width, stem, feature_dim, motion_units, motion_hidden, classifier_hidden, mra_hidden, norm,
-            dropout, encoder_dropout: the network's (see `VisualMotionNet`; `norm` "none" = None).
-        learning_rate, decay_every: Adam, ×0.1 every `decay_every` iterations.
-        proxy_weight: λ of L_VRE = L_main + λ L_proxy.
-        frame_motion: weight of L_motion on each key frame alone (the MRA path; 0 = the paper).
-        margin, distance: the smoothness losses' δ and distance ("euclidean" or "squared").
-        batch_images, batch_clips: labeled images and clips per batch.
-        subclip_length: frames per sub-clip (None: the batcher's default, key frames − 2).
-        flip_images: mirror labeled images at random (only for mirror-invariant classes).
-        iterations: iterations of each of the five steps.
-        shots: labeled images per class in each seed's few-shot draw.
+        key_frames: key frames per video (the paper: 12 UCF, 7 HMDB).
+        interval: frames between key frames.
+        codebook_size: flow codebook words (the paper: 128).
+        num_labels: pseudo-motion labels (k-means clusters).
+        flow_method: optical flow of the key frames: "dis", "farneback" or "tvl1".
+        normalization: VLAD normalisation (see `MotionLabeler`; None or "none": the paper's raw sums).
+        pooling: clip embedding from its maps' VLADs: "mean" or "concat" (the paper).
+        image_size: side of the square network input.
+        width: AlexNet filter scale (see `VisualMotionNet`).
+        stem: AlexNet's first layers: "small" or "imagenet".
+        feature_dim: f(x) size (the paper: 4096).
+        motion_units: GRU size (the paper: 512).
+        motion_hidden: p_m hidden size (the paper: 512).
+        classifier_hidden: p_c hidden size (the paper: 4096).
+        mra_hidden: p_a hidden size (None: feature + motion).
+        norm: normalisation after each encoder conv: "batch" or None / "none" (the paper's AlexNet: none; from
+            scratch in a short CPU run BatchNorm trains much faster).
+        dropout: the classifiers' dropout (and the encoder's by default).
+        encoder_dropout: dropout before the encoder's fc6 (None: `dropout`); its per-frame masks can hide the
+            frame-to-frame changes the GRU learns motion from.
+        learning_rate: Adam (the paper: 1e-4).
+        decay_every: iterations per ×0.1 learning-rate decay.
+        proxy_weight: λ of L_VRE = L_main + λ L_proxy (the paper: 0.1 over thousands of iterations; a short run
+            needs the proxy weighed more).
+        frame_motion: weight of L_motion on each key frame alone (the MRA path; 0 = the paper, which supervises
+            only the clip's last GRU output).
+        margin: δ of the smoothness losses.
+        distance: the smoothness losses on the plain distance ("euclidean", the paper's) or squared ("squared",
+            Hadsell et al.'s).
+        batch_images: labeled images per batch.
+        batch_clips: clips per batch.
+        subclip_length: frames per sub-clip (None: the batcher's default, key frames − 2, the paper's).
+        flip_images: mirror labeled images at random (only for mirror-invariant classes: the synthetic walk_left /
+            walk_right are not).
+        iterations: iterations of each of the five steps (step 2's four clip rows are most of the run).
+        shots: labeled images per class in each seed's few-shot draw (VOC: 10).
+        seed: the first seed of `ablation` (seeds `seed`, `seed + 1`, …) and `train`'s default: the few-shot draw,
+            initialisation, dropout and batches.
         verbose: Keras `fit` verbosity of each step.
         run: a `keras_motion.utils.Run` (logs, TensorBoard, pseudo_labels.npz, retrieval.png, the model); None
             writes nothing.
@@ -94,8 +118,8 @@ class VREMRA(Task):
                  motion_units=128, motion_hidden=128, classifier_hidden=256, mra_hidden=None, norm="batch",
                  dropout=0.5, encoder_dropout=None, learning_rate=1e-3, decay_every=1800, proxy_weight=1.0,
                  frame_motion=1.0, margin=1.0, distance="euclidean", batch_images=30, batch_clips=12,
-                 subclip_length=None, flip_images=False, iterations=(150, 400, 100, 200, 150), shots=10, verbose=0,
-                 run=None, distribution=None):
+                 subclip_length=None, flip_images=False, iterations=(150, 400, 100, 200, 150), shots=10, seed=0,
+                 verbose=0, run=None, distribution=None):
         from keras_motion.utils.runs import Run
 
         if len(tuple(iterations)) != 5:
@@ -114,6 +138,7 @@ class VREMRA(Task):
                            verbose=verbose)
         for name, value in self.config.items():
             setattr(self, name, value)
+        self.seed = int(seed)
         self.run = Run(None, verbose=False) if run is None else run
         self.distribution = distribution_lib.get(distribution)
         if hasattr(self.distribution, "num_replicas_in_sync"):  # a tf.distribute strategy
@@ -231,7 +256,7 @@ class VREMRA(Task):
                                    replicas=distribution_lib.replicas(self.distribution))
 
     @distributed
-    def train(self, train, held, clips, clip_labels, num_classes, seed=0, rows=ROWS, net=None, callbacks=(),
+    def train(self, train, held, clips, clip_labels, num_classes, seed=None, rows=ROWS, net=None, callbacks=(),
               log_dir=None):
         """The rows of Table 2 for one seed: each row's steps, then its accuracy on the held-out images.
 
@@ -243,7 +268,7 @@ class VREMRA(Task):
             train: the labeled `(images, labels)`; held: the held-out `(images, labels)` (uint8).
             clips: uint8 (N, k, S, S, 3) key-frame clips; clip_labels: their pseudo-motion labels.
             num_classes: classes of the labeled images.
-            seed: initialisation, dropout and batches.
+            seed: initialisation, dropout and batches (default: the task's `seed`).
             rows: the rows to measure (see `ablation_rows`).
             net: the `VisualMotionNet` to train (e.g. a KerasTuner trial's, of `build_net(num_classes)`), initialised
                 here as a new one; None: the task's own.
@@ -255,6 +280,7 @@ class VREMRA(Task):
         Returns:
             `{row: held-out accuracy}`. `self.net` is then the seed's last-trained net (the full net with "full").
         """
+        seed = self.seed if seed is None else int(seed)
         wanted = ablation_rows(rows)
         train, held = self._images(train), self._images(held)
         clips, clip_labels = self._clips(clips), np.asarray(clip_labels)
@@ -321,7 +347,7 @@ class VREMRA(Task):
                      f"labels (the largest label: {100 * np.bincount(clip_labels).max() / len(clip_labels):.1f} %)")
 
     # ------------------------------------------------------------------------------------------------- protocol
-    def ablation(self, pool, held, clips, clip_labels, num_classes, seeds=(0, 1, 2), rows=ROWS, clip_classes=None):
+    def ablation(self, pool, held, clips, clip_labels, num_classes, seeds=None, rows=ROWS, clip_classes=None):
         """Table 2 over seeds: per seed, `shots` labeled images per class drawn from `pool`, `train`, and
         `retrieval` with the seed's last net (the first seed's matches drawn as retrieval.png in the run).
 
@@ -329,7 +355,7 @@ class VREMRA(Task):
             pool: the labeled `(images, labels)` the few-shot draws pick from; held: the held-out ones.
             clips, clip_labels: the key-frame clips and their pseudo labels (`clips`).
             num_classes: classes of the labeled images.
-            seeds: one run per seed.
+            seeds: one run per seed (default: the task's `seed` and the two after it).
             rows: the rows of the table (see `ablation_rows`).
             clip_classes: the clips' true classes, if known (for retrieval's same-class rate).
 
@@ -337,6 +363,7 @@ class VREMRA(Task):
             A JSON-able dict: "ablation" {row: {mean, std, runs}}, "motion_classifier_accuracy", "retrieval"
             {same_class_rate, chance}, "chance". The last seed's net is saved in the run as vre_mra.keras.
         """
+        seeds = range(self.seed, self.seed + 3) if seeds is None else seeds
         clips = self._clips(clips)
         wanted = ablation_rows(rows)
         rows = [row for row in ROWS if row in wanted]
@@ -392,10 +419,25 @@ class VREMRA(Task):
 
     def predict(self, images):
         """Class probabilities (N, C) of uint8 images by the MRA classifier (the full net after `train`)."""
-        if self.net is None:
-            raise RuntimeError("VREMRA.predict: train the task first (train or ablation)")
-        logits = predict_in_batches(self.net, self._square(images)).astype(np.float32)
+        net = self.fitted("net", "train the task first (train or ablation)")
+        logits = predict_in_batches(net, self._square(images)).astype(np.float32)
         return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
+
+    def inference_model(self):
+        """The trained net's motion path as a self-contained model, `VREMRAInference`: uint8 key-frame clips of any
+        size → f̃ and the pseudo-motion logits, with the labeler's codebook (where the task labelled videos) in its
+        config. The recipe saves it as `vre_mra_inference.keras`."""
+        from keras_motion.vre_mra.inference import VREMRAInference
+
+        path = self.run.path("vre_mra.keras")
+        if self.net is None and path and os.path.exists(path):  # an ablation whose seeds all finished in earlier runs
+            from keras_motion.utils.files import load_model
+
+            self.net = load_model(path)
+        net = self.fitted("net", "train the task first (train or ablation)")
+        labeler = self.labeler if self.labeler is not None and self.labeler.codebook_ is not None else None
+        return VREMRAInference(net, codebook=None if labeler is None else labeler.codebook_,
+                               motion_threshold=None if labeler is None else labeler.threshold_)
 
     # ------------------------------------------------------------------------------------------------ inputs
     def _square(self, images, what="images"):

@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from keras_motion.errors import KerasMotionError
-from keras_motion.im2flow import (concatenate_pairs, image_splits, labeled_video_splits, real_clip_pairs,
-                                  synthetic_splits, video_folder_pairs)
+from keras_motion.im2flow import (
+    concatenate_pairs,
+    image_splits,
+    labeled_video_splits,
+    real_clip_pairs,
+    synthetic_splits,
+    video_folder_pairs,
+)
 from keras_motion.video.decode import write_video
 
 

@@ -4,9 +4,9 @@ import shutil
 import numpy as np
 import pytest
 
-from keras_motion.im2flow import Im2FlowPairs, pairs_from_exact_flow, pairs_from_videos
 from keras_motion.datasets import split_groups
 from keras_motion.flow import average_future_flow, decode_im2flow, hflip_flow
+from keras_motion.im2flow import Im2FlowPairs, pairs_from_exact_flow, pairs_from_videos
 
 
 def test_pairs_from_exact_flow_average_the_next_n_flows():

@@ -10,8 +10,6 @@ import pytest
 from conftest import load_recipe
 
 
-
-
 @pytest.mark.slow
 def test_quick_run_writes_metrics_model_logs_and_grid(quick_run, load_in_fresh_process):
     tmp_path, printed = quick_run("im2flow")

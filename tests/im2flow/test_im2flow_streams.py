@@ -4,8 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_motion.evaluation.recognition import (class_probabilities, fit_stream, outputs_logits,
-                                                 recognition_table)
+from keras_motion.evaluation.recognition import class_probabilities, fit_stream, outputs_logits, recognition_table
 
 
 def head(activation=None):

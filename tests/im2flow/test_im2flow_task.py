@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import keras_motion as km
+from keras_motion.errors import NotFittedError
 from keras_motion.im2flow import DATA_PRESETS, PRESETS, Im2Flow, synthetic_splits
 
 TINY = dict(image_size=32, base_filters=4, stream_filters=4, epochs=1, phi_epochs=1, stream_epochs=1, batch_size=8)
@@ -48,7 +49,7 @@ def test_predict_flow_input_contract(trained):
         task.predict_flow(np.zeros((1, 40, 40, 3), np.float32))
     with pytest.raises(ValueError, match="smaller than image_size"):
         task.predict_flow(np.zeros((1, 16, 16, 3), np.uint8))
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         Im2Flow(**TINY).predict_flow(np.zeros((1, 32, 32, 3), np.uint8))
 
 
@@ -70,7 +71,7 @@ def test_flow_benchmark_against_the_baselines(trained):
 
 def test_two_stream_table_with_true_flow_and_without(trained):
     task, splits, classes, _, _ = trained
-    table = task.evaluate_recognition(splits["recog"], splits["val"], splits["test"], num_classes=len(classes))
+    table = task.train_recognition(splits["recog"], splits["val"], splits["test"], num_classes=len(classes))
     assert set(table) == {"appearance", "appearance_2", "motion_hallucinated", "motion_true", "appearance+appearance",
                           "appearance+motion_hallucinated", "appearance+motion_true", "chance"}
     assert all(0.0 <= entry["accuracy"] <= 1.0 for entry in table.values())
@@ -79,7 +80,7 @@ def test_two_stream_table_with_true_flow_and_without(trained):
     # static images have no true flow: no motion_true stream nor fusion
     images_only = {name: {"images": splits[name]["images"], "labels": splits[name]["labels"]}
                    for name in ("recog", "val", "test")}
-    table = task.evaluate_recognition(images_only["recog"], images_only["val"], images_only["test"], len(classes))
+    table = task.train_recognition(images_only["recog"], images_only["val"], images_only["test"], len(classes))
     assert "motion_true" not in table and "appearance+motion_true" not in table
 
 

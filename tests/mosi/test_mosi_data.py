@@ -6,10 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_motion.mosi import SourceImages, mosi_dataset, source_square
-from keras_motion.evaluation import VideoClips, multi_clip_accuracy, multi_clip_predict
-from keras_motion.mosi import PseudoMotion
 from keras_motion.errors import KerasMotionError
+from keras_motion.evaluation import VideoClips, multi_clip_accuracy, multi_clip_predict
+from keras_motion.mosi import PseudoMotion, SourceImages, mosi_dataset, source_square
 
 
 def test_source_square_any_size_and_grayscale(astronaut):

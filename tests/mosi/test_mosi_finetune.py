@@ -6,8 +6,16 @@ import os
 import numpy as np
 import pytest
 
-from keras_motion.evaluation import (LazyVideos, few_shot_finetune, few_shot_indices, grad_cam_clips,
-                                     grad_cam_motion_mass, labeled_video_splits, readable_videos, summarize_runs)
+from keras_motion.evaluation import (
+    LazyVideos,
+    few_shot_finetune,
+    few_shot_indices,
+    grad_cam_clips,
+    grad_cam_motion_mass,
+    labeled_video_splits,
+    readable_videos,
+    summarize_runs,
+)
 from keras_motion.utils import Run
 
 

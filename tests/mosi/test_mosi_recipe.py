@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+
 @pytest.mark.slow
 def test_recipe_quick(quick_run, load_in_fresh_process):
     import keras

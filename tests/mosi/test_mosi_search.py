@@ -16,7 +16,7 @@ from keras_motion.utils.summaries import read_events
 
 # Smaller than the "quick" preset: one epoch of each pretext phase on one batch, one finetuning epoch.
 TINY = dict(filters=(2, 2, 2, 2, 2), num_frames=4, crop_size=16, source_size=32, pretext_epochs=1, unmasked_epochs=1,
-            batch_images=4, finetune_epochs=1, finetune_batch=4, eval_clips=1)
+            batch_images=4, finetune_epochs=1, finetune_batch_size=4, eval_clips=1)
 
 
 def tiny_data():
@@ -39,9 +39,9 @@ def test_random_search_logs_trials_and_summarizes(tmp_path, tf_eager):
 
     runs = read_events(tmp_path / "logs")
     sessions = {run: events for run, events in runs.items() if events["hparams"] is not None}
-    assert len(sessions) == 3 and runs["."]["experiment"] == ["mask", "pretext_lr", "speeds"]
+    assert len(sessions) == 3 and runs["."]["experiment"] == ["mask", "pretext_learning_rate", "speeds"]
     for trial, events in sessions.items():
-        assert set(events["hparams"]) == {"mask", "speeds", "pretext_lr"} and events["status"] == "success"
+        assert set(events["hparams"]) == {"mask", "speeds", "pretext_learning_rate"} and events["status"] == "success"
         assert "epoch_loss" in runs[f"{trial}/train"]["scalars"]
         assert "epoch_few_shot_accuracy" in runs[f"{trial}/validation"]["scalars"]  # the objective
         assert {"mosi/pseudo_motion_clips", "grad_cam/frames_heat"} <= set(runs[f"{trial}/images"]["images"])

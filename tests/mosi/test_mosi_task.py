@@ -7,7 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from keras_motion.mosi import MoSI, PRESETS, photo_crops, pretext_sources, synthetic_splits
+from keras_motion.errors import NotFittedError
+from keras_motion.mosi import PRESETS, MoSI, photo_crops, pretext_sources, synthetic_splits
 from keras_motion.utils import Run
 
 TINY = dict(filters=(4, 4, 4, 4, 4), num_frames=4, crop_size=16, source_size=32, pretext_epochs=1, unmasked_epochs=1,
@@ -27,7 +28,7 @@ def test_presets_and_arguments():
         MoSI.from_preset("gpu")
     with pytest.raises(ValueError, match="backbone"):
         MoSI(backbone="resnet")
-    with pytest.raises(ValueError, match="pretrain"):
+    with pytest.raises(NotFittedError, match="pretrain"):
         MoSI().evaluate_pretext([np.zeros((8, 8, 3), np.uint8)])
 
 

@@ -8,8 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_motion.pose_from_action import (frames_of, image_data, labeled_images, labeled_video_data, synthetic_data,
-                                           unlabeled_video_data)
+from keras_motion.pose_from_action import (
+    frames_of,
+    image_data,
+    labeled_images,
+    labeled_video_data,
+    synthetic_data,
+    unlabeled_video_data,
+)
 
 
 def _names(videos):

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import keras_motion as km
-from keras_motion.pose_from_action import (PoseFromAction, PoseSearch, TripletImages, synthetic_data,
-                                           validation_split)
+from keras_motion.pose_from_action import PoseFromAction, PoseSearch, TripletImages, synthetic_data, validation_split
 from keras_motion.utils.summaries import read_events
 
 # Tiny sizes over the "quick" preset: one epoch of the verifier and of the finetuning per trial; 12 pretraining

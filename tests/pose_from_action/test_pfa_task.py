@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_motion.pose_from_action import PRESETS, PoseFromAction, compare_initialisations, synthetic_data
+from keras_motion.errors import NotFittedError
+from keras_motion.pose_from_action import PoseFromAction, compare_initialisations, synthetic_data
 from keras_motion.utils import Run
 
 TINY = dict(delta=3, render_size=20, crop_size=16, width=0.0625, feature_dim=16, hidden=16, classifier_hidden=8,
@@ -25,8 +26,7 @@ def test_presets_layer_on_the_cpu_settings_and_take_overrides():
     assert (paper.crop_size, paper.render_size, paper.convnet["width"], paper.convnet["feature_dim"]) == \
         (224, 256, 1.0, 4096)
     assert (paper.hidden, paper.classifier_hidden, paper.delta, paper.negatives, paper.epochs) == (4096, 2048, 12, 2, 3)
-    assert paper.num_labeled == PRESETS["cpu"]["num_labeled"] == 50  # not in "paper": the cpu value
-    assert set(PRESETS["quick"]) <= set(PRESETS["cpu"]) and set(PRESETS["paper"]) <= set(PRESETS["cpu"])
+    assert paper.num_labeled == PoseFromAction.hyperparameters()["num_labeled"] == 50  # not in "paper": the default
     with pytest.raises(ValueError, match="unknown preset"):
         PoseFromAction.from_preset("gpu")
     with pytest.raises(ValueError, match="crop_size"):
@@ -36,7 +36,7 @@ def test_presets_layer_on_the_cpu_settings_and_take_overrides():
 def test_verifier_training_report_and_downstream(tmp_path, data):
     videos, down = data
     task = PoseFromAction(**TINY, seed=4, run=Run(tmp_path, verbose=False))
-    with pytest.raises(RuntimeError, match="fit_verifier"):
+    with pytest.raises(NotFittedError, match="fit_verifier"):
         task.evaluate_verifier(videos.heldout)
     initial = keras.ops.convert_to_numpy(task.build_verifier().fc7.kernel)  # seeded: the same weights every time
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(task.build_verifier().fc7.kernel), initial)
@@ -53,7 +53,7 @@ def test_verifier_training_report_and_downstream(tmp_path, data):
     features = keras.ops.convert_to_numpy(task.verifier.appearance(image))
     assert np.allclose(keras.ops.convert_to_numpy(task.classifier(6).appearance(image)), features, atol=1e-6)
     assert not np.allclose(keras.ops.convert_to_numpy(task.classifier(6, "random_init").appearance(image)), features)
-    table = task.evaluate_downstream(down)
+    table = task.finetune_downstream(down)
     for init in ("verifier_init", "random_init"):
         runs = table[init]["runs"]
         assert len(runs) == 1 and table[init]["mean"] == np.mean(runs) and table[init]["std"] == np.std(runs)
@@ -109,4 +109,4 @@ def test_recipe_quick_writes_metrics_and_model(quick_run, load_in_fresh_process)
     assert metrics["flow"] == "exact" and metrics["args"]["quick"]
     assert keras.saving.load_model(out / "triplet_verifier.keras").count_params() > 0
     assert "Held-out verification" in printed
-    assert load_in_fresh_process(out) == ["triplet_verifier.keras"]
+    assert load_in_fresh_process(out) == ["pose_from_action_inference.keras", "triplet_verifier.keras"]

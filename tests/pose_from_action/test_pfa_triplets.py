@@ -5,10 +5,15 @@ import cv2
 import numpy as np
 import pytest
 
-from keras_motion.pose_from_action import (TripletBatches, TripletVideos, augment_triplet, in_batch_negatives,
-                                           triplet_dataset)
 from keras_motion.errors import KerasMotionError
 from keras_motion.flow import flow_stack
+from keras_motion.pose_from_action import (
+    TripletBatches,
+    TripletVideos,
+    augment_triplet,
+    in_batch_negatives,
+    triplet_dataset,
+)
 
 pytestmark = pytest.mark.backend_agnostic
 L = 4  # flows in the real-clip stacks

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_motion.pose_from_action import AppearanceClassifier, TripletVerifier
 from keras_motion.models import VGGMFeatures
+from keras_motion.pose_from_action import AppearanceClassifier, TripletVerifier
 
 pytestmark = pytest.mark.backend_agnostic
 SMALL = dict(image_size=32, width=0.0625, feature_dim=16, stem_stride=1)

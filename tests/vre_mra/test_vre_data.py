@@ -3,8 +3,15 @@ import warnings
 import numpy as np
 import pytest
 
-from keras_motion.vre_mra import (few_labeled, key_frame_clips, labeled_images, square_crop, synthetic_ranges,
-                                  unlabeled_videos, validation_split)
+from keras_motion.vre_mra import (
+    few_labeled,
+    key_frame_clips,
+    labeled_images,
+    square_crop,
+    synthetic_ranges,
+    unlabeled_videos,
+    validation_split,
+)
 
 
 def test_voc_actions_as_the_labeled_images(tmp_path):

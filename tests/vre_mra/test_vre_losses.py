@@ -1,10 +1,16 @@
 import keras
 import numpy as np
 import pytest
-
 from conftest import value_and_grad
-from keras_motion.vre_mra import contrastive, first_order_smoothness, second_order_smoothness, vre_loss
-from keras_motion.vre_mra import neighbour_pairs, neighbour_triples
+
+from keras_motion.vre_mra import (
+    contrastive,
+    first_order_smoothness,
+    neighbour_pairs,
+    neighbour_triples,
+    second_order_smoothness,
+    vre_loss,
+)
 
 pytestmark = pytest.mark.backend_agnostic
 

@@ -11,7 +11,7 @@ def test_quick_recipe_writes_metrics_and_models(quick_run, load_in_fresh_process
     assert len(metrics["ablation"]) == 7 and metrics["args"]["seeds"] == 1
     for name in ("pseudo_labels.npz", "vre_mra.keras", "retrieval.png"):
         assert (tmp_path / name).stat().st_size > 0
-    assert load_in_fresh_process(tmp_path) == ["vre_mra.keras"]
+    assert load_in_fresh_process(tmp_path) == ["vre_mra.keras", "vre_mra_inference.keras"]
 
 
 def test_flags_and_presets():

@@ -10,9 +10,18 @@ import numpy as np
 import pytest
 
 import keras_motion as km
-from keras_motion.vre_mra import (MotionLabeler, RetrievalImages, StepsAsEpochs, VisualMotionNet, VRESearch,
-                                  labeled_images, match_grid, nearest_clips, unlabeled_videos)
 from keras_motion.utils.summaries import read_events
+from keras_motion.vre_mra import (
+    MotionLabeler,
+    RetrievalImages,
+    StepsAsEpochs,
+    VisualMotionNet,
+    VRESearch,
+    labeled_images,
+    match_grid,
+    nearest_clips,
+    unlabeled_videos,
+)
 
 # Tiny sizes over the "quick" preset: one iteration of each step, no BatchNorm nor per-frame motion loss (fewer ops
 # to trace: compiling the four distinct steps is most of a trial).

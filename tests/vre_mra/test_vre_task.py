@@ -3,8 +3,10 @@ import inspect
 import numpy as np
 import pytest
 
+from keras_motion.errors import NotFittedError
+from keras_motion.task import Task
 from keras_motion.utils import Run
-from keras_motion.vre_mra import PRESETS, VREMRA, ablation_rows, labeled_images, unlabeled_videos
+from keras_motion.vre_mra import VREMRA, ablation_rows, labeled_images, unlabeled_videos
 
 TINY = dict(key_frames=4, codebook_size=8, num_labels=4, image_size=16, width=0.05, feature_dim=8, motion_units=8,
             motion_hidden=8, classifier_hidden=8, batch_images=6, batch_clips=4, iterations=(2, 2, 2, 2, 2), shots=2)
@@ -75,7 +77,7 @@ def test_a_subset_of_rows(data):
 def test_inputs_are_uint8_and_squared_inside(data):
     _, parts, names = data
     task = VREMRA(**TINY)
-    with pytest.raises(RuntimeError, match="train the task first"):
+    with pytest.raises(NotFittedError, match="train the task first"):
         task.predict(parts["test"][0])
     task.net = task.build_net(len(names))
     assert task.predict(np.zeros((2, 20, 30, 3), np.uint8)).shape == (2, len(names))
@@ -84,8 +86,8 @@ def test_inputs_are_uint8_and_squared_inside(data):
 
 
 def test_presets():
-    defaults = {k: p.default for k, p in inspect.signature(VREMRA).parameters.items() if k in PRESETS["cpu"]}
-    assert defaults == PRESETS["cpu"]  # "cpu" is the constructor's defaults, every one of them
+    defaults = {k: p.default for k, p in inspect.signature(VREMRA).parameters.items() if k not in Task.RUN_ARGUMENTS}
+    assert VREMRA.hyperparameters() == defaults  # "cpu" is the constructor's defaults, every one of them
     paper = VREMRA.from_preset("paper")
     assert (paper.norm, paper.proxy_weight, paper.frame_motion, paper.distance) == (None, 0.1, 0.0, "euclidean")
     assert (paper.learning_rate, paper.feature_dim, paper.key_frames, paper.codebook_size) == (1e-4, 4096, 12, 128)

@@ -2,10 +2,16 @@ import keras
 import numpy as np
 import pytest
 
-from keras_motion.vre_mra import MotionGRU
 from keras_motion.models import AlexNetEncoder
-from keras_motion.vre_mra import VisualMotionNet
-from keras_motion.vre_mra import STEPS, VisualMotionBatches, VisualMotionSteps, predict_in_batches, train_step
+from keras_motion.vre_mra import (
+    STEPS,
+    MotionGRU,
+    VisualMotionBatches,
+    VisualMotionNet,
+    VisualMotionSteps,
+    predict_in_batches,
+    train_step,
+)
 
 pytestmark = pytest.mark.backend_agnostic
 
@@ -155,8 +161,7 @@ def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
 
 
 def test_distance_reaches_the_smoothness_losses(data):
-    from keras_motion.vre_mra import first_order_smoothness, second_order_smoothness
-    from keras_motion.vre_mra import VisualMotionTrainer
+    from keras_motion.vre_mra import VisualMotionTrainer, first_order_smoothness, second_order_smoothness
 
     net = tiny_net()
     x = VisualMotionBatches(None, None, data["clips"], data["clip_labels"], batch_clips=3, steps=1, seed=2)[0]

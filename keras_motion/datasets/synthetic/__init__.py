@@ -4,8 +4,14 @@ to and read from disk)."""
 
 from keras_motion.datasets.synthetic.disk import SyntheticVideos, video_name, write_synthetic
 from keras_motion.datasets.synthetic.figure import ACTIONS, PARTS
-from keras_motion.datasets.synthetic.renderer import (BACKGROUND_IMAGES, SyntheticActions, default_backgrounds,
-                                                      label_of, render_video, synthetic_actions)
+from keras_motion.datasets.synthetic.renderer import (
+    BACKGROUND_IMAGES,
+    SyntheticActions,
+    default_backgrounds,
+    label_of,
+    render_video,
+    synthetic_actions,
+)
 
 __all__ = ["ACTIONS", "BACKGROUND_IMAGES", "PARTS", "SyntheticActions", "SyntheticVideos", "default_backgrounds",
            "label_of", "render_video", "synthetic_actions", "video_name", "write_synthetic"]

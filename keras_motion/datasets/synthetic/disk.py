@@ -8,9 +8,15 @@ import os
 import numpy as np
 
 from keras_motion.datasets.base import VideoDataset
+from keras_motion.datasets.splits import listed_path
 from keras_motion.datasets.synthetic.figure import ACTIONS
-from keras_motion.datasets.synthetic.renderer import (_check_actions, _check_backgrounds, _check_size, _render_video,
-                                                      label_of)
+from keras_motion.datasets.synthetic.renderer import (
+    _check_actions,
+    _check_backgrounds,
+    _check_size,
+    _render_video,
+    label_of,
+)
 from keras_motion.errors import DatasetLayoutError
 from keras_motion.utils import atomic_save_npz, atomic_write_text, progress
 
@@ -89,6 +95,17 @@ def write_synthetic(root, num_videos, num_frames=16, size=64, seed=0, jitter=0.0
     return dataset
 
 
+def _label(text, classes, path, number, line):
+    """A labels.csv label: a class index (0-based; < the number of classes of synthetic.json, when there is one)."""
+    text = (text or "").strip()
+    count = "" if classes is None else f" < {len(classes)}"
+    if not text.isdigit() or (classes is not None and int(text) >= len(classes)):
+        raise DatasetLayoutError(f"{path} line {number} is {line!r}: the label {text!r} is not a class index (an "
+                                 f"integer 0 <= label{count}); correct the line, or write the data set again with "
+                                 "tools/make_synthetic.py.")
+    return int(text)
+
+
 class SyntheticVideos(VideoDataset):
     """A synthetic data set written by `write_synthetic`, read from `root/labels.csv`, with its exact flows.
 
@@ -114,17 +131,22 @@ class SyntheticVideos(VideoDataset):
             if reader.fieldnames is None or not {"path", "label", "class"} <= set(reader.fieldnames):
                 raise DatasetLayoutError(f"{labels_path}: expected the header 'path,label,class', "
                                          f"got {reader.fieldnames}")
-            rows = list(reader)
-        paths = [os.path.join(self.root, *r["path"].split("/")) for r in rows]
-        labels = [int(r["label"]) for r in rows]
+            rows = [(reader.line_num, r) for r in reader]
         config_path = os.path.join(self.root, CONFIG_FILE)
+        classes = None
         if os.path.isfile(config_path):
             with open(config_path, encoding="utf-8") as f:
-                class_names = json.load(f)["actions"]
-        else:  # labels.csv alone: classes ordered by label
-            by_label = {int(r["label"]): r["class"] for r in rows}
-            class_names = [by_label.get(k, f"class_{k}") for k in range(max(by_label, default=-1) + 1)]
-        super().__init__(paths, labels, class_names, name=name or "SyntheticVideos")
+                classes = json.load(f)["actions"]
+        paths, labels = [], []
+        for number, r in rows:
+            line = ",".join(str(r.get(k)) for k in reader.fieldnames)
+            paths.append(os.path.join(self.root, *listed_path(r["path"] or "", self.root, labels_path, number, line,
+                                                              "SyntheticVideos").split("/")))
+            labels.append(_label(r["label"], classes, labels_path, number, line))
+        if classes is None:  # labels.csv alone: classes ordered by label
+            by_label = {label: r["class"] for label, (_, r) in zip(labels, rows)}
+            classes = [by_label.get(k, f"class_{k}") for k in range(max(by_label, default=-1) + 1)]
+        super().__init__(paths, labels, classes, name=name or "SyntheticVideos")
 
     def flow_path(self, i):
         stem = os.path.splitext(os.path.basename(self.paths[i]))[0]

@@ -19,10 +19,18 @@ import functools
 import cv2
 import numpy as np
 
-from keras_motion.datasets.synthetic.figure import (ACTIONS, PARTS, _DEPTH_FRONTAL, _DEPTH_PROFILE, _extent, _shapes,
-                                                    _skeleton, _style, _textures)
+from keras_motion.datasets.synthetic.figure import (
+    _DEPTH_FRONTAL,
+    _DEPTH_PROFILE,
+    ACTIONS,
+    PARTS,
+    _extent,
+    _shapes,
+    _skeleton,
+    _style,
+    _textures,
+)
 from keras_motion.errors import MissingDependencyError
-
 
 # scikit-image photos that ship inside its wheel (no download). Grayscale ones are expanded to RGB.
 BACKGROUND_IMAGES = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle", "immunohistochemistry",
