@@ -6,38 +6,17 @@ import subprocess
 import sys
 
 import pytest
+from no_tensorflow import HIDE_TENSORFLOW
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(ROOT, "tools", "bench_gpu.py")
 
-NO_TENSORFLOW = """
-import importlib.abc
-import importlib.machinery
-import sys
-
-
-class NoTensorFlow(importlib.abc.MetaPathFinder):
-    # As on the GPU machine: TensorFlow is not installed, so importing it or a submodule fails.
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "tensorflow":
-            return importlib.machinery.ModuleSpec(name, self)
-
-    def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {spec.name!r} (hidden by the test)", name=spec.name)
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, NoTensorFlow())
-"""
 
 
 def _env(tmp_path):
     hook = tmp_path / "hook"
     hook.mkdir()
-    (hook / "sitecustomize.py").write_text(NO_TENSORFLOW)
+    (hook / "sitecustomize.py").write_text(HIDE_TENSORFLOW)
     path = os.pathsep.join([str(hook), ROOT, os.environ.get("PYTHONPATH", "")])
     return dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=path, PYTHONUNBUFFERED="1")
 

@@ -6,30 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from no_tensorflow import HIDE_TENSORFLOW
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-SCRIPT = r"""
-import importlib.abc
-import importlib.machinery
-import sys
-
-
-class NoTensorFlow(importlib.abc.MetaPathFinder):
-    # As if TensorFlow were not installed: importing it or a submodule fails.
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "tensorflow":
-            return importlib.machinery.ModuleSpec(name, self)
-
-    def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {spec.name!r} (hidden by the test)", name=spec.name)
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, NoTensorFlow())
+SCRIPT = HIDE_TENSORFLOW + r"""
 import numpy as np
 import keras
 

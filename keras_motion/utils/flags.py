@@ -14,7 +14,6 @@ def argument_help(cls):
 
     >>> class Task:
     ...     '''Summary.
-    ...
     ...     Args:
     ...         size: crop side; depth: layers
     ...             (a continuation).
