@@ -80,10 +80,8 @@ class Im2FlowInference(ConfigFromArguments, Uint8Inputs, keras.Model):
     the U-Net runs at the image's own resolution — the pixel scale it was trained at, on crops of video frames —
     and the flow is cropped back. An image of a multiple (e.g. the trained `image_size`) is not padded: there the
     model gives exactly `Im2Flow.predict_flow`. The other rule, resizing to `image_size` and back (the flow vectors
-    scaled by the size ratio), changes the scale of the content the U-Net learnt motion from: measured on held-out
-    synthetic frames with two U-Nets (32 px trained on 40-px renders, 64 px on 72-px ones), it matched padding at
-    the training renders' size (EPE 0.089 vs 0.088 px, 0.139 vs 0.141) and lost at larger ones (at 2× and 1.8×: 0.181
-    vs 0.146 px, 0.241 vs 0.219). Floats are refused (`Uint8Inputs`).
+    scaled by the size ratio), changes the scale of the content the U-Net learnt motion from (docs/im2flow.md
+    compares the two). Floats are refused (`Uint8Inputs`).
 
     Args:
         unet: the trained `Im2FlowUNet` (e.g. `Im2Flow.unet`).

@@ -5,8 +5,8 @@ A (t, k, k) convolution of a (B, T, H, W, C) clip is a (k, k) 2-D convolution ov
 t time-shifted (and time-strided) frames stacked on the channels: for t = 1 that is no copy at all (R(2+1)D's spatial
 convs, R-2D3D's conv1-3), and a (t, 1, 1) temporal conv is then one matrix product. CPU libraries are tuned for 2-D
 convolutions and matrix products; their 3-D convolutions often are not: TensorFlow's generic CPU Conv3D (where
-oneDNN is off) and XLA's CPU one are 6-8× slower in R(2+1)D training. Where a 3-D convolution is fast (cuDNN on a
-GPU, oneDNN's in PyTorch and in TensorFlow where it is on), it is kept.
+oneDNN is off) and XLA's CPU one are several times slower in R(2+1)D training (docs/mosi.md has the figures).
+Where a 3-D convolution is fast (cuDNN on a GPU, oneDNN's in PyTorch and in TensorFlow where it is on), it is kept.
 """
 
 import functools
@@ -24,13 +24,13 @@ def _auto_implementation(backend):
     if backend == "jax":
         import jax
 
-        return "factorized" if jax.default_backend() == "cpu" else "conv3d"  # XLA's CPU Conv3D: 8× slower
+        return "factorized" if jax.default_backend() == "cpu" else "conv3d"  # XLA's CPU Conv3D is the slow one
     if backend == "tensorflow":
         import tensorflow as tf
 
         if tf.config.list_logical_devices("GPU") or _tensorflow_onednn():
-            return "conv3d"  # cuDNN, or oneDNN's Conv3D: 2.4× faster than its 2-D form
-        return "factorized"  # TensorFlow's generic CPU Conv3D: 6× slower
+            return "conv3d"  # cuDNN, or oneDNN's Conv3D: faster than its 2-D form
+        return "factorized"  # TensorFlow's generic CPU Conv3D is the slow one
     return "conv3d"  # torch: oneDNN's Conv3D on a CPU (its 2-D form pays for copies), cuDNN on a GPU
 
 
