@@ -146,16 +146,26 @@ def trim(*arrays):
 
 
 def predict(model, x, batch_size=None):
-    """`model.predict(x)` (`x`: an array, or a dict / tuple of them) whose inputs are padded (repeating the last
-    item) to a multiple of `active_replicas()`, the padding's outputs cut, and `batch_size` rounded up to a multiple
-    of it: every item predicted, on any number of devices."""
+    """`model.predict(x)` (`x`: an array, or a dict / tuple of them) in batches of one shape: the inputs are padded
+    (repeating the last item) to a whole number of batches, the padding's outputs cut. `batch_size` (None: Keras'
+    32) is rounded up to a multiple of `active_replicas()`, so that every batch divides across the devices.
+
+    One batch shape means one compiled predict step per model on JAX, whatever the number of items: a last partial
+    batch, or calls on sets of other sizes (validation, test, a few pictures), would each compile the model again.
+    Inference is per item, so the padding changes no output. A call with at most a quarter batch of items is run
+    as it is (padded to a multiple of the devices only), so that a few items do not cost a whole batch. Other
+    backends, which do not compile per shape, predict as they are (padded to a multiple of the devices only)."""
     import keras
     import numpy as np
 
     count, n = active_replicas(), len(keras.tree.flatten(x)[0])
-    if batch_size is not None:  # a batch size that divides too, so that the last batch does
-        batch_size = -(-int(batch_size) // count) * count
-    if n % count == 0:  # as it is (a model may output other than one row per input item, e.g. in-batch pairs)
+    batch_size = -(-int(32 if batch_size is None else batch_size) // count) * count
+    if n == 0:
         return model.predict(x, batch_size=batch_size, verbose=0)
-    x = keras.tree.map_structure(lambda a: np.concatenate([a, np.repeat(a[-1:], count - n % count, 0)]), x)
+    target = -(-n // batch_size) * batch_size
+    if 4 * n <= batch_size or keras.backend.backend() != "jax":
+        target = -(-n // count) * count
+    if target == n:  # as it is (a model may output other than one row per input item, e.g. in-batch pairs)
+        return model.predict(x, batch_size=batch_size, verbose=0)
+    x = keras.tree.map_structure(lambda a: np.concatenate([a, np.repeat(a[-1:], target - n, 0)]), x)
     return keras.tree.map_structure(lambda a: a[:n], model.predict(x, batch_size=batch_size, verbose=0))

@@ -7,6 +7,7 @@ import numpy as np
 from keras_motion.errors import ImageInputError
 from keras_motion.utils.checks import check_int
 from keras_motion.video.decode import resize_frame
+from keras_motion.video.lazy import LazyArray
 
 _FIX = "convert with keras_motion.transforms.to_uint8(x, value_range=(low, high))"
 
@@ -39,6 +40,8 @@ def to_uint8(images, value_range=None, name="images", fix=_FIX):
     if isinstance(images, (str, bytes)) or hasattr(images, "__fspath__"):
         raise ImageInputError(f"{name}: expected pixels, got the path {images!r}; read it first "
                               "(keras_motion.video.read_image / read_video)")
+    if isinstance(images, LazyArray) and images.dtype == np.uint8 and value_range is None:
+        return images  # decoded video, uint8 by construction: read per access, never here
     try:
         images = np.asarray(images)
     except ValueError as e:  # ragged nested lists
@@ -95,6 +98,8 @@ def check_images(images, name="images", batched=True, channels=3, value_range=No
     images: expected a batch of images (N, H, W, 3), got shape (2, 8, 8); add
     """
     images = to_uint8(images, value_range, name)
+    if isinstance(images, LazyArray) and images.ndim == (4 if batched else 3) and images.shape[-1] == channels:
+        return images  # its rows are read per batch, with the shape checked here
     rank = 4 if batched else 3
     form = f"{'a batch of images (N, H, W, ' if batched else 'one image (H, W, '}{channels})"
     if images.ndim != rank:

@@ -7,6 +7,7 @@ network φ; (3) the U-Net; (4) flow metrics against the zero / mean / nearest-ne
 recognition (Table 2) with the fusion weight chosen on validation. Writes <out>/metrics.json, logs (<out>/logs),
 <out>/im2flow_unet.keras and <out>/examples.png."""
 
+import os
 import sys
 
 from keras_motion.flow.grid import save_png
@@ -56,6 +57,8 @@ def parse_args(argv=None):
                       help="frames whose flows are averaged into the target")
     data.add_argument("--flow-method", default="dis", choices=("dis", "farneback", "tvl1"),
                       help="OpenCV flow of real videos")
+    data.add_argument("--flow-cache", metavar="DIR", help="flow of --ucf101 / --hmdb51 / --videos, extracted once "
+                      "and read per batch (default <out>/flow_cache); shared by runs with the same flow settings")
     data.add_argument("--fractions", type=float, nargs=4, default=CPU_DATA["fractions"],
                       metavar=("FLOW", "RECOG", "VAL", "TEST"), help="video split of synthetic / labeled video data")
     data.add_argument("--render-size", type=int, default=CPU_DATA["render_size"],
@@ -106,11 +109,14 @@ def main(argv=None):
     videos = dict(pairs_per_video=args.pairs_per_video, future=args.future, render_size=args.render_size,
                   seed=args.seed)
     skipped = {}
+    # Real videos stream: flow extracted once into the cache, frames and flows read per batch (plan printed first).
+    cache = dict(flow_cache=args.flow_cache or os.path.join(args.out, "flow_cache"),
+                 plan_fix="lower --max-videos, --pairs-per-video or --render-size")
     if args.ucf101 or args.hmdb51:
         splits, class_names = labeled_video_splits(
             args.ucf101 or args.hmdb51, "ucf101" if args.ucf101 else "hmdb51", split=args.split,
             max_videos=args.max_videos, flow_method=args.flow_method, fractions=args.fractions[:3], log=run.log,
-            **videos)
+            **cache, **videos)
     else:
         run.log(f"rendering {args.num_videos} synthetic videos ({args.num_frames} frames, {args.render_size} px)")
         splits, class_names = synthetic_splits(args.num_videos, args.num_frames, jitter=args.jitter,
@@ -122,7 +128,7 @@ def main(argv=None):
         extra.append((real["train"]["images"], real["train"]["flows"]))
     if args.videos:
         *pairs, skipped["videos"] = video_folder_pairs(args.videos, flow_method=args.flow_method, log=run.log,
-                                                       **videos)
+                                                       **cache, **videos)
         extra.append(pairs)
     train = dict(zip(("images", "flows"), concatenate_pairs(splits["flow"]["images"], splits["flow"]["flows"],
                                                             *extra, log=run.log)))

@@ -86,7 +86,7 @@ def main(argv=None):
             ucf101=args.ucf101, hmdb51=args.hmdb51, labeled_videos=args.labeled_videos, split=args.split,
             shots=args.shots, repeats=args.seeds, size=args.video_size, max_test_videos=args.max_test_videos,
             seed=args.seed, run=run)
-        unlabeled, heldout_videos = None, test.dataset.paths
+        unlabeled, heldout_videos = None, [video.path for video in test]  # read at the pretext source size
     else:
         run.log(f"rendering {args.synthetic_unlabeled + args.synthetic_labeled + args.synthetic_test} synthetic "
                 "videos")
@@ -99,9 +99,11 @@ def main(argv=None):
         if data.grad_cam is not None:
             fine = task.grad_cam_clips(data.grad_cam.frames, data.grad_cam.flows)
     # Held-out pretext sources: held-out photos and the test videos' frames (never pretrained on).
+    video_skips = km.utils.SkipLog("--videos")
     train_sources, heldout_sources = km.mosi.pretext_sources(
         images=args.images, videos=args.videos, unlabeled_videos=unlabeled, heldout_videos=heldout_videos,
-        heldout_photos=args.heldout_photos, crops_per_photo=args.crops_per_photo, seed=args.seed)
+        heldout_photos=args.heldout_photos, crops_per_photo=args.crops_per_photo, seed=args.seed, skips=video_skips)
+    skipped += video_skips.count
 
     task.pretrain(train_sources, heldout_sources, task.grad_cam_clips(test[:4], flows)[0], reuse=args.skip_pretext)
     pretext = {**task.evaluate_pretext(heldout_sources), "train_sources": len(train_sources)}

@@ -1,5 +1,6 @@
 """Flow extraction under interruption, write errors, reruns with other settings, truncated videos and plain scripts."""
 
+import json
 import os
 import signal
 import stat
@@ -101,7 +102,7 @@ def test_rerun_with_other_settings_is_refused_or_recomputes(tmp_path, carphone_p
     saved = out / "a" / "clip.mp4.npz"
     settings = dict(size=32, max_frames=4, workers=1, show_progress=False)
     assert extract_flows(videos, root, out, **settings)["written"] == 1
-    assert load_flow_settings(saved) == {"format": 1, "method": "dis", "size": 32, "step": 1, "max_frames": 4,
+    assert load_flow_settings(saved) == {"format": 2, "method": "dis", "size": 32, "step": 1, "max_frames": 4,
                                          "bound": 20.0}
     again = extract_flows(videos, root, out, **settings)
     assert again["written"] == 0 and again["skipped_existing"] == 1
@@ -118,6 +119,13 @@ def test_rerun_with_other_settings_is_refused_or_recomputes(tmp_path, carphone_p
     np.savez_compressed(saved, flow=np.zeros((3, 48, 59, 2), np.uint8), bound=np.float32(20))
     with pytest.raises(SettingsMismatchError, match="records no settings"):
         extract_flows(videos, root, out, **{**settings, "size": 48})
+    # An output of the previous layout (format 1: one compressed array, read whole) is named as such.
+    old = {"format": 1, "method": "dis", "size": 48, "step": 1, "max_frames": 4, "bound": 20.0}
+    np.savez_compressed(saved, flow=np.zeros((3, 48, 59, 2), np.uint8), bound=np.float32(20),
+                        settings=np.array(json.dumps(old)))
+    with pytest.raises(SettingsMismatchError, match="format 1 there, 2 now") as info:
+        extract_flows(videos, root, out, **{**settings, "size": 48})
+    assert str(saved) in str(info.value) and "overwrite" in str(info.value)
 
 
 @pytest.mark.slow

@@ -66,8 +66,9 @@ CASES = {
     "VREMRAInference": (lambda **kw: km.vre_mra.VREMRAInference(CASES["VisualMotionNet"][0](**kw), codebook=CODEBOOK,
                                                                  motion_threshold=0.5, **kw), CLIPS.astype("uint8")),
 }
-# Registered classes that are not layers: saved inside a compiled model (see the fresh-process test).
-NOT_LAYERS = {"Im2FlowLoss", "EndPointError", "ConstantThenLinear", "WarmupCosine"}
+# Registered classes that are not layers: saved inside a compiled model (see the fresh-process test), and the kernel
+# initialisers saved in every model's layer configs (tests/test_compilations.py).
+NOT_LAYERS = {"Im2FlowLoss", "EndPointError", "ConstantThenLinear", "WarmupCosine", "GlorotUniform", "HeNormal"}
 
 
 def _numpy(x):

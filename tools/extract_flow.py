@@ -3,9 +3,11 @@
 
     python tools/extract_flow.py --videos UCF-101/ --out flows/ --size 240 --num-shards 4 --shard-index 0
 
-Each video becomes `<out>/<relative path, extension kept>.npz` (`a/clip.avi` → `a/clip.avi.npz`) with uint8 flow
-quantised to ±bound px and the settings that made it (`keras_motion.flow.load_flow`). Re-running skips the videos
-finished with the same settings and refuses other settings (naming the one that differs) unless --overwrite;
+Each video becomes `<out>/<relative path, extension kept>.npz` (`a/clip.avi` → `a/clip.avi.npz`): one lossless PNG
+per flow map (uint8, quantised to ±bound px) and the settings that made it, read per map by
+`keras_motion.flow.FlowCache` (or whole by `load_flow`); <out> also records the settings (docs/data.md). Re-running
+skips the videos finished with the same settings and refuses other settings (naming the one that differs, in a file
+or in the folder's record of another shard, and outputs of an older layout) unless --overwrite;
 undecodable and truncated videos are warned about, skipped and counted. Ctrl-C or a write error stops every worker
 at once and keeps only finished outputs; rerun to resume. A second extraction of the same shard on the same --out is
 refused while the first runs (naming it); --overwrite is refused in a folder of other files that no extraction made.

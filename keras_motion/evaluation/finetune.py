@@ -11,9 +11,8 @@ import keras
 import numpy as np
 
 from keras_motion.datasets import HMDB51, UCF101, VideoFolder, few_shot, split_groups
-from keras_motion.datasets.base import FileDataset
-from keras_motion.errors import KerasMotionError
-from keras_motion.evaluation.clips import VideoClips, multi_clip_accuracy, multi_clip_predict
+from keras_motion.datasets.few_shot import few_shot_indices  # km.evaluation.few_shot_indices: the shared sampler
+from keras_motion.evaluation.clips import VideoClips, multi_clip_accuracy, multi_clip_predict, open_videos
 from keras_motion.schedules import WarmupCosine
 from keras_motion.utils.runs import Run
 
@@ -53,7 +52,7 @@ def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112,
 
     Args:
         model: a fresh or pretrained video classifier (e.g. `km.models.R2Plus1D(num_classes=...)`).
-        videos: decoded videos (T, H, W, 3) uint8; labels: their integer classes.
+        videos: decoded videos (T, H, W, 3) uint8 or lazy `VideoFrames` (decoded per batch); labels: their classes.
         clip_len, crop_size, size: clip frames, crop side, short side the videos are resized to first (`None`: as is).
         epochs, warmup_epochs, learning_rate, weight_decay, batch_size: the schedule.
         seed: seed of the batches' order, windows, crops and mirrors.
@@ -93,18 +92,6 @@ def evaluate_multi_clip(model, videos, labels, clip_len=16, crop_size=112, num_c
     """
     probs = multi_clip_predict(model, videos, clip_len=clip_len, crop_size=crop_size, num_clips=num_clips, size=size)
     return multi_clip_accuracy(probs, labels)
-
-
-def few_shot_indices(labels, shots, seed, num_classes=None):
-    """Sorted indices of `shots` items per class of `labels`, drawn by `km.datasets.few_shot` with `seed`.
-
-    >>> few_shot_indices([0, 0, 0, 1, 1, 1], 1, seed=0).shape
-    (2,)
-    """
-    labels = np.asarray(labels)
-    num_classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
-    pool = FileDataset([str(i) for i in range(len(labels))], labels, [str(c) for c in range(num_classes)])
-    return np.array([int(p) for p in few_shot(pool, shots, seed=seed).paths])
 
 
 def summarize_runs(runs, baseline="scratch"):
@@ -147,8 +134,9 @@ def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_class
         inits: `{name: build}`, `build(model_name)` returning a fresh classifier (logits) of `num_classes`, e.g.
             `{"mosi": pretrained_copy, "scratch": random_init}`; all initialisations of a seed share its random
             weights where they are not loaded.
-        videos, labels: the pool the few-shot sets are drawn from (decoded videos (T, H, W, 3) uint8).
-        test_videos, test_labels: held-out videos (any sequence, e.g. `LazyVideos`) and their classes.
+        videos, labels: the pool the few-shot sets are drawn from (decoded uint8 videos (T, H, W, 3), or lazy
+            `VideoFrames` as `labeled_video_splits` gives them).
+        test_videos, test_labels: held-out videos (decoded or lazy) and their classes.
         num_classes: number of classes (default: max label + 1).
         shots: labeled videos per class; seeds: the seeds (one run per seed and initialisation).
         clip_len, crop_size, size, epochs, warmup_epochs, learning_rate, weight_decay, batch_size: finetuning.
@@ -202,61 +190,13 @@ def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_class
 
 
 # ------------------------------------------------------------------------------------------- labeled video splits
-class LazyVideos:
-    """The decoded videos of a `VideoDataset` (short side `size`) as a sequence, decoded when indexed: a test set
-    never sits in memory as a whole.
-
-    Args:
-        dataset: a `km.datasets.VideoDataset` (e.g. `UCF101(...)`, `VideoFolder(..., labeled=True)`).
-        size: short side the frames are resized to (`None`: as stored).
-
-    Example:
-
-    >>> test = LazyVideos(VideoFolder("videos"), size=128)  # doctest: +SKIP
-    >>> test[0].shape  # doctest: +SKIP
-    (T, 128, 170, 3)
-    """
-
-    def __init__(self, dataset, size=None):
-        self.dataset, self.size = dataset, size
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        return self.dataset.load(i, size=self.size)
-
-
-def readable_videos(dataset, run=None):
-    """`(subset, skipped)`: the videos of `dataset` whose header OpenCV can read; the others are warned about,
-    skipped and counted (`dataset.skips`).
-
-    Example:
-
-    >>> kept, skipped = readable_videos(VideoFolder("videos", labeled=True))  # doctest: +SKIP
-    """
-    from keras_motion.video import video_info
-
-    keep = []
-    for i, path in enumerate(dataset.paths):
-        try:
-            if video_info(path)["num_frames"] < 1:
-                raise KerasMotionError(f"{path} reports no frames; re-encode or remove it")
-            keep.append(i)
-        except KerasMotionError as e:
-            dataset.skips.skip(path, e)
-    (run or Run(None, verbose=False)).log(dataset.skips.summary())
-    return dataset.subset(keep), dataset.skips.count
-
-
 def labeled_video_splits(ucf101=None, hmdb51=None, labeled_videos=None, split=1, shots=5, repeats=1, size=None,
                          max_test_videos=None, seed=0, run=None):
     """The few-shot pool and the test set of a labeled video data set: UCF101 or HMDB51 (official split files), or
-    a class-per-folder tree split 70/30 by video (seeded). Only what finetuning can use is decoded: `shots ×
-    repeats` videos per class of the training split (drawn with `seed`); the test videos are decoded lazily, and
-    unreadable ones are skipped and counted.
+    a class-per-folder tree split 70/30 by video (seeded). The pool holds only what finetuning can use: `shots ×
+    repeats` videos per class of the training split (drawn with `seed`). Nothing is decoded here: pool and test
+    videos are lazy `VideoFrames` (`open_videos`), equal to `read_video(path, size)` and decoded per batch, clip by
+    clip; each file is opened once now to count its frames, and unreadable ones are skipped and counted.
 
     Args:
         ucf101, hmdb51: the data set's root (give one of the three sources).
@@ -269,8 +209,8 @@ def labeled_video_splits(ucf101=None, hmdb51=None, labeled_videos=None, split=1,
         run: a `km.utils.Run` for progress messages.
 
     Returns:
-        `((pool_videos, pool_labels), (test_videos, test_labels), class_names, skipped)`: decoded uint8 videos
-        (T, H, W, 3) and int labels; test videos as a `LazyVideos`; the count of unreadable files.
+        `((pool_videos, pool_labels), (test_videos, test_labels), class_names, skipped)`: lists of `VideoFrames`
+        (uint8 (T, H, W, 3), their `.path` the file) and int labels; the count of unreadable files.
 
     Example:
 
@@ -292,8 +232,10 @@ def labeled_video_splits(ucf101=None, hmdb51=None, labeled_videos=None, split=1,
     train = few_shot(train, shots * repeats, seed)
     if max_test_videos and len(test) > max_test_videos:
         test = test.subset(np.random.default_rng(seed).choice(len(test), max_test_videos, replace=False))
-    items = list(train.iter_items(size=size))
-    run.log(train.skips.summary())
-    test, test_skipped = readable_videos(test, run)
-    pool = ([v for v, _, _ in items], np.array([label for _, label, _ in items]))
-    return pool, (LazyVideos(test, size), test.labels), train.class_names, train.skips.count + test_skipped
+    splits = []
+    for name, dataset in (("few-shot pool", train), ("test videos", test)):
+        videos, kept = open_videos(dataset.paths, size, dataset.skips, progress=f"opening the {name}"
+                                   if run.verbose else None)
+        run.log(dataset.skips.summary())
+        splits.append((videos, dataset.labels[kept]))
+    return splits[0], splits[1], train.class_names, train.skips.count + test.skips.count

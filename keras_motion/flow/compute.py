@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_motion.errors import FlowError, FrameInputError, ImageInputError, MissingDependencyError
 from keras_motion.utils.checks import check_int
+from keras_motion.video.lazy import LazyArray
 
 METHODS = ("dis", "farneback", "tvl1")
 _DIS_PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
@@ -228,6 +229,8 @@ def check_flow(flow, name="flow", field=True):
     if isinstance(flow, (str, bytes, os.PathLike)):
         raise FlowError(f"{name}: expected a flow array, got the path {os.fsdecode(flow)!r}; load it first "
                         "(keras_motion.flow.load_flow for the .npz files of extract_flows)")
+    if isinstance(flow, LazyArray) and flow.dtype == np.float32 and (not field or flow.shape[-1] == 2):
+        return flow  # read per access from a cache or computed per row: finite by construction
     flow = np.asarray(flow)
     if not (np.issubdtype(flow.dtype, np.number) or flow.dtype == bool):
         raise FlowError(f"{name}: expected a numeric flow array, got dtype {flow.dtype}")

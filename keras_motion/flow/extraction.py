@@ -1,4 +1,11 @@
-"""Data-set flow extraction: every video of a list → one compressed file of quantised flow, in parallel.
+"""Data-set flow extraction: every video of a list → one file of quantised flow, in parallel, read per flow map.
+
+The file of a video (`flow_output_path`: `<video>.npz`, format 2) is an uncompressed zip that `np.load` also opens:
+`settings.npy` (the JSON of `flow_settings`), `bound.npy` (float32) and one member per flow map,
+`flow/000000.png` ... : the map between decoded frames i and i+1, quantised to uint8 (`quantize`) and stored as one
+lossless grayscale PNG of shape (2H, W), x above y. A reader (`read_flow_file`, `keras_motion.flow.FlowCache`) reads
+and decodes only the maps it asks for; `load_flow` reads them all. The choice (disk against per-sample read time) is
+measured by `python tools/bench.py flowcache` (docs/data.md).
 
 Runs over thousands of videos for hours, so it is built to be stopped and rerun:
 
@@ -28,6 +35,8 @@ import sys
 import threading
 import time
 import traceback
+import zipfile
+import zlib
 
 import cv2
 import numpy as np
@@ -38,22 +47,28 @@ from keras_motion.flow.encoding import dequantize, quantize
 from keras_motion.utils.files import (
     LOCK,
     FolderLock,
-    atomic_save_npz,
+    atomic_path,
     atomic_write_text,
     check_owned,
     check_writable_folder,
-    open_npz,
+    read_json,
     remove_temporaries,
 )
 from keras_motion.utils.progress import progress
 from keras_motion.utils.settings import check_settings
 from keras_motion.utils.skips import SkipLog
 
-_FORMAT = 1  # version of the output layout, recorded with the settings
+# Version of the output layout, recorded with the settings. 1: one compressed (T-1, H, W, 2) array per file (read
+# whole); 2: one PNG per flow map (read per map). A file of another version is refused as a settings mismatch.
+_FORMAT = 2
 # Marks a folder as an extraction's (what `overwrite=True` may write over); hidden, like the lock, since readers of
 # the flow cache list its files.
 RECORD = ".flow_extraction.json"
 _FIX = "delete it, or rerun with --overwrite (overwrite=True) to recompute it"
+_MAPS = "flow/"  # the members holding the flow maps: flow/000000.png, flow/000001.png, ...
+# PNG with zlib's RLE strategy at level 1: as small as level 9 on quantised flow, at a twentieth of its encoding time
+# (`tools/bench.py flowcache`).
+_PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
 
 
 def flow_output_path(video_path, root, out_dir):
@@ -75,7 +90,7 @@ def flow_settings(method="dis", size=None, step=1, max_frames=None, bound=20.0):
     """The settings that make an output, as recorded in it (JSON types), after checking them.
 
     >>> flow_settings(size=(64, 80))
-    {'format': 1, 'method': 'dis', 'size': [64, 80], 'step': 1, 'max_frames': None, 'bound': 20.0}
+    {'format': 2, 'method': 'dis', 'size': [64, 80], 'step': 1, 'max_frames': None, 'bound': 20.0}
     """
     from keras_motion.video.decode import _check_size
 
@@ -94,50 +109,213 @@ def flow_settings(method="dis", size=None, step=1, max_frames=None, bound=20.0):
 
 def extract_video_flow(video_path, out_path, method="dis", size=None, step=1, max_frames=None, bound=20.0,
                        estimator=None):
-    """Flow between consecutive decoded frames of one video, saved as `out_path` (.npz, written atomically).
+    """Flow between consecutive decoded frames of one video, saved as `out_path` (written atomically).
 
-    The file holds `flow` uint8 (T-1, H, W, 2) quantised to ±`bound` px (see `quantize`), `bound` and `settings`
-    (JSON: `flow_settings`); read it back with `load_flow`. An incomplete (truncated) video raises `VideoError`
-    instead of storing a flow that a rerun would take for finished. Returns the number of flow maps written.
+    Flow map i is the flow from decoded frame i to i+1 of `read_video(video_path, size=size, step=step,
+    max_frames=max_frames)`, quantised to ±`bound` px (see `quantize`); the file's layout is in this module's
+    docstring. Read it back with `load_flow` (all maps) or `read_flow_file` (some). An incomplete (truncated) video
+    raises `VideoError` instead of storing a flow that a rerun would take for finished. Returns the number of flow
+    maps written.
     """
     from keras_motion.video import read_video
 
     settings = flow_settings(method, size, step, max_frames, bound)
     frames = read_video(video_path, size=size, step=step, max_frames=max_frames, min_frames=2, strict=True)
     flows = video_flow(frames, method, estimator=estimator)
-    atomic_save_npz(out_path, flow=quantize(flows, bound), bound=np.float32(bound),
-                    settings=np.array(json.dumps(settings)))
+    write_flow_file(out_path, quantize(flows, bound), settings)
     return len(flows)
+
+
+def _npy_bytes(array):
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write_flow_file(out_path, codes, settings):
+    """Writes uint8 codes (T-1, H, W, 2) of `quantize` as a format-2 flow file (atomically), with `settings`."""
+    with atomic_path(out_path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+        # PNG is compressed already: the members are stored, so that a reader seeks straight to one.
+        archive.writestr("settings.npy", _npy_bytes(np.array(json.dumps(settings))))
+        archive.writestr("bound.npy", _npy_bytes(np.float32(settings["bound"])))
+        for i, code in enumerate(codes):
+            ok, png = cv2.imencode(".png", np.concatenate([code[..., 0], code[..., 1]], axis=0), _PNG)
+            if not ok:
+                raise FlowError(f"OpenCV could not encode flow map {i} of {out_path} as PNG")
+            archive.writestr(f"{_MAPS}{i:06d}.png", png.tobytes())
+
+
+class _FlowFile:
+    """One flow file opened for reading (a context): its settings, its number of maps, and the maps asked for.
+    A damaged file raises `CorruptFileError` naming it and `fix`."""
+
+    def __init__(self, path, fix=_FIX):
+        self.path, self.fix = os.fspath(path), fix
+
+    def __enter__(self):
+        try:
+            self.archive = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise
+        except Exception as e:  # noqa: BLE001 — BadZipFile, OSError, EOFError ...
+            raise self._corrupt(e) from None
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.archive.close()
+        if exc_type is not None and not issubclass(exc_type, (KerasMotionError, IndexError, FileNotFoundError)) \
+                and issubclass(exc_type, (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError,
+                                          cv2.error)):
+            raise self._corrupt(exc) from None
+        return False
+
+    def _corrupt(self, error):
+        return CorruptFileError(f"{self.path} exists but cannot be read (truncated or damaged? "
+                                f"{type(error).__name__}: {str(error)[:200]}); {self.fix}.")
+
+    def _npy(self, name):
+        import io
+
+        with self.archive.open(name) as member:
+            return np.lib.format.read_array(io.BytesIO(member.read()), allow_pickle=False)
+
+    def settings(self):
+        """The recorded settings (a dict), or None where the file has none (keras_motion < 0.3)."""
+        if "settings.npy" not in self.archive.namelist():
+            return None
+        return json.loads(str(self._npy("settings.npy")))
+
+    def _whole(self):
+        """Whether the maps are one array (`flow.npy`: format 1 and older), read whole."""
+        return "flow.npy" in self.archive.namelist()
+
+    def bound(self):
+        return float(self._npy("bound.npy"))
+
+    def num_flows(self):
+        if self._whole():
+            with self.archive.open("flow.npy") as member:
+                version = np.lib.format.read_magic(member)
+                header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                return int(header(member)[0][0])
+        return sum(name.startswith(_MAPS) for name in self.archive.namelist())
+
+    def _png(self, i):
+        return np.frombuffer(self.archive.read(f"{_MAPS}{i:06d}.png"), np.uint8)
+
+    def read(self, indices=None):
+        """float32 (len(indices), H, W, 2) px: the maps `indices` (all: None), each decoded into the output alone."""
+        if self._whole():
+            flow = self._npy("flow.npy")
+            return dequantize(flow if indices is None else flow[self._check(indices, len(flow))], self.bound())
+        count = self.num_flows()
+        indices = range(count) if indices is None else self._check(indices, count)
+        if not count:
+            raise CorruptFileError(f"{self.path} holds no flow maps (damaged?); {self.fix}.")
+        png = self._png(indices[0] if len(indices) else 0)
+        width, height = (int(v) for v in np.frombuffer(png[16:24].tobytes(), ">u4"))  # the PNG header (IHDR)
+        out = np.empty((len(indices), height // 2, width, 2), np.float32)
+        bound = self.bound()
+        for row, i in enumerate(indices):
+            code = cv2.imdecode(png if row == 0 else self._png(i), cv2.IMREAD_UNCHANGED)
+            if code is None or code.shape != (height, width):
+                raise CorruptFileError(f"{self.path}: flow map {i} is not a {height}x{width} grayscale PNG of x "
+                                       f"above y (damaged?); {self.fix}.")
+            out[row, ..., 0] = dequantize(code[:height // 2], bound)
+            out[row, ..., 1] = dequantize(code[height // 2:], bound)
+        return out
+
+    def _check(self, indices, count):
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
+            raise IndexError(f"{self.path}: flow indices must be a 1-D list of integers, got {indices!r}")
+        bad = indices[(indices < 0) | (indices >= count)]
+        if bad.size:
+            raise IndexError(f"{self.path} holds {count} flow maps (indices 0..{count - 1}); index {int(bad[0])} is "
+                             "outside them")
+        return [int(i) for i in indices]
+
+
+def read_flow_file(path, indices=None, settings=None, fix=_FIX):
+    """The flow maps `indices` (None: all) of a file of `extract_video_flow` → float32 (len(indices), H, W, 2) px,
+    reading and decoding only those maps.
+
+    With `settings` (a dict of `flow_settings`), a file made with other settings (another format included) raises
+    `SettingsMismatchError` naming the setting, instead of being read. A truncated or damaged file raises
+    `CorruptFileError` naming it and `fix`.
+    """
+    with _FlowFile(path, fix) as flow_file:
+        if settings is not None:
+            _check_recorded(path, flow_file.settings(), settings, fix)
+        return flow_file.read(indices)
+
+
+def count_flows(path, settings=None, fix=_FIX):
+    """The number of flow maps in a file of `extract_video_flow` (checked against `settings` as `read_flow_file`)."""
+    with _FlowFile(path, fix) as flow_file:
+        if settings is not None:
+            _check_recorded(path, flow_file.settings(), settings, fix)
+        return flow_file.num_flows()
 
 
 def load_flow(path):
     """Flow saved by `extract_video_flow` → float32 (T-1, H, W, 2) in px; a truncated or damaged file raises
-    `CorruptFileError` naming it and the fix."""
-    with open_npz(path, _FIX) as data:
-        return dequantize(data["flow"], float(data["bound"]))
+    `CorruptFileError` naming it and the fix. Reads every format (a whole-video read)."""
+    return read_flow_file(path)
 
 
 def load_flow_settings(path):
     """The settings recorded in a file of `extract_video_flow` (a dict, see `flow_settings`), or None if it has
     none (written by keras_motion < 0.3); a damaged file raises `CorruptFileError`."""
-    with open_npz(path, _FIX) as data:
-        return json.loads(str(data["settings"])) if "settings" in data.files else None
+    with _FlowFile(path) as flow_file:
+        return flow_file.settings()
+
+
+def _check_recorded(path, recorded, settings, fix):
+    """`SettingsMismatchError` unless the settings `recorded` in `path` are `settings` (no record: an older layout)."""
+    if recorded is None:
+        raise SettingsMismatchError(f"the existing output {path} records no settings (an older keras_motion "
+                                    f"wrote it), so it may not match these settings; {fix}.")
+    check_settings(recorded, settings, f"the existing output {path} was made",
+                   f"{fix[0].upper()}{fix[1:]}" + ("" if fix.endswith(".") else "."))
+
+
+_RERUN_FIX = ("rerun with the same settings, write to another output folder, or pass overwrite=True "
+              "(--overwrite in tools/extract_flow.py) to recompute")
 
 
 def _check_existing(out_path, settings):
-    """Raises `SettingsMismatchError` unless the finished output `out_path` was made with `settings`."""
-    fix = ("rerun with the same settings, write to another output folder, or pass overwrite=True "
-           "(--overwrite in tools/extract_flow.py) to recompute")
+    """Raises `SettingsMismatchError` unless the finished output `out_path` was made with `settings` (an output of
+    another format included: `format 1 there, 2 now`)."""
     try:
         recorded = load_flow_settings(out_path)
     except CorruptFileError:
         raise
     except Exception as e:  # settings that are not JSON: damaged alike
         raise CorruptFileError(f"cannot read the existing output {out_path} ({e}); {_FIX}.") from e
-    if recorded is None:
-        raise SettingsMismatchError(f"the existing output {out_path} records no settings (an older keras_motion "
-                                    f"wrote it), so it may not match this run; {fix}.")
-    check_settings(recorded, settings, f"the existing output {out_path} was made", f"{fix[0].upper()}{fix[1:]}.")
+    _check_recorded(out_path, recorded, settings, _RERUN_FIX)
+
+
+def read_record(out_dir):
+    """The record of an extraction folder (`RECORD`, a dict; its `settings` those of the extraction that made it),
+    or None where the folder holds none."""
+    path = os.path.join(os.fspath(out_dir), RECORD)
+    if not os.path.exists(path):
+        return None
+    return read_json(path, "delete it (the flow files keep their own settings) and rerun the extraction")
+
+
+def check_folder_settings(out_dir, settings, fix=_RERUN_FIX):
+    """Raises `SettingsMismatchError` naming the setting when the extraction folder `out_dir` records other settings
+    (folders of keras_motion < 0.4 record none: their files are checked one by one)."""
+    record = read_record(out_dir)
+    recorded = (record or {}).get("settings")
+    if recorded is not None:
+        check_settings(recorded, settings, f"the flow folder {out_dir} was made ({os.path.join(out_dir, RECORD)})",
+                       f"{fix[0].upper()}{fix[1:]}" + ("" if fix.endswith(".") else "."))
 
 
 def shard(items, num_shards=1, shard_index=0):
@@ -152,11 +330,12 @@ def extract_flows(videos, root, out_dir, method="dis", size=None, step=1, max_fr
     """Extracts the flow of every video (paths under `root`) into `out_dir`, mirroring the folder layout.
 
     `root/a/clip.avi` → `out_dir/a/clip.avi.npz` (`flow_output_path`). Outputs that exist are skipped if they were
-    made with the same settings; other settings raise `SettingsMismatchError` unless `overwrite=True`, which
-    recomputes every output. `workers` processes (default: all cores) extract in parallel; `num_shards` /
-    `shard_index` split the list across machines. Undecodable and incomplete (truncated) videos are warned about,
-    skipped and counted; they get no output, so a rerun tries them again. A write error (`OutputError`) or Ctrl-C
-    stops every worker at once, keeping only finished outputs.
+    made with the same settings; other settings (in an output, or recorded for the folder by an extraction of another
+    shard: `.flow_extraction.json`) raise `SettingsMismatchError` unless `overwrite=True`, which recomputes every
+    output of the shard and records the new settings. `workers` processes (default: all cores) extract in
+    parallel; `num_shards` / `shard_index` split the list across machines. Undecodable and incomplete (truncated)
+    videos are warned about, skipped and counted; they get no output, so a rerun tries them again. A write error
+    (`OutputError`) or Ctrl-C stops every worker at once, keeping only finished outputs.
 
     One extraction of a shard at a time per `out_dir`: a second one raises `FolderInUseError` naming the first (other
     shards may run beside it). `overwrite=True` in a folder that holds files but no `.flow_extraction.json` (no
@@ -184,16 +363,19 @@ def _extract(mine, outputs, out_dir, settings, workers, overwrite, show_progress
     record = os.path.join(out_dir, RECORD)
     if overwrite:
         check_owned(out_dir, [] if os.path.exists(record) else None, RECORD)
-    if not os.path.exists(record):
-        atomic_write_text(record, json.dumps({"made_by": "keras_motion.flow.extract_flows"}) + "\n")
-    removed = remove_temporaries(outputs[video] for video in mine)
     jobs, existing = [], 0
     for video in mine:
         if not overwrite and os.path.exists(outputs[video]):
-            _check_existing(outputs[video], settings)
+            _check_existing(outputs[video], settings)  # first: its message names a file of the folder
             existing += 1
         else:
             jobs.append((video, outputs[video]))
+    if not overwrite:
+        check_folder_settings(out_dir, settings)  # shards of one folder, on other machines, use the same settings
+    if overwrite or (read_record(out_dir) or {}).get("settings") is None:
+        atomic_write_text(record, json.dumps({"made_by": "keras_motion.flow.extract_flows", "settings": settings})
+                          + "\n")
+    removed = remove_temporaries(outputs[video] for video in mine)
 
     failed = SkipLog("flow extraction")
     written = flow_maps = 0
@@ -414,8 +596,7 @@ class _Workers:
                 if job is not None:
                     remaining -= 1
                     if _file_identity(job[1]) not in (before, None):  # died after its atomic write: it is done
-                        with open_npz(job[1], _FIX) as data:
-                            yield job[0], len(data["flow"]), None
+                        yield job[0], count_flows(job[1]), None
                     else:  # it crashed on this video (e.g. a segfault in a decoder): skip it, go on
                         remove_temporaries([job[1]])  # a kill mid-write leaves one
                         yield job[0], 0, f"the flow worker died (exit code {code}) while extracting it"

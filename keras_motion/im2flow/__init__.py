@@ -21,7 +21,13 @@ from keras_motion.im2flow.data import (
 )
 from keras_motion.im2flow.inference import Im2FlowInference
 from keras_motion.im2flow.loss import EndPointError, Im2FlowLoss, magnitude_weighted
-from keras_motion.im2flow.pairs import Im2FlowPairs, frame_indices, pairs_from_exact_flow, pairs_from_videos
+from keras_motion.im2flow.pairs import (
+    Im2FlowPairs,
+    frame_indices,
+    pairs_from_cache,
+    pairs_from_exact_flow,
+    pairs_from_videos,
+)
 from keras_motion.im2flow.presets import DATA_PRESETS, PRESETS
 from keras_motion.im2flow.search import Im2FlowSearch
 from keras_motion.im2flow.task import Im2Flow
@@ -30,5 +36,5 @@ from keras_motion.im2flow.unet import Im2FlowUNet
 __all__ = ["DATA_PRESETS", "EndPointError", "FlowImages", "Im2Flow", "Im2FlowInference", "Im2FlowLoss", "Im2FlowPairs",
            "Im2FlowSearch", "Im2FlowUNet", "MeanFlow", "NearestNeighborFlow", "PRESETS", "concatenate_pairs",
            "frame_indices", "image_splits", "labeled_video_splits", "magnitude_weighted", "motion_potential",
-           "pairs_from_exact_flow", "pairs_from_videos", "real_clip_pairs", "resize_flow", "synthetic_splits",
-           "tiny_features", "video_folder_pairs", "zero_flow"]
+           "pairs_from_cache", "pairs_from_exact_flow", "pairs_from_videos", "real_clip_pairs", "resize_flow",
+           "synthetic_splits", "tiny_features", "video_folder_pairs", "zero_flow"]

@@ -10,6 +10,7 @@ import numpy as np
 
 from keras_motion.errors import NotFittedError
 from keras_motion.flow.compute import check_flow
+from keras_motion.video.lazy import LazyArray
 
 
 def _as_batch(images, name="images"):
@@ -156,6 +157,8 @@ class NearestNeighborFlow:
 
     def transform(self, images, batch_size=256):
         """Features (N, D) float32 of `images`, extracted `batch_size` images at a time."""
+        if isinstance(images, LazyArray):  # a lazy pool is read a batch at a time, never whole
+            return np.concatenate([self.transform(chunk, batch_size) for chunk in images.batches(batch_size)])
         batch, _ = _as_batch(images)
         if self.features == "tiny":
             def extract(x):
@@ -177,7 +180,7 @@ class NearestNeighborFlow:
     def fit(self, train_images, train_flows, batch_size=256):
         """Index the training pool: features of `train_images` (N, H, W, 3) and their flows (N, H', W', 2).
         The flows are kept by reference (a memory-mapped array works). Returns self."""
-        flows = np.asarray(train_flows)
+        flows = train_flows if isinstance(train_flows, LazyArray) else np.asarray(train_flows)  # lazy: read per match
         if flows.ndim != 4 or flows.shape[-1] != 2:
             raise ValueError(f"train_flows: expected (N, H, W, 2), got shape {flows.shape}")
         feats = self.transform(train_images, batch_size)

@@ -20,10 +20,13 @@ from keras_motion.datasets import (
     split_groups,
     synthetic_actions,
 )
+from keras_motion.datasets.plan import DataPlan
 from keras_motion.errors import KerasMotionError
-from keras_motion.im2flow.pairs import pairs_from_exact_flow, pairs_from_videos
+from keras_motion.flow.cache import FlowCache
+from keras_motion.im2flow.pairs import pairs_from_cache, pairs_from_exact_flow, pairs_from_videos
 from keras_motion.transforms import center_crop
 from keras_motion.utils import progress
+from keras_motion.video.lazy import FrameRows, LazyArray
 
 VIDEO_SPLITS = ("flow", "recog", "val", "test")
 LABELED_VIDEOS = {"ucf101": UCF101, "hmdb51": HMDB51}
@@ -31,6 +34,58 @@ LABELED_VIDEOS = {"ucf101": UCF101, "hmdb51": HMDB51}
 
 def _quiet(message):
     del message
+
+
+def _take(array, indices):
+    """Rows `indices` of an array, or a lazy view of them for a lazy one (nothing read)."""
+    return array.subset(indices) if isinstance(array, LazyArray) else array[indices]
+
+
+def _flow_cache(flow_cache, root, flow_method, render_size):
+    """A `FlowCache` as given, or one made in the folder `flow_cache` with these flow settings (None: None)."""
+    if flow_cache is None or isinstance(flow_cache, FlowCache):
+        return flow_cache
+    return FlowCache(flow_cache, root=root, method=flow_method, size=render_size, step=1)
+
+
+def _pair_memory(pairs_per_video, render_size, cached):
+    """The in-memory part of Im2Flow pairs, for `DataPlan.for_videos`: with a cache the pairs' indices and the
+    nearest-neighbour baseline's tiny features (768 floats a pair), else every pair's frame and float32 flow plus one
+    decoded video."""
+    def estimate(num_videos, frames, shape):
+        pairs = num_videos * pairs_per_video
+        if cached:
+            return pairs * (8 * 8 + 768 * 4) + num_videos * 2048, f"{pairs:,} pairs' indices and features"
+        decoded = int(frames * np.prod(shape) * 3)
+        return (pairs * render_size ** 2 * (3 + 8) + decoded,
+                f"{pairs:,} pairs of {render_size}² frames and flows, decoded whole, no flow cache")
+    return estimate
+
+
+def _plan(splits, cache, pairs_per_video, render_size, log, fix):
+    plan = DataPlan.for_videos(splits, cache, size=render_size,
+                               memory_bytes=_pair_memory(pairs_per_video, render_size, cache is not None))
+    log(plan.summary())
+    return plan.check(fix)
+
+
+def _extract(cache, datasets, log):
+    """Computes the flow missing from `cache` (all cores, resumable); a video that fails is counted in the skips of
+    the data set listing it, with the extraction's reason."""
+    missing = cache.missing(list(dict.fromkeys(p for d in datasets for p in d.paths)))
+    if not missing:
+        return {}
+    log(f"computing the flow of {len(missing)} video(s) into {cache.directory} (once: later runs read it)")
+    return {path: reason for path, reason in cache.extract(missing)["failed"].items}
+
+
+def _cached_pairs(videos, cache, failed, pairs_per_video, future, seed):
+    """`pairs_from_cache` of a data set, the skips of videos whose extraction failed given the extraction's reason."""
+    skipped = len(videos.skips.items)
+    pairs = pairs_from_cache(videos, cache, pairs_per_video, future, seed=seed, skips=videos.skips, square=True)
+    videos.skips.items[skipped:] = [(p, f"flow extraction failed: {failed[p]}" if p in failed else r)
+                                    for p, r in videos.skips.items[skipped:]]
+    return pairs
 
 
 def _check_splits(splits, source, fix):
@@ -76,7 +131,8 @@ def synthetic_splits(num_videos=480, num_frames=12, render_size=72, jitter=0.0, 
 
 
 def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs_per_video=4, future=5, render_size=72,
-                         flow_method="dis", fractions=(0.5, 0.15, 0.1), seed=0, log=None):
+                         flow_method="dis", fractions=(0.5, 0.15, 0.1), seed=0, log=None, flow_cache=None,
+                         plan_fix=None):
     """UCF101 / HMDB51 with an official split: its train videos are split by video into "flow", "recog" and "val",
     its test videos make "test". Frames are resized (short side `render_size`) and centre-cropped to squares; the
     targets are OpenCV flow. Videos that cannot be decoded are warned about, skipped and counted (`log` gets the
@@ -91,9 +147,18 @@ def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs
         pairs_per_video, future: as in `synthetic_splits`; flow_method: "dis", "farneback" or "tvl1".
         fractions: shares of the train videos in "flow", "recog" and "val" (normalised to sum to 1).
         log: a callable taking progress messages (e.g. `Run.log`), or None.
+        flow_cache: a `keras_motion.flow.FlowCache`, or a folder for one (made with `flow_method`,
+            size=`render_size`, step=1, `root` as its root): the flow missing from it is extracted once (all cores,
+            resumable; failures skipped and counted) and the splits' `images` and `flows` are lazy arrays read per
+            batch (`pairs_from_cache`). None: decoded whole and flow computed in memory, every run.
+        plan_fix: what to change when the data plan does not fit in memory (default: names these arguments).
+
+    The data plan (videos, flow to compute, cache disk, the in-memory part) is logged before any decoding and a
+    plan whose in-memory part does not fit is refused (`FrameSizeError`).
 
     Returns:
-        `(splits, class_names)`, the splits' `masks` None (no foreground is known).
+        `(splits, class_names)`, the splits' `masks` None (no foreground is known); `labels` and `videos` are
+        NumPy arrays either way.
 
     Example:
 
@@ -110,15 +175,24 @@ def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs
     if max_videos:
         per_class = max(1, max_videos // train.num_classes)
         train, test = few_shot(train, per_class, seed), few_shot(test, max(1, per_class // 3), seed)
+    cache = _flow_cache(flow_cache, root, flow_method, render_size)
+    _plan({"train": train.paths, "test": test.paths}, cache, pairs_per_video, render_size, log,
+          plan_fix or "give fewer videos (max_videos), fewer pairs (pairs_per_video) or a smaller render_size, or a "
+                      "flow cache (flow_cache)")
+    failed = _extract(cache, (train, test), log) if cache is not None else {}
     out = {}
     for name, videos in (("train", train), ("test", test)):
-        images, flows, owners, _ = pairs_from_videos(videos, pairs_per_video, future, size=render_size,
-                                                     method=flow_method, seed=seed, skips=videos.skips, square=True)
+        if cache is not None:
+            images, flows, owners, _ = _cached_pairs(videos, cache, failed, pairs_per_video, future, seed)
+        else:
+            images, flows, owners, _ = pairs_from_videos(videos, pairs_per_video, future, size=render_size,
+                                                         method=flow_method, seed=seed, skips=videos.skips,
+                                                         square=True)
         out[name] = dict(images=images, flows=flows, labels=videos.labels[owners], masks=None, videos=owners)
         log(videos.skips.summary())
     f = np.asarray(fractions[:3], np.float64)
     parts = split_groups(out["train"]["videos"], f / f.sum(), seed=seed)
-    splits = {name: {k: (v[i] if v is not None else None) for k, v in out["train"].items()}
+    splits = {name: {k: (_take(v, i) if v is not None else None) for k, v in out["train"].items()}
               for name, i in zip(VIDEO_SPLITS[:3], parts)}
     splits["test"] = out["test"]
     _check_splits(splits, f"{dataset} split {split} under {root}",
@@ -178,8 +252,13 @@ def image_splits(root, layout="folder", render_size=72, fractions=(0.6, 0.15, 0.
     return splits, list(train.class_names), train.skips.count + test.skips.count
 
 
-def video_folder_pairs(root, pairs_per_video=4, future=5, render_size=72, flow_method="dis", seed=0, log=None):
+def video_folder_pairs(root, pairs_per_video=4, future=5, render_size=72, flow_method="dis", seed=0, log=None,
+                       flow_cache=None, plan_fix=None):
     """Flow-training pairs from a folder of unlabeled videos (searched recursively; OpenCV flow, square frames).
+
+    With `flow_cache` (a `FlowCache`, or a folder for one with root `root`), the flow is extracted once and the
+    pairs are lazy arrays read per batch, as in `labeled_video_splits`; its data plan is logged first and refused
+    when it does not fit (`plan_fix`: what to change).
 
     Returns `(images, flows, skipped)`, `skipped` the number of videos that could not be decoded.
 
@@ -188,8 +267,15 @@ def video_folder_pairs(root, pairs_per_video=4, future=5, render_size=72, flow_m
     >>> images, flows, skipped = video_folder_pairs("DATA/videos")  # doctest: +SKIP
     """
     folder = VideoFolder(root)
-    images, flows, _, _ = pairs_from_videos(folder, pairs_per_video, future, size=render_size, method=flow_method,
-                                            seed=seed, skips=folder.skips, square=True)
+    cache = _flow_cache(flow_cache, root, flow_method, render_size)
+    _plan({"unlabeled": folder.paths}, cache, pairs_per_video, render_size, log or _quiet,
+          plan_fix or "give fewer videos, fewer pairs (pairs_per_video) or a smaller render_size, or a flow cache")
+    if cache is not None:
+        images, flows, _, _ = _cached_pairs(folder, cache, _extract(cache, (folder,), log or _quiet),
+                                            pairs_per_video, future, seed)
+    else:
+        images, flows, _, _ = pairs_from_videos(folder, pairs_per_video, future, size=render_size,
+                                                method=flow_method, seed=seed, skips=folder.skips, square=True)
     (log or _quiet)(folder.skips.summary())
     return images, flows, folder.skips.count
 
@@ -229,9 +315,18 @@ def concatenate_pairs(images, flows, *extra, log=None):
     >>> tuple(a.shape[0] for a in concatenate_pairs(x, f, (x, f), (x[:, :4], f[:, :4])))
     (4, 4)
     """
+    kept = []
     for extra_images, extra_flows in extra:
         if extra_images.shape[1:3] == images.shape[1:3]:
-            images, flows = np.concatenate([images, extra_images]), np.concatenate([flows, extra_flows])
+            kept.append((extra_images, extra_flows))
         else:
             (log or _quiet)(f"extra pairs of {extra_images.shape[1:3]}, not {images.shape[1:3]}: not used")
+    if any(isinstance(a, LazyArray) for a in (images, flows, *(a for pair in kept for a in pair))):
+        # Lazy pairs stay lazy: rows gathered from each part on access, nothing read now.
+        parts = [(images, flows)] + kept
+        owners = np.concatenate([np.full(len(i), k) for k, (i, _) in enumerate(parts)])
+        times = np.concatenate([np.arange(len(i)) for i, _ in parts])
+        return (FrameRows([i for i, _ in parts], owners, times), FrameRows([f for _, f in parts], owners, times))
+    for extra_images, extra_flows in kept:
+        images, flows = np.concatenate([images, extra_images]), np.concatenate([flows, extra_flows])
     return images, flows

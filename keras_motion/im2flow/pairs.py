@@ -48,13 +48,58 @@ def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, meth
             skips.skip(path, e)
             continue
         for t in frame_indices(len(frames), per_video, n, rng):
-            images.append(frames[t])
+            images.append(frames[t].copy())  # a view would keep the whole decoded video alive
             flows.append(average_future_flow(frames, t, n, estimator=estimator))
             owners.append(index)
             times.append(t)
     if not images:
         raise KerasMotionError(f"no Im2Flow pair could be made from {len(paths)} video(s); {skips.summary()}")
     return np.stack(images), np.stack(flows).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
+
+
+def pairs_from_cache(videos, flow_cache, per_video=4, n=5, seed=0, skips=None, square=False):
+    """Im2Flow pairs that stay on disk: the same draws as `pairs_from_videos`, read per batch.
+
+    The frames are decoded on access (`VideoFrames`: a frame-exact seek to the pair's frame) and the targets read
+    from `flow_cache` (a `keras_motion.flow.FlowCache` holding the flow of every video, e.g. after
+    `flow_cache.extract(videos)`, at its `size`, consecutive frames: `step=1`), so memory does not grow with the
+    number of videos. With `square=True` frames and flows keep their central square (flow computed on the whole
+    frame, then cropped: at the square's border it differs slightly from flow computed on the square alone).
+
+    Returns `(images, flows, videos, times)` like `pairs_from_videos`, `images` and `flows` lazy arrays
+    (`keras_motion.video.FrameRows`: index them, or pass them to `Im2FlowPairs`). Videos without cached flow or
+    with fewer than n + 1 frames are warned about, skipped and counted in `skips`.
+    """
+    from keras_motion.video import FrameRows, VideoFrames
+    from keras_motion.video.lazy import CachedFlows
+
+    settings = flow_cache.settings
+    if settings["step"] != 1:
+        raise ValueError(f"pairs_from_cache needs the flow of consecutive frames, but {flow_cache!r} holds flow every "
+                         f"{settings['step']} frames; use a cache made with step=1")
+    paths = videos.paths if hasattr(videos, "paths") else [str(v) for v in videos]
+    skips = skips if skips is not None else SkipLog("Im2Flow pairs")
+    size = tuple(settings["size"]) if isinstance(settings["size"], list) else settings["size"]
+    rng = np.random.default_rng(seed)
+    frames, flows, owners, times = [None] * len(paths), [None] * len(paths), [], []
+    for index, path in enumerate(paths):
+        try:
+            count = flow_cache.num_flows(path) + 1  # the cache decoded the video whole: an exact frame count
+        except (KerasMotionError, OSError) as e:
+            skips.skip(path, e)
+            continue
+        if count < n + 1:
+            skips.skip(path, KerasMotionError(f"{count} frame(s), fewer than the {n + 1} a pair needs"))
+            continue
+        chosen = frame_indices(count, per_video, n, rng)
+        frames[index] = VideoFrames(path, size=size, max_frames=settings["max_frames"], square=square)
+        flows[index] = CachedFlows(flow_cache, path, square=square)
+        owners.extend([index] * len(chosen))
+        times.extend(chosen)
+    if not owners:
+        raise KerasMotionError(f"no Im2Flow pair could be made from {len(paths)} video(s); {skips.summary()}")
+    return (FrameRows(frames, owners, times), FrameRows(flows, owners, times, span=n),
+            np.asarray(owners, np.int64), np.asarray(times, np.int64))
 
 
 def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):

@@ -22,6 +22,7 @@ from keras_motion.schedules import ConstantThenLinear
 from keras_motion.task import Task, distributed
 from keras_motion.transforms import center_crop, check_images
 from keras_motion.utils import Run, atomic_save_npz
+from keras_motion.video.lazy import LazyArray, store_rows
 
 # The recognition streams (name, seed offset, input) and the late fusions of Table 2 (name, stream a, stream b).
 STREAMS = (("appearance", 0, "appearance"), ("appearance_2", 1, "appearance"),
@@ -43,6 +44,18 @@ def _pairs(data, name):
     return images, flows
 
 
+def _crop(array, size):
+    """The central `size` window of an array, or of a lazy one as it is read."""
+    if isinstance(array, LazyArray):
+        return array.map(lambda a: center_crop(a, size), (size, size, array.shape[-1]), array.dtype)
+    return center_crop(array, size)
+
+
+def _nanmean(values):
+    """`flow_metrics`' reduction of per-image values: NaN (an empty region) left out."""
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
 class Im2Flow(Task):
     """Im2Flow: a U-Net hallucinates the optical flow of a single image, trained on a pixel loss plus a motion-content
     loss measured by a flow-image action classifier φ; a motion stream on hallucinated flow helps recognise actions
@@ -51,7 +64,9 @@ class Im2Flow(Task):
     The task takes uint8 RGB images (N, H, W, 3) with H, W ≥ `image_size`, and flows (N, H, W, 2) in pixels (u right,
     v down): it crops (random crops and mirror flips in training, central windows in evaluation) and encodes the
     flows itself; the images stay uint8 (0–255), scaled to [-1, 1] inside the networks that take them. Data come as
-    split dicts (`images`, `flows`, `labels`, `masks`), e.g. from `synthetic_splits`.
+    split dicts (`images`, `flows`, `labels`, `masks`), e.g. from `synthetic_splits`. Their `images` and `flows` may
+    be lazy arrays (`keras_motion.video.lazy.LazyArray`, e.g. `labeled_video_splits(..., flow_cache=...)`: frames and
+    flows on disk): every phase then reads them per batch, and `hallucinate` keeps its output on disk.
 
     Args:
         image_size: the U-Net's input side, a power of 2 (images are cropped to it).
@@ -126,10 +141,13 @@ class Im2Flow(Task):
         images = check_images(images, "images")
         if min(images.shape[1:3]) < self.image_size:
             raise ValueError(f"images of {images.shape[1:3]} are smaller than image_size {self.image_size}")
-        return center_crop(images, self.image_size)
+        return _crop(images, self.image_size)
 
     def _encoded_flows(self, flows):
-        return encode_im2flow(center_crop(flows, self.image_size), self.max_magnitude)
+        s = self.image_size
+        if isinstance(flows, LazyArray):  # lazy splits (frames and flows on disk): encoded per batch as read
+            return flows.map(lambda f: encode_im2flow(center_crop(f, s), self.max_magnitude), (s, s, 3), np.float32)
+        return encode_im2flow(center_crop(flows, s), self.max_magnitude)
 
     # ------------------------------------------------------------------------------------------------- training
     @distributed
@@ -158,14 +176,14 @@ class Im2Flow(Task):
         # φ keeps its best epoch (early stopping), which a per-epoch backup does not capture: a killed φ trains
         # again from its seeded start; a finished one is recorded in the run and reused.
         settings = {**self.get_config(), "train": len(train["labels"]), "val": len(validation["labels"])}
-        self.content_network(x["val"][0][:1])  # built, so that finished weights can be loaded
+        self.content_network(np.asarray(x["val"][0][:1]))  # built, so that finished weights can be loaded
         done = self.run.restore_phase("content_network", settings, {"model": self.content_network})
         if done is not None:
             return done["accuracy"]
         self.run.log(f"training the content-loss network φ on {len(train['labels'])} true flow images")
         fit_stream(self.content_network, x["train"], x["val"], epochs=self.phi_epochs, batch_size=self.batch_size,
                    callbacks=self.run.callbacks("content_network", backup=False), verbose=self._verbose)
-        scores = class_probabilities(self.content_network, x["val"][0])
+        scores = class_probabilities(self.content_network, x["val"][0], batch_size=self.batch_size)
         accuracy = float((scores.argmax(-1) == np.asarray(x["val"][1])).mean())
         self.run.log(f"φ validation accuracy from true flow: {accuracy:.3f}")
         self.run.finish_phase("content_network", settings, {"accuracy": accuracy}, {"model": self.content_network})
@@ -223,9 +241,15 @@ class Im2Flow(Task):
                                "validation, num_classes) first (or content_loss=False)")
         loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
                            magnitude_weighting=self.magnitude_weighting)
+        # Every training batch holds batch_size pairs (the last partial one of each reshuffled epoch dropped): one
+        # batch shape, one compiled train step on JAX, where a partial batch compiles the step again.
+        # Lazy pairs (on disk) are read in a few threads: decoding and PNG reads release the GIL (2 threads read
+        # 1.2x faster than 1 on 2 busy cores); the batches stay in order and a pure function of (seed, epoch).
+        workers = dict(workers=min(4, os.cpu_count() or 1)) if isinstance(train_images, LazyArray) else {}
         pairs = Im2FlowPairs(train_images, train_flows, self.batch_size, crop_size=self.image_size,
                              max_magnitude=self.max_magnitude, seed=self.seed,
-                             drop_remainder=self.distribution is not None)
+                             drop_remainder=self.distribution is not None or len(train_images) >= self.batch_size,
+                             **workers)
         epochs = self.epochs if epochs is None else int(epochs)
         constant = epochs // 2 if self.constant_epochs is None else self.constant_epochs
         schedule = ConstantThenLinear(self.learning_rate, epochs * len(pairs), constant * len(pairs))
@@ -241,7 +265,7 @@ class Im2Flow(Task):
             shown = slice(0, 6)
             callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
                                         center_crop(val_flows[shown], self.image_size), log_dir,
-                                        max_magnitude=self.max_magnitude))
+                                        max_magnitude=self.max_magnitude, batch_size=self.batch_size))
         self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
                      f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
         # The pairs shuffle themselves per (seed, epoch): Keras' own shuffling of the batch order would draw on
@@ -256,14 +280,24 @@ class Im2Flow(Task):
     # ------------------------------------------------------------------------------------------------- prediction
     def hallucinate(self, images):
         """The Im2Flow-encoded flow images (N, S, S, 3) in [-1, 1] the U-Net predicts for the central `image_size`
-        windows of uint8 `images` (N, H, W, 3): the motion stream's input."""
+        windows of uint8 `images` (N, H, W, 3): the motion stream's input. For lazy `images`, a lazy array of them
+        predicted a chunk at a time and stored in the run's `.scratch` folder (else the system's temporary one)."""
         unet = self.fitted("unet", "call fit(train, validation) before predicting flow")
-        return distribution_lib.predict(unet, self._images(images), batch_size=self.batch_size)
+        images, s = self._images(images), self.image_size
+        if isinstance(images, LazyArray):  # predicted a chunk at a time and kept on disk (in the run's folder)
+            chunks = (distribution_lib.predict(unet, chunk, batch_size=self.batch_size)
+                      for chunk in images.batches(16 * self.batch_size))
+            scratch = None if self.run.out is None else os.path.join(self.run.out, ".scratch")  # not /tmp: may be RAM
+            return store_rows(chunks, (s, s, 3), np.float32, directory=scratch)
+        return distribution_lib.predict(unet, images, batch_size=self.batch_size)
 
     def predict_flow(self, images):
         """Flow (N, S, S, 2) in pixels (u right, v down) hallucinated for the central `image_size` windows of uint8
         `images` (N, H, W, 3)."""
-        return decode_im2flow(self.hallucinate(images), self.max_magnitude)
+        encoded = self.hallucinate(images)
+        if isinstance(encoded, LazyArray):
+            return encoded.map(lambda e: decode_im2flow(e, self.max_magnitude), encoded.shape[1:3] + (2,), np.float32)
+        return decode_im2flow(encoded, self.max_magnitude)
 
     def inference_model(self):
         """The trained U-Net as a self-contained model, `Im2FlowInference`: uint8 images of any size → flow in px
@@ -289,21 +323,36 @@ class Im2Flow(Task):
         Reference:
             Im2Flow (CVPR 2018), §4.1 and its Table 1.
         """
+        return self._evaluate_flow_in_chunks(test, train)
+
+    def _evaluate_flow_in_chunks(self, test, train, chunk=256):
+        """`evaluate_flow`, the test pairs read and scored `chunk` at a time and the baselines' pool read per batch
+        (its tiny features held, its flows read per match), so that splits on disk (lazy arrays) are never read
+        whole. Every metric is a mean over images (`flow_metrics`): the per-image values of the chunks give the
+        table of one pass."""
         s = self.image_size
         test_images, test_flows = _pairs(test, "test")
-        train_images, train_flows = (center_crop(a, s) for a in _pairs(train, "train"))
-        images, true = center_crop(test_images, s), center_crop(test_flows, s)
-        masks = None if test.get("masks") is None else center_crop(test["masks"][..., None], s)[..., 0]
-        predicted = self.predict_flow(test_images)
-        predictions = {
-            "im2flow": predicted,
-            "zero": zero_flow(images),
-            "mean": MeanFlow().fit(train_flows).predict(images),
-            "nearest_neighbor": NearestNeighborFlow().fit(train_images, train_flows).predict(images),
-        }
-        table = {name: flow_metrics(pred, true, image=images, foreground=masks) for name, pred in predictions.items()}
-        table["im2flow"]["motion_potential"] = float(np.nanmean(motion_potential(predicted, masks)))
-        table["true_flow_motion_potential"] = float(np.nanmean(motion_potential(true, masks)))
+        train_images, train_flows = (_crop(a, s) for a in _pairs(train, "train"))
+        mean = MeanFlow().fit(train_flows.batches(chunk) if isinstance(train_flows, LazyArray) else train_flows)
+        nearest = NearestNeighborFlow().fit(train_images, train_flows)
+        masks = test.get("masks")
+        values, potentials = {}, {"im2flow": [], "true": []}
+        for start in range(0, len(test_images), chunk):
+            rows = np.arange(start, min(start + chunk, len(test_images)))
+            images, true = center_crop(test_images[rows], s), center_crop(test_flows[rows], s)  # read now
+            region = None if masks is None else center_crop(np.asarray(masks[rows])[..., None], s)[..., 0]
+            predicted = self.predict_flow(images)
+            predictions = {"im2flow": predicted, "zero": zero_flow(images), "mean": mean.predict(images),
+                           "nearest_neighbor": nearest.predict(images)}
+            for name, pred in predictions.items():
+                for key, v in flow_metrics(pred, true, image=images, foreground=region, reduce=False).items():
+                    values.setdefault(name, {}).setdefault(key, []).append(v)
+            potentials["im2flow"].append(motion_potential(predicted, region))
+            potentials["true"].append(motion_potential(true, region))
+        table = {name: {key: _nanmean(np.concatenate(v)) for key, v in metrics.items()}
+                 for name, metrics in values.items()}
+        table["im2flow"]["motion_potential"] = float(np.nanmean(np.concatenate(potentials["im2flow"])))
+        table["true_flow_motion_potential"] = float(np.nanmean(np.concatenate(potentials["true"])))
         return table
 
     def example_grid(self, test, count=8):
@@ -365,7 +414,8 @@ class Im2Flow(Task):
             fit_stream(model, (x["train"], labels["train"]), (x["val"], labels["val"]), epochs=self.stream_epochs,
                        batch_size=self.batch_size, learning_rate=self.stream_learning_rate,
                        callbacks=self.run.callbacks(f"{stream}_stream", backup=False), verbose=self._verbose)
-            scores[stream] = tuple(class_probabilities(model, x[split]) for split in ("val", "test"))
+            scores[stream] = tuple(class_probabilities(model, x[split], batch_size=self.batch_size)
+                                   for split in ("val", "test"))
             path = self.run.path("phases", f"{stream}_stream_scores.npz")
             if path is not None:
                 atomic_save_npz(path, val=scores[stream][0], test=scores[stream][1])

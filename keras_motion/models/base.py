@@ -16,6 +16,8 @@ import inspect
 import keras
 import numpy as np
 
+from keras_motion.models import initializers
+
 
 def _serialize(value):
     if isinstance(value, (keras.layers.Layer, keras.losses.Loss)):
@@ -121,10 +123,24 @@ def _keeping_own_policy(init):
     return __init__
 
 
+@functools.cache
+def _random_initializers(cls):
+    """`{argument: default}` of the kernel-initialiser arguments (`initializers.KERNEL_ARGUMENTS`) a layer class
+    takes, read from the first constructor along its bases that names them (a subclass may take them as **kwargs)."""
+    for base in cls.__mro__:
+        parameters = inspect.signature(base.__init__).parameters if "__init__" in vars(base) else {}
+        found = {name: parameters[name].default for name in initializers.KERNEL_ARGUMENTS if name in parameters}
+        if found:
+            return found
+    return {}
+
+
 class PolicyLayers:
     """Makes a model's inner layers with its dtype policy: `layers = PolicyLayers(dtype)`, then `layers.Conv2D(...)`
     (any `keras.layers` class) or `layers(BatchNormalization, ...)` (any layer class) pass `dtype=` on, unless the
-    call gives its own (e.g. a float32 classifier head). `dtype=None` leaves each layer to the global policy.
+    call gives its own (e.g. a float32 classifier head). `dtype=None` leaves each layer to the global policy. A
+    kernel initialiser left at (or named as) Keras' "glorot_uniform" or "he_normal" becomes keras_motion's
+    (`keras_motion.models.initializers`: Keras' values, without one JAX compilation per weight shape).
 
     Example:
 
@@ -139,6 +155,10 @@ class PolicyLayers:
     def __call__(self, cls, *args, **kwargs):
         if self.dtype is not None:
             kwargs.setdefault("dtype", self.dtype)
+        for name, default in _random_initializers(cls).items():  # Keras' values, fewer compilations on JAX
+            value = kwargs.get(name, default)
+            if isinstance(value, str) and value in initializers.REPLACEMENTS:
+                kwargs[name] = initializers.REPLACEMENTS[value]()
         return cls(*args, **kwargs)
 
     def __getattr__(self, name):

@@ -18,7 +18,8 @@ from keras_motion.errors import ImageInputError, KerasMotionError
 from keras_motion.transforms import to_uint8
 from keras_motion.utils.resume import EpochSeeded
 from keras_motion.utils.skips import SkipLog
-from keras_motion.video.decode import read_image, read_video, resize_frame, video_info
+from keras_motion.video.decode import read_image, resize_frame
+from keras_motion.video.lazy import LazyArray, VideoFrames
 
 
 def source_square(image, size, rng=None):
@@ -55,16 +56,17 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
 
     `sources` items may be images (H, W, 3) / (H, W) of any size or their file paths, decoded videos
     (T, H, W, 3) — one random frame per video per epoch (the middle frame when `training=False`) — or video file
-    paths (one random frame decoded per epoch). An unreadable video file is warned about, skipped and counted in
-    `self.skips` (every failed read), and the batch keeps its size: the next readable sources of the epoch's order
-    (after the batch's own, wrapping around) take its place, each drawn with a seed of its own, so a batch stays a
-    pure function of (seed, epoch, index). Pixels are uint8, checked up front (`keras_motion.transforms.to_uint8`:
-    integer arrays in 0..255 are cast; float ones are refused until converted with their declared range). Training
-    batches take a random square of each image and shuffle every epoch; evaluation batches take the central square,
-    in order.
+    paths: read as `VideoFrames` at short side `source_size`, only the frame drawn is decoded (a frame-exact seek),
+    the same frame and pixels as from the decoded video. An unreadable video file is warned about, skipped and
+    counted in `self.skips` (every failed read), and the batch keeps its size: the next readable sources of the
+    epoch's order (after the batch's own, wrapping around) take its place, each drawn with a seed of its own, so a
+    batch stays a pure function of (seed, epoch, index). Pixels are uint8, checked up front
+    (`keras_motion.transforms.to_uint8`: integer arrays in 0..255 are cast; float ones are refused until converted
+    with their declared range). Training batches take a random square of each image and shuffle every epoch;
+    evaluation batches take the central square, in order.
 
     Args:
-        sources: the source images, decoded videos or their file paths.
+        sources: the source images, decoded videos (arrays or lazy `VideoFrames`) or their file paths.
         generator: the `PseudoMotion` layer that the model starts with (its `source_size` and `labels_for`).
         batch_images: source images per batch.
         training: random frames and squares, reshuffled every epoch; False: middle frames, central squares, in
@@ -74,6 +76,7 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
             `batch_images` squares), so that batches divide evenly across devices
             (`keras.distribution.DataParallel`) and every batch has one shape. An evaluation then covers the first
             ⌊N / batch_images⌋ · batch_images sources only.
+        kwargs: `keras.utils.PyDataset`'s (`workers`, `use_multiprocessing`, `max_queue_size`).
 
     >>> gen = PseudoMotion(num_frames=4, crop_size=16, source_size=32)  # doctest: +SKIP
     >>> x, y = SourceImages([np.zeros((40, 60, 3), "uint8")] * 4, gen, batch_images=2)[0]  # doctest: +SKIP
@@ -90,11 +93,10 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
             raise ValueError(f"SourceImages: {len(sources)} source(s) do not fill one batch of batch_images="
                              f"{int(batch_images)}, and drop_remainder=True drops partial batches; use batch_images ≤ "
                              f"{len(sources)} or drop_remainder=False")
-        self.sources = [item if _is_path(item) else _source_pixels(item, f"sources[{i}]")
-                        for i, item in enumerate(sources)]
         self.generator = generator
         self.batch_images, self.training, self.seed = int(batch_images), bool(training), int(seed)
         self.size = generator.source_size
+        self.sources = [self._source(item, f"sources[{i}]") for i, item in enumerate(sources)]
         self.skips = SkipLog("MoSI source videos")
         self.epoch = 0
         self.order = np.arange(len(self.sources))
@@ -110,25 +112,32 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
             self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.sources))
         self.epoch += 1
 
-    def _image(self, item, rng):
+    def _source(self, item, name):
+        """An image path as is, a video path as a lazy video at `source_size` (nothing read now), pixels checked."""
         if _is_path(item):
             if os.path.splitext(os.fspath(item))[1].lower() in IMAGE_EXTENSIONS:
-                return read_image(item, size=self.size)
-            num = max(video_info(item)["num_frames"], 1)
-            index = int(rng.integers(0, num)) if rng is not None else num // 2
-            frames = read_video(item, size=self.size, max_frames=index + 1)
-            return frames[-1]
-        item = np.asarray(item)
-        if item.ndim == 4:  # decoded video: one frame
+                return item
+            return VideoFrames(item, size=self.size)
+        if isinstance(item, LazyArray):  # uint8 by construction (`to_uint8`'s contract), read per access
+            if item.ndim != 4 or item.shape[-1] != 3:
+                raise ImageInputError(f"{name}: expected a video (T, H, W, 3), got {item!r} of shape {item.shape}")
+            return item
+        return _source_pixels(item, name)
+
+    def _image(self, item, rng):
+        if _is_path(item):
+            return read_image(item, size=self.size)
+        if item.ndim == 4:  # a video, decoded or lazy: one frame (only it decoded from a file)
             return item[int(rng.integers(0, len(item)))] if rng is not None else item[len(item) // 2]
         return item
 
     def _square(self, i, rng):
         """The square of source `i`, or None (warned about, skipped and counted) when it cannot be read."""
+        item = self.sources[i]
         try:
-            return source_square(self._image(self.sources[i], rng), self.size, rng)
+            return source_square(self._image(item, rng), self.size, rng)
         except KerasMotionError as e:
-            self.skips.skip(str(self.sources[i]), e)
+            self.skips.skip(getattr(item, "path", None) or str(item), e)  # a lazy video: its file
             return None
 
     def squares(self, index):
@@ -219,15 +228,16 @@ def _files(root, extensions):
 
 
 def pretext_sources(images=None, videos=None, unlabeled_videos=None, heldout_videos=None, photos=None,
-                    heldout_photos=2, crops_per_photo=16, seed=0):
+                    heldout_photos=2, crops_per_photo=16, seed=0, skips=None):
     """`(train, heldout)` MoSI source lists for `SourceImages`: the held-out sources are never trained on, and
     measure the pretext accuracy on images the network has not seen.
 
     Without `images`, the photos (default: scikit-image's bundled ones) are split into `heldout_photos` held out and
     the rest, and each becomes `crops_per_photo` random crops (`photo_crops`). With `images` (a folder of any
     layout), a seeded 10 % of its files is held out. `videos` (a folder) adds video files (one random frame per
-    epoch), the first 10 % held out; `unlabeled_videos` (decoded or paths) are added to training and
-    `heldout_videos` (e.g. the test videos' frames) to the held-out set.
+    epoch, decoded alone by `SourceImages`), the first 10 % held out; each file is opened once here to count its
+    frames, and unreadable ones are warned about, skipped and counted in `skips`; `unlabeled_videos` (decoded or
+    paths) are added to training and `heldout_videos` (e.g. the test videos' frames) to the held-out set.
 
     Args:
         images: folder of unlabeled images, or `None`.
@@ -237,6 +247,7 @@ def pretext_sources(images=None, videos=None, unlabeled_videos=None, heldout_vid
         photos: RGB photos to crop when `images` is `None` (default: `default_backgrounds()`).
         heldout_photos: photos held out; crops_per_photo: random crops of each photo.
         seed: seed of the held-out choice and the crops.
+        skips: a `SkipLog` counting the unreadable files of `videos` (default: one of its own).
 
     Example:
 
@@ -259,7 +270,13 @@ def pretext_sources(images=None, videos=None, unlabeled_videos=None, heldout_vid
         train = photo_crops([p for i, p in enumerate(photos) if i not in held], crops_per_photo, seed)
         heldout = photo_crops([p for i, p in enumerate(photos) if i in held], crops_per_photo, seed + 1)
     if videos:
+        from keras_motion.evaluation.clips import open_videos
+
         paths = _files(videos, VIDEO_EXTENSIONS)
+        skips = SkipLog(f"videos under {videos}") if skips is None else skips
+        paths = [paths[i] for i in open_videos(paths, skips=skips)[1]]
+        if not paths:
+            raise KerasMotionError(f"none of the video files under {videos} can be read; {skips.summary()}")
         cut = max(1, len(paths) // 10)
         train, heldout = train + paths[cut:], heldout + paths[:cut]
     if unlabeled_videos is not None:

@@ -346,7 +346,7 @@ class MoSI(Task):
 
         Args:
             videos, labels: the labeled pool (decoded uint8 videos (T, H, W, 3)).
-            test_videos, test_labels: held-out videos (any sequence, e.g. `km.evaluation.LazyVideos`).
+            test_videos, test_labels: held-out videos (any sequence of videos, e.g. lazy `km.video.VideoFrames`).
             class_names: the class names (default: `0..max label`).
             seeds: the repetitions' seeds (default: `finetune_seeds`).
             scratch: also finetune from scratch (the gain's baseline); `False` needs a pretrained backbone.

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from keras_motion.datasets import holdout_per_class, split_groups
+from keras_motion.datasets.few_shot import few_shot_indices
 from keras_motion.errors import DatasetLayoutError
 from keras_motion.pose_from_action.triplets import TripletVideos
 from keras_motion.transforms import center_crop
@@ -55,26 +56,39 @@ def frames_of(videos, per_video, seed=None):
     >>> images.shape, owners.tolist()
     ((6, 8, 8, 3), [0, 0, 0, 1, 1, 1])
     """
-    rng = None if seed is None else np.random.default_rng(seed)
     images, owners = [], []
-    for v, frames in enumerate(videos):
-        if rng is None:
-            times = np.linspace(0, len(frames) - 1, per_video).round().astype(int)
-        else:
-            times = rng.choice(len(frames), min(per_video, len(frames)), replace=False)
-        images.extend(center_crop(frames[t], min(frames.shape[1:3])) for t in times)
+    for v, (frames, times) in enumerate(zip(videos, _frame_times(videos, per_video, seed))):
+        images.extend(_square(frames[t]) for t in times)
         owners.extend([v] * len(times))
     return np.stack(images), np.asarray(owners)
+
+
+def _frame_times(videos, per_video, seed):
+    """`frames_of`' frame indices, video by video."""
+    rng = None if seed is None else np.random.default_rng(seed)
+    for frames in videos:
+        if rng is None:
+            yield np.linspace(0, len(frames) - 1, per_video).round().astype(int)
+        else:
+            yield rng.choice(len(frames), min(per_video, len(frames)), replace=False)
+
+
+def _square(frame):
+    return center_crop(frame, min(frame.shape[:2]))
 
 
 def labeled_images(pool, pool_labels, count, seed):
     """The few labeled images of one downstream run: a random frame from each of `count` different pool videos
     where the pool has that many, else `count` frames drawn from all of their frames.
 
+    Which frame of each video: `frames_of(pool, per_video, seed)`'s draw; which `count` of those frames, in draw
+    order: `few_shot_indices(labels, total=count, seed=seed, sort=False)` (`keras_motion.datasets.few_shot`, the
+    shared sampler). Only the chosen frames are cropped.
+
     Args:
         pool: the labeled pool, a uint8 (T, H, W, 3) array per video (T = 1 for images).
         pool_labels: int (len(pool),) class of each.
-        count: labeled images to draw (all of them if the pool has fewer).
+        count: labeled images to draw (all of them, in pool order and with a warning, if the pool has fewer).
         seed: the draw's seed (one per run).
 
     Returns:
@@ -88,9 +102,12 @@ def labeled_images(pool, pool_labels, count, seed):
     ((4, 8, 8, 3), 4)
     """
     per_video = 1 if len(pool) >= count else max(len(f) for f in pool)
-    images, owners = frames_of(pool, per_video, seed)
-    chosen = np.random.default_rng(seed).choice(len(images), min(count, len(images)), replace=False)
-    return images[chosen], np.asarray(pool_labels)[owners[chosen]]
+    times = list(_frame_times(pool, per_video, seed))
+    owners = np.repeat(np.arange(len(pool)), [len(t) for t in times])
+    frames = np.concatenate(times).astype(int)
+    labels = np.asarray(pool_labels)[owners]
+    chosen = few_shot_indices(labels, total=count, seed=seed, sort=False, name="the labeled pool's frames")
+    return np.stack([_square(pool[owners[i]][frames[i]]) for i in chosen]), labels[chosen]
 
 
 def synthetic_data(num_videos=400, num_frames=16, size=40, delta=12, flow="exact", jitter=0.0,

@@ -270,7 +270,11 @@ def validation_split(train, fraction, shots):
 
 def few_labeled(pool, shots, seed):
     """`shots` images per class drawn from the pool `(images, labels)` without replacement (all of a smaller
-    class), seeded by `seed`: the labeled images of one run.
+    class, with a warning), seeded by `seed`: the labeled images of one run.
+
+    The draw is `few_shot_indices(labels, shots, seed=[seed, 99], sort=False)` (`keras_motion.datasets.few_shot`,
+    the shared sampler): a generator of its own beside the other draws seeded by `seed`, and the images in draw
+    order (class by class), the order `VisualMotionBatches`' seeded permutations index into.
 
     Example:
 
@@ -278,10 +282,11 @@ def few_labeled(pool, shots, seed):
     >>> images.shape, np.bincount(labels).tolist()
     ((6, 4, 4, 3), [2, 2, 2])
     """
+    from keras_motion.datasets.few_shot import few_shot_indices
+
     images, labels = pool
-    rng = np.random.default_rng([seed, 99])
-    pick = np.concatenate([rng.choice(np.flatnonzero(labels == c), min(shots, int((labels == c).sum())),
-                                      replace=False) for c in np.unique(labels)])
+    labels = np.asarray(labels)
+    pick = few_shot_indices(labels, shots, seed=[seed, 99], sort=False, name="the labeled pool")
     return images[pick], labels[pick]
 
 

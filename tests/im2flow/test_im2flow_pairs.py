@@ -99,3 +99,39 @@ def test_drop_remainder_gives_full_batches_of_one_shape(training):
         np.testing.assert_array_equal(y, default[i][1])
     with pytest.raises(ValueError, match="batch_size ≤ 7 or drop_remainder=False"):
         Im2FlowPairs(images, flows, batch_size=8, drop_remainder=True)
+
+
+def test_pairs_from_the_flow_cache_stream_the_batches_of_the_same_pairs_in_memory(tmp_path):
+    """Pairs read per batch (frames by seeking, targets from the flow cache) give the batches of the same pairs held
+    in memory, and draw the frames `pairs_from_videos` draws."""
+    from keras_motion.flow import FlowCache
+    from keras_motion.im2flow import pairs_from_cache
+    from keras_motion.video import read_video, write_video
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for v, length in enumerate((9, 3, 12)):  # the 3-frame video is too short for n=5: skipped by both
+        base = rng.integers(0, 255, (length, 24, 32, 3), dtype=np.uint8)
+        paths.append(str(tmp_path / "videos" / f"v{v}.avi"))
+        write_video(paths[-1], np.roll(base, 1, axis=2))
+    cache = FlowCache(tmp_path / "flows", root=tmp_path / "videos", size=16)
+    cache.extract(paths, workers=1, show_progress=False)
+    with pytest.warns(RuntimeWarning, match="v1.avi: 3 frame"):
+        images, flows, owners, times = pairs_from_cache(paths, cache, per_video=2, n=5, seed=3, square=True)
+    with pytest.warns(RuntimeWarning, match="v1.avi.* only 3 frame"):
+        _, _, old_owners, old_times = pairs_from_videos(paths, per_video=2, n=5, size=16, seed=3, square=True,
+                                                        show_progress=False)
+    np.testing.assert_array_equal(owners, old_owners)
+    np.testing.assert_array_equal(times, old_times)
+    assert images.shape == (4, 16, 16, 3) and flows.shape == (4, 16, 16, 2)
+    for k in (0, 3):
+        np.testing.assert_array_equal(images[k], read_video(paths[owners[k]], size=16)[times[k], :, 2:18])
+        np.testing.assert_allclose(flows[k], cache.read_all(paths[owners[k]])[times[k]:times[k] + 5, :, 2:18].mean(0),
+                                   atol=1e-6)
+    streamed = Im2FlowPairs(images, flows, batch_size=3, crop_size=12, seed=1)
+    held = Im2FlowPairs(np.asarray(images), np.asarray(flows), batch_size=3, crop_size=12, seed=1)
+    for epoch in (0, 1):
+        streamed.set_epoch(epoch), held.set_epoch(epoch)
+        for index in range(len(held)):
+            for a, b in zip(streamed[index], held[index]):
+                np.testing.assert_array_equal(a, b)

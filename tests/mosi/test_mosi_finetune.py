@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 
 from keras_motion.evaluation import (
-    LazyVideos,
     few_shot_finetune,
     few_shot_indices,
     grad_cam_clips,
     grad_cam_motion_mass,
     labeled_video_splits,
-    readable_videos,
+    open_videos,
     summarize_runs,
 )
 from keras_motion.utils import Run
+from keras_motion.video import VideoFrames
 
 
 def _official_trees(root, clip):
@@ -59,7 +59,8 @@ def test_labeled_video_splits_from_ucf101_and_hmdb51_layouts(tmp_path):
         assert names == classes and skipped == 0
         assert sorted(train_y.tolist()) == [0, 0, 1, 1] and len(train_v) == 4  # 1 shot × 2 repeats per class
         assert all(v.shape[1:] == (16, 21, 3) and v.dtype == np.uint8 for v in train_v)  # short side → 16
-        assert isinstance(test_v, LazyVideos) and test_y.tolist() == [0, 1] and test_v[1].shape == (5, 16, 21, 3)
+        assert all(isinstance(v, VideoFrames) for v in train_v + test_v)  # lazy: decoded per batch
+        assert test_y.tolist() == [0, 1] and test_v[1].shape == (5, 16, 21, 3)
         assert len(test_v[0:2]) == 2
     with pytest.raises(ValueError, match="ucf101"):
         labeled_video_splits()
@@ -71,9 +72,10 @@ def test_labeled_video_folder_skips_and_counts_bad_files(tmp_path):
     root = os.path.join(tmp_path, "data")
     write_synthetic(root, 12, num_frames=6, size=16, show_progress=False)
     open(os.path.join(root, "videos", "jump", "broken.mp4"), "wb").close()
+    folder = VideoFolder(os.path.join(root, "videos"), labeled=True)
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
-        kept, skipped = readable_videos(VideoFolder(os.path.join(root, "videos"), labeled=True))
-    assert skipped == 1 and len(kept) == 12
+        videos, kept = open_videos(folder.paths, skips=folder.skips)
+    assert folder.skips.count == 1 and len(kept) == len(videos) == 12
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
         # Every class keeps all its training videos (3 > its share): the broken file is decoded, wherever it is.
         pool, test, names, skipped = labeled_video_splits(labeled_videos=os.path.join(root, "videos"), shots=3,

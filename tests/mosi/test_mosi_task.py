@@ -87,10 +87,14 @@ def test_photo_crops_and_pretext_sources(tmp_path, astronaut):
     for i in range(10):
         os.makedirs(tmp_path / "images" / f"d{i % 2}", exist_ok=True)
         cv2.imwrite(str(tmp_path / "images" / f"d{i % 2}" / f"{i}.png"), astronaut[:32, :32])
+    from keras_motion.video import write_video
+
     os.makedirs(tmp_path / "videos")
     for i in range(3):
-        (tmp_path / "videos" / f"{i}.mp4").write_bytes(b"")
-    train, heldout = pretext_sources(images=tmp_path / "images", videos=tmp_path / "videos")
+        write_video(tmp_path / "videos" / f"{i}.mp4", np.full((3, 16, 16, 3), 40 * i, np.uint8))
+    (tmp_path / "videos" / "3.mp4").write_bytes(b"")  # opened when listed: warned about, skipped
+    with pytest.warns(RuntimeWarning, match="3.mp4"):
+        train, heldout = pretext_sources(images=tmp_path / "images", videos=tmp_path / "videos")
     assert (len(train), len(heldout)) == (9 + 2, 1 + 1) and not set(train) & set(heldout)
     from keras_motion.errors import KerasMotionError
 
