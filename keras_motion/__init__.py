@@ -21,6 +21,24 @@ from keras_motion import export, predict  # noqa: E402  (inference models out of
 from keras_motion import im2flow, mosi, pose_from_action, vre_mra  # noqa: E402  (the methods)
 # isort: on
 
-__all__ = ["callbacks", "datasets", "distribution", "errors", "evaluation", "export", "flow", "im2flow", "models",
-           "mosi", "pose_from_action", "predict", "schedules", "transforms", "tuning", "utils", "video", "vre_mra",
-           "__version__"]
+__all__ = [
+    "callbacks",
+    "datasets",
+    "distribution",
+    "errors",
+    "evaluation",
+    "export",
+    "flow",
+    "im2flow",
+    "models",
+    "mosi",
+    "pose_from_action",
+    "predict",
+    "schedules",
+    "transforms",
+    "tuning",
+    "utils",
+    "video",
+    "vre_mra",
+    "__version__",
+]

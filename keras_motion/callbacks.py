@@ -176,4 +176,5 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                 raise NonFiniteLossError(
                     f"{prefix}the training {key if key != 'loss' else 'loss'} became {value} at {where}; stopped "
                     "rather than train on. Usual causes: NaN / inf in the inputs or targets, a learning rate too "
-                    "high, or mixed precision (rerun without --mixed-precision).")
+                    "high, or mixed precision (rerun without --mixed-precision)."
+                )

@@ -77,7 +77,8 @@ def data_parallel(devices=None):
     raise DistributionError(
         f"training on several devices is not available on the {backend} backend in Keras {keras.__version__} (it "
         "trains on one device): use KERAS_BACKEND=jax (keras.distribution.DataParallel, multi-host too) or "
-        "KERAS_BACKEND=tensorflow (tf.distribute.MirroredStrategy), or drop --distribute / distribution=")
+        "KERAS_BACKEND=tensorflow (tf.distribute.MirroredStrategy), or drop --distribute / distribution="
+    )
 
 
 def get(distribution):
@@ -88,11 +89,15 @@ def get(distribution):
     if distribution is True or distribution == "data_parallel":
         return data_parallel()
     if isinstance(distribution, str):
-        raise DistributionError(f"distribution must be None, 'data_parallel', a keras.distribution.Distribution or "
-                                f"a tf.distribute.Strategy, got {distribution!r}")
+        raise DistributionError(
+            f"distribution must be None, 'data_parallel', a keras.distribution.Distribution or "
+            f"a tf.distribute.Strategy, got {distribution!r}"
+        )
     if not hasattr(distribution, "scope"):
-        raise DistributionError(f"distribution {distribution!r} has no scope(): pass a "
-                                "keras.distribution.Distribution (JAX) or a tf.distribute.Strategy (TensorFlow)")
+        raise DistributionError(
+            f"distribution {distribution!r} has no scope(): pass a "
+            "keras.distribution.Distribution (JAX) or a tf.distribute.Strategy (TensorFlow)"
+        )
     return distribution
 
 
@@ -121,8 +126,10 @@ def check_batch(batch_size, distribution, name="batch_size"):
     """Refuses a global batch that does not divide across the distribution's devices, naming the argument."""
     count = replicas(distribution)
     if int(batch_size) % count:
-        raise DistributionError(f"{name}={batch_size} does not divide across the {count} devices: use a multiple "
-                                f"of {count} (e.g. {count * max(1, int(batch_size) // count)})")
+        raise DistributionError(
+            f"{name}={batch_size} does not divide across the {count} devices: use a multiple "
+            f"of {count} (e.g. {count * max(1, int(batch_size) // count)})"
+        )
     return int(batch_size)
 
 

@@ -40,7 +40,8 @@ def check_inference_model(model):
         raise InvalidArgumentError(
             f"model: {type(model).__name__} {getattr(model, 'name', '')!r} is not a keras_motion inference model "
             "(uint8 in, pre- and post-processing inside); pass `task.inference_model()` or load a saved "
-            "`<method>_inference.keras` (`keras.saving.load_model` after `import keras_motion`)")
+            "`<method>_inference.keras` (`keras.saving.load_model` after `import keras_motion`)"
+        )
     return [layer for layer in model.layers if isinstance(layer, SquareResize)]
 
 
@@ -62,7 +63,8 @@ def serving_input_shape(model, format="saved_model", input_shape=None):
             raise InvalidArgumentError(
                 f"input_shape: {tuple(input_shape)} does not fit {model.name}, whose inputs are {own} past the "
                 f"batch axis; pass {len(own)} sizes ending with {own[-1]} (None: free), e.g. "
-                f"{own[:-3] + (224, 224) + own[-1:]}")
+                f"{own[:-3] + (224, 224) + own[-1:]}"
+            )
         return shape
     fixed_frames = format == "onnx" or keras.backend.backend() == "jax"
     if fixed_frames and resizers:
@@ -71,15 +73,17 @@ def serving_input_shape(model, format="saved_model", input_shape=None):
         raise InvalidArgumentError(
             f"input_shape: ONNX needs a fixed height and width for {model.name} (tf2onnx's export of its free-size "
             f"padding gives wrong outputs); pass input_shape={own[:-3] + (256, 320) + own[-1:]} (your images' "
-            "size; --input-shape of tools/export.py), or export a SavedModel, which takes any size")
+            "size; --input-shape of tools/export.py), or export a SavedModel, which takes any size"
+        )
     return own
 
 
 def _writable(path):
     path = os.fspath(path)
     if os.path.lexists(path):
-        raise OutputPathError(f"path: {path} already exists; export_model never overwrites: delete it or choose "
-                              "another path")
+        raise OutputPathError(
+            f"path: {path} already exists; export_model never overwrites: delete it or choose another path"
+        )
     return path
 
 
@@ -102,8 +106,10 @@ def export_model(model, path, format="saved_model", input_shape=None, verbose=Fa
     Returns the path written.
     """
     if format not in FORMATS:
-        raise InvalidArgumentError(f"format: {format!r} is not one of {FORMATS}; pass format='saved_model' (a "
-                                   "TensorFlow SavedModel folder) or 'onnx' (a .onnx file)")
+        raise InvalidArgumentError(
+            f"format: {format!r} is not one of {FORMATS}; pass format='saved_model' (a "
+            "TensorFlow SavedModel folder) or 'onnx' (a .onnx file)"
+        )
     import keras
 
     backend = keras.backend.backend()
@@ -112,7 +118,8 @@ def export_model(model, path, format="saved_model", input_shape=None, verbose=Fa
             f"format={format!r} cannot be exported on the {backend} backend (Keras exports SavedModels from "
             "TensorFlow and JAX, and keras_motion makes ONNX files through TensorFlow's tf2onnx); run with "
             f"KERAS_BACKEND={'tensorflow' if format == 'onnx' else 'tensorflow or jax'}: the .keras file loads on "
-            "any backend")
+            "any backend"
+        )
     shape = serving_input_shape(model, format, input_shape)
     path = _writable(path)
     import tensorflow as tf
@@ -138,7 +145,8 @@ def export_model(model, path, format="saved_model", input_shape=None, verbose=Fa
             f"input_shape: the JAX backend cannot export {model.name} with the signature {(None,) + shape} (jax2tf's "
             f"symbolic shapes: {type(e).__name__}: {str(e).strip().splitlines()[0][:300]}); pass fixed sizes, e.g. "
             f"input_shape={tuple(8 if s is None else s for s in shape)}, or export on TensorFlow, which takes any "
-            "size") from e
+            "size"
+        ) from e
     return path
 
 
@@ -149,7 +157,8 @@ def _export_onnx(model, path, spec, verbose):
     except ImportError as e:
         raise MissingDependencyError(
             f"format='onnx' needs tf2onnx and onnx ({e}); pip install tf2onnx onnx (both in keras_motion's [test] "
-            "extra), and onnxruntime to serve the file") from None
+            "extra), and onnxruntime to serve the file"
+        ) from None
     import contextlib
     import io
     import logging

@@ -54,8 +54,9 @@ def _outputs(model, x):
 
 def _files(stem, names):
     """The files an input with output path `stem` gets for the outputs `names`."""
-    return [stem + (".flow.npz" if name == "flow" else f".{name}.npy") for name in names] + \
-        [stem + ".flow.png" for name in names if name == "flow"]
+    return [stem + (".flow.npz" if name == "flow" else f".{name}.npy") for name in names] + [
+        stem + ".flow.png" for name in names if name == "flow"
+    ]
 
 
 def _write(stem, outputs):
@@ -92,8 +93,9 @@ def _class_table(relatives, stems, name):
     return text.getvalue()
 
 
-def predict_folder(model, inputs, out, kind="images", num_frames=None, overwrite=False, verbose=True,
-                   show_progress=True):
+def predict_folder(
+    model, inputs, out, kind="images", num_frames=None, overwrite=False, verbose=True, show_progress=True
+):
     """Applies an inference `model` to every image (or video) under `inputs`, writing under `out` (see the module).
 
     Images are decoded with OpenCV as uint8 RGB at their own size; videos with `keras_motion.video` as clips of
@@ -128,13 +130,15 @@ def predict_folder(model, inputs, out, kind="images", num_frames=None, overwrite
     if clips and kind == "videos" and num_frames is None:
         raise InvalidArgumentError(
             f"num_frames (--frames): {model.name} takes clips, and its .keras file does not say how many frames it "
-            "was trained on; pass that number (e.g. MoSI's clip length, VRE + MRA's key frames)")
+            "was trained on; pass that number (e.g. MoSI's clip length, VRE + MRA's key frames)"
+        )
     if num_frames is not None and (int(num_frames) != num_frames or num_frames < 1):
         raise InvalidArgumentError(f"num_frames (--frames): {num_frames!r} is not a count ≥ 1")
     if kind == "videos" and not clips:
         raise InvalidArgumentError(
             f"kind (--videos): {model.name} takes images, not clips; extract the frames you want as images and use "
-            "--images")
+            "--images"
+        )
     flag = "--" + kind
     if not os.path.isdir(inputs):
         raise DatasetLayoutError(f"{flag} {inputs} is not a folder; pass the folder holding your {kind}")
@@ -142,8 +146,13 @@ def predict_folder(model, inputs, out, kind="images", num_frames=None, overwrite
     found = files_under(inputs, extensions)
     if not found:
         raise DatasetLayoutError(f"{flag} {inputs} holds no {kind} (looked for {', '.join(extensions)} below it)")
-    settings = {"model": model_fingerprint(model), "model_name": model.name, "inputs": os.path.abspath(inputs),
-                "kind": kind, "frames": None if num_frames is None else int(num_frames)}
+    settings = {
+        "model": model_fingerprint(model),
+        "model_name": model.name,
+        "inputs": os.path.abspath(inputs),
+        "kind": kind,
+        "frames": None if num_frames is None else int(num_frames),
+    }
     run = Run(out, verbose=verbose, settings=settings, overwrite=overwrite, what="prediction")
     root = run.path(PREDICTIONS)
     relatives = [os.path.relpath(f, inputs).replace(os.sep, "/") for f in found]
@@ -151,7 +160,7 @@ def predict_folder(model, inputs, out, kind="images", num_frames=None, overwrite
     names = _outputs(model, np.zeros((1,) * clips + (8, 8, 3), np.uint8)).keys()  # a dry call names the outputs
     skips, counts = SkipLog(f"predict {inputs}"), {"predicted": 0, "reused": 0}
     items = list(zip(found, stems))
-    for source, stem in (progress(items, desc=f"predict {kind}") if show_progress else items):
+    for source, stem in progress(items, desc=f"predict {kind}") if show_progress else items:
         if all(os.path.exists(f) for f in _files(stem, names)):
             counts["reused"] += 1
             continue
@@ -175,8 +184,7 @@ def predict_folder(model, inputs, out, kind="images", num_frames=None, overwrite
         run.log(f"{counts['reused']} file(s) predicted by an earlier run with these settings: kept")
     if skips.count:
         run.log(skips.summary())
-    result = {**counts, "skipped": skips.count, "outputs": sorted(names), "tables": tables,
-              "model_file": path}
+    result = {**counts, "skipped": skips.count, "outputs": sorted(names), "tables": tables, "model_file": path}
     run.write_metrics(result)
     run.close()
     return result

@@ -48,8 +48,9 @@ class WarmupCosine(ConfigFromArguments, keras.optimizers.schedules.LearningRateS
         self.warmup_initial = self.initial / 10 if warmup_initial is None else float(warmup_initial)
         self.final = float(final)
         if self.total_steps < 1 or not 0 <= self.warmup_steps <= self.total_steps:
-            raise ValueError(f"need 0 ≤ warmup_steps ≤ total_steps and total_steps ≥ 1, got {warmup_steps} and "
-                             f"{total_steps}")
+            raise ValueError(
+                f"need 0 ≤ warmup_steps ≤ total_steps and total_steps ≥ 1, got {warmup_steps} and {total_steps}"
+            )
 
     def __call__(self, step):
         step = ops.cast(step, "float32")

@@ -62,8 +62,11 @@ class Task(ConfigFromArguments):
     def hyperparameters(cls, preset="cpu"):
         """`{argument: value}` of every constructor argument but `RUN_ARGUMENTS`, as preset `preset` sets it."""
         parameters = inspect.signature(cls.__init__).parameters
-        defaults = {name: p.default for name, p in parameters.items()
-                    if p.default is not inspect.Parameter.empty and name not in cls.RUN_ARGUMENTS}
+        defaults = {
+            name: p.default
+            for name, p in parameters.items()
+            if p.default is not inspect.Parameter.empty and name not in cls.RUN_ARGUMENTS
+        }
         return {**defaults, **{k: v for k, v in cls._preset(preset).items() if k not in cls.RUN_ARGUMENTS}}
 
     def fitted(self, attribute, how):

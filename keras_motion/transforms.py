@@ -38,43 +38,58 @@ def to_uint8(images, value_range=None, name="images", fix=_FIX):
     images: float64 pixels need their value range declared
     """
     if isinstance(images, (str, bytes)) or hasattr(images, "__fspath__"):
-        raise ImageInputError(f"{name}: expected pixels, got the path {images!r}; read it first "
-                              "(keras_motion.video.read_image / read_video)")
+        raise ImageInputError(
+            f"{name}: expected pixels, got the path {images!r}; read it first "
+            "(keras_motion.video.read_image / read_video)"
+        )
     if isinstance(images, LazyArray) and images.dtype == np.uint8 and value_range is None:
         return images  # decoded video, uint8 by construction: read per access, never here
     try:
         images = np.asarray(images)
     except ValueError as e:  # ragged nested lists
-        raise ImageInputError(f"{name}: the images differ in shape ({e}); resize or crop them to one size first "
-                              "(keras_motion.video.resize_frame, keras_motion.transforms.center_crop)") from None
+        raise ImageInputError(
+            f"{name}: the images differ in shape ({e}); resize or crop them to one size first "
+            "(keras_motion.video.resize_frame, keras_motion.transforms.center_crop)"
+        ) from None
     kind = images.dtype.kind
     if images.dtype == np.uint8 and value_range is None:
         return images
     if kind == "b":
-        raise ImageInputError(f"{name}: got a boolean array (a mask?), not pixels; pass uint8 images, or "
-                              "mask.astype('uint8') * 255 if a black-and-white image is meant")
+        raise ImageInputError(
+            f"{name}: got a boolean array (a mask?), not pixels; pass uint8 images, or "
+            "mask.astype('uint8') * 255 if a black-and-white image is meant"
+        )
     if kind not in "uif":
         raise ImageInputError(f"{name}: expected numeric pixels, got dtype {images.dtype} (shape {images.shape})")
     if images.size == 0:
         return images.astype(np.uint8)
     if kind == "f" and not np.isfinite(images).all():
-        raise ImageInputError(f"{name}: {images.size - int(np.isfinite(images).sum())} NaN/inf pixel value(s); "
-                              "replace them (e.g. np.nan_to_num) first")
+        raise ImageInputError(
+            f"{name}: {images.size - int(np.isfinite(images).sum())} NaN/inf pixel value(s); "
+            "replace them (e.g. np.nan_to_num) first"
+        )
     lowest, highest = images.min(), images.max()
     if value_range is None:
         if kind in "ui" and lowest >= 0 and highest <= 255:
             return images.astype(np.uint8)
-        what = (f"{images.dtype} pixels need their value range declared" if kind == "f" else
-                f"{images.dtype} values {lowest}..{highest} do not fit 0..255")
-        raise ImageInputError(f"{name}: {what} (uint8 0-255 is the input contract; a float image may be 0-1 or "
-                              f"0-255, which cannot be told apart safely); {fix}, e.g. value_range=(0, 1) for "
-                              "scikit-image's float images or (0, 65535) for 16-bit ones")
+        what = (
+            f"{images.dtype} pixels need their value range declared"
+            if kind == "f"
+            else f"{images.dtype} values {lowest}..{highest} do not fit 0..255"
+        )
+        raise ImageInputError(
+            f"{name}: {what} (uint8 0-255 is the input contract; a float image may be 0-1 or "
+            f"0-255, which cannot be told apart safely); {fix}, e.g. value_range=(0, 1) for "
+            "scikit-image's float images or (0, 65535) for 16-bit ones"
+        )
     low, high = (float(v) for v in value_range)
     if not high > low:
         raise ImageInputError(f"{name}: value_range must be (low, high) with high > low, got {value_range}")
     if lowest < low or highest > high:
-        raise ImageInputError(f"{name}: values {lowest}..{highest} lie outside the declared value_range "
-                              f"{tuple(value_range)}; declare the range the data really has")
+        raise ImageInputError(
+            f"{name}: values {lowest}..{highest} lie outside the declared value_range "
+            f"{tuple(value_range)}; declare the range the data really has"
+        )
     scaled = (images.astype(np.float64) - low) * (255.0 / (high - low))
     return np.rint(scaled).astype(np.uint8)
 
@@ -103,8 +118,11 @@ def check_images(images, name="images", batched=True, channels=3, value_range=No
     rank = 4 if batched else 3
     form = f"{'a batch of images (N, H, W, ' if batched else 'one image (H, W, '}{channels})"
     if images.ndim != rank:
-        fix = ("add a channel axis to grayscale images: images[..., None]; a single image: images[None]"
-               if batched and images.ndim == 3 else "pass the right shape")
+        fix = (
+            "add a channel axis to grayscale images: images[..., None]; a single image: images[None]"
+            if batched and images.ndim == 3
+            else "pass the right shape"
+        )
         raise ImageInputError(f"{name}: expected {form}, got shape {images.shape}; {fix}")
     if images.size == 0:
         raise ImageInputError(f"{name}: got no pixels (shape {images.shape}); pass at least one image of ≥ 1 × 1 px")
@@ -112,8 +130,7 @@ def check_images(images, name="images", batched=True, channels=3, value_range=No
         return np.repeat(images, 3, axis=-1)
     if images.shape[-1] != channels:
         fix = "; drop an alpha channel with images[..., :3]" if images.shape[-1] == 4 else ""
-        raise ImageInputError(f"{name}: expected {form}, got {images.shape[-1]} channels (shape "
-                              f"{images.shape}){fix}")
+        raise ImageInputError(f"{name}: expected {form}, got {images.shape[-1]} channels (shape {images.shape}){fix}")
     return images
 
 
@@ -126,7 +143,7 @@ def center_crop(array, crop_size):
     h, w = array.shape[-3:-1]
     check_int(crop_size, "center_crop crop_size", 1, min(h, w))  # a larger one would slice a smaller window silently
     top, left = (h - crop_size) // 2, (w - crop_size) // 2
-    return array[..., top:top + crop_size, left:left + crop_size, :]
+    return array[..., top : top + crop_size, left : left + crop_size, :]
 
 
 def crop_clip(clip, crop_size, rng=None):
@@ -136,7 +153,7 @@ def crop_clip(clip, crop_size, rng=None):
     check_int(crop_size, "crop_clip crop_size", 1, min(h, w))
     top = (h - crop_size) // 2 if rng is None else int(rng.integers(0, h - crop_size + 1))
     left = (w - crop_size) // 2 if rng is None else int(rng.integers(0, w - crop_size + 1))
-    return clip[:, top:top + crop_size, left:left + crop_size]
+    return clip[:, top : top + crop_size, left : left + crop_size]
 
 
 def resize_clip(clip, size):

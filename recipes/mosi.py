@@ -24,7 +24,7 @@ pretext run resumes from its last epoch (<out>/backup).
 import sys
 
 import keras_motion as km
-from keras_motion.mosi import DATA_PRESETS, PRESETS, MoSI
+from keras_motion.mosi import DATA_PRESETS, PRESETS, MoSI, print_report
 from keras_motion.utils.flags import add_hyperparameter_flags
 
 HYPERPARAMETERS = MoSI.hyperparameters()
@@ -54,17 +54,33 @@ def parse_args(argv=None):
     add(data, "--video-size", "synthetic video size / short side of real videos", type=int)
     add(data, "--crops-per-photo", "random crops of each training photo", type=int)
     add(data, "--heldout-photos", "photos held out of pretraining", type=int)
-    add(data, "--gradcam-size", "size at which the held-out synthetic videos are re-rendered for Grad-CAM (the "
-        "network is fully convolutional: larger clips, larger conv5 maps); 0: none", type=int, dest="grad_cam_size")
+    add(
+        data,
+        "--gradcam-size",
+        "size at which the held-out synthetic videos are re-rendered for Grad-CAM (the "
+        "network is fully convolutional: larger clips, larger conv5 maps); 0: none",
+        type=int,
+        dest="grad_cam_size",
+    )
     gen = p.add_argument_group("pseudo motion")
     add_hyperparameter_flags(gen, MoSI, PSEUDO_MOTION, axes={"choices": ("x", "y", "xy")}, mask_size={"nargs": "+"})
     add(gen, "--no-mask", "unmasked MoSI", action="store_true", default=False)
     model = p.add_argument_group("model and training")
-    add_hyperparameter_flags(model, MoSI, [name for name in HYPERPARAMETERS if name not in PSEUDO_MOTION],
-                             backbone={"choices": ("r2plus1d", "r2d3d")}, depth={"type": int},
-                             stem={"choices": ("video", "small")})
-    add(model, "--skip-pretext", "reuse <out>/pretext_backbone.keras from an earlier run", action="store_true",
-        default=False)
+    add_hyperparameter_flags(
+        model,
+        MoSI,
+        [name for name in HYPERPARAMETERS if name not in PSEUDO_MOTION],
+        backbone={"choices": ("r2plus1d", "r2d3d")},
+        depth={"type": int},
+        stem={"choices": ("video", "small")},
+    )
+    add(
+        model,
+        "--skip-pretext",
+        "reuse <out>/pretext_backbone.keras from an earlier run",
+        action="store_true",
+        default=False,
+    )
     presets = {name: {**PRESETS[name], **DATA_PRESETS[name]} for name in ("paper", "quick")}
     return km.utils.parse_with_presets(p, argv, presets)
 
@@ -75,24 +91,39 @@ def main(argv=None):
     if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
     settings = {k: v for k, v in vars(args).items() if k in HYPERPARAMETERS}
-    settings.update(mask_size=None if args.no_mask else (
-        args.mask_size[0] if len(args.mask_size) == 1 else tuple(args.mask_size[:2])))
-    task = km.mosi.MoSI(**settings, seed=args.seed, run=run,
-                        distribution="data_parallel" if args.distribute else None)
+    settings.update(
+        mask_size=None
+        if args.no_mask
+        else (args.mask_size[0] if len(args.mask_size) == 1 else tuple(args.mask_size[:2]))
+    )
+    task = km.mosi.MoSI(**settings, seed=args.seed, run=run, distribution="data_parallel" if args.distribute else None)
 
     skipped, flows, fine = 0, None, None
     if args.ucf101 or args.hmdb51 or args.labeled_videos:
         (pool, pool_labels), (test, test_labels), classes, skipped = km.evaluation.labeled_video_splits(
-            ucf101=args.ucf101, hmdb51=args.hmdb51, labeled_videos=args.labeled_videos, split=args.split,
-            shots=args.shots, repeats=args.seeds, size=args.video_size, max_test_videos=args.max_test_videos,
-            seed=args.seed, run=run)
+            ucf101=args.ucf101,
+            hmdb51=args.hmdb51,
+            labeled_videos=args.labeled_videos,
+            split=args.split,
+            shots=args.shots,
+            repeats=args.seeds,
+            size=args.video_size,
+            max_test_videos=args.max_test_videos,
+            seed=args.seed,
+            run=run,
+        )
         unlabeled, heldout_videos = None, [video.path for video in test]  # read at the pretext source size
     else:
-        run.log(f"rendering {args.synthetic_unlabeled + args.synthetic_labeled + args.synthetic_test} synthetic "
-                "videos")
-        data = km.mosi.synthetic_splits(args.synthetic_unlabeled, args.synthetic_labeled, args.synthetic_test,
-                                        num_frames=args.video_frames, size=args.video_size,
-                                        grad_cam_size=args.grad_cam_size, seed=args.seed)
+        run.log(f"rendering {args.synthetic_unlabeled + args.synthetic_labeled + args.synthetic_test} synthetic videos")
+        data = km.mosi.synthetic_splits(
+            args.synthetic_unlabeled,
+            args.synthetic_labeled,
+            args.synthetic_test,
+            num_frames=args.video_frames,
+            size=args.video_size,
+            grad_cam_size=args.grad_cam_size,
+            seed=args.seed,
+        )
         pool, pool_labels, classes = data.labeled.frames, data.labeled.labels, data.labeled.class_names
         test, test_labels, flows = data.test.frames, data.test.labels, data.test.flows
         unlabeled, heldout_videos = data.unlabeled.frames, test
@@ -101,8 +132,15 @@ def main(argv=None):
     # Held-out pretext sources: held-out photos and the test videos' frames (never pretrained on).
     video_skips = km.utils.SkipLog("--videos")
     train_sources, heldout_sources = km.mosi.pretext_sources(
-        images=args.images, videos=args.videos, unlabeled_videos=unlabeled, heldout_videos=heldout_videos,
-        heldout_photos=args.heldout_photos, crops_per_photo=args.crops_per_photo, seed=args.seed, skips=video_skips)
+        images=args.images,
+        videos=args.videos,
+        unlabeled_videos=unlabeled,
+        heldout_videos=heldout_videos,
+        heldout_photos=args.heldout_photos,
+        crops_per_photo=args.crops_per_photo,
+        seed=args.seed,
+        skips=video_skips,
+    )
     skipped += video_skips.count
 
     task.pretrain(train_sources, heldout_sources, task.grad_cam_clips(test[:4], flows)[0], reuse=args.skip_pretext)
@@ -113,25 +151,6 @@ def main(argv=None):
     run.save_model(task.inference_model(), "mosi_inference.keras")  # uint8 in, logits + features out
     run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
-
-
-def print_report(metrics):
-    """The figures of a run's metrics.json."""
-    flags = metrics["args"]  # the flags of the run, as stored in metrics.json
-    pretext, finetune, cam = metrics["pretext"], metrics["finetune"], metrics["gradcam"]
-    print(f"\nheld-out pretext accuracy: {100 * pretext['heldout_accuracy']:.1f} % "
-          f"(chance {100 * pretext['chance']:.1f} %)")
-    for init in ("mosi", "scratch"):
-        if init in finetune:
-            v, c = finetune[init]["video_accuracy"], finetune[init]["clip_accuracy"]
-            print(f"{init:<8} video-level {100 * v['mean']:.1f} ± {100 * v['std']:.1f} %   clip-level "
-                  f"{100 * c['mean']:.1f} ± {100 * c['std']:.1f} %   ({flags['shots']} labeled videos per class, "
-                  f"{flags['seeds']} seeds)")
-    for where, entry in (cam or {}).items():
-        if isinstance(entry, dict):
-            print(f"Grad-CAM motion mass ratio, {where.replace('_', ' ')} ({entry['clip_size']} px clips, conv5 "
-                  f"maps {entry['map_size_conv5']}): conv5 {entry['conv5']:.2f}, conv4 {entry['conv4']:.2f} "
-                  f"(moving area share {100 * entry['moving_area_share']:.1f} %)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 import keras_motion as km
 from keras_motion.utils.cli import base_parser, parse_with_presets, run_main, start_run
 from keras_motion.utils.flags import add_hyperparameter_flags
-from keras_motion.vre_mra import DATA_PRESETS, PRESETS, ROWS, VREMRA, ablation_rows
+from keras_motion.vre_mra import DATA_PRESETS, PRESETS, ROWS, VREMRA, print_report
 
 LABELER = ["key_frames", "interval", "codebook_size", "num_labels", "flow_method", "normalization", "pooling"]
 
@@ -31,41 +31,78 @@ def parse_args(argv=None):
     data.add_argument("--hmdb51", metavar="ROOT", help="HMDB51 root: its train videos are the unlabeled videos")
     data.add_argument("--split", type=int, default=1, help="UCF101 / HMDB51 split")
     data.add_argument("--max-videos", type=int, help="unlabeled videos used, a seeded sample (the paper: 1000)")
-    data.add_argument("--images", metavar="DIR", help="labeled static images, one folder per class (split 75/25 "
-                      "into train/test); the default: single frames of other synthetic videos")
+    data.add_argument(
+        "--images",
+        metavar="DIR",
+        help="labeled static images, one folder per class (split 75/25 "
+        "into train/test); the default: single frames of other synthetic videos",
+    )
     data.add_argument("--stanford40", metavar="ROOT", help="Stanford40 root: few-shot train images, its test images")
-    data.add_argument("--voc", metavar="ROOT", help="PASCAL VOC 2010-2012 Actions root (VOCdevkit or VOC20XX): "
-                      "--shots person crops per class from its train set, up to --max-test-images from its val set")
+    data.add_argument(
+        "--voc",
+        metavar="ROOT",
+        help="PASCAL VOC 2010-2012 Actions root (VOCdevkit or VOC20XX): "
+        "--shots person crops per class from its train set, up to --max-test-images from its val set",
+    )
     data.add_argument("--num-videos", type=int, help="synthetic unlabeled videos")
-    data.add_argument("--pool-per-class", type=int,
-                      help="synthetic labeled-image pool per class (each seed draws --shots from it)")
+    data.add_argument(
+        "--pool-per-class", type=int, help="synthetic labeled-image pool per class (each seed draws --shots from it)"
+    )
     data.add_argument("--test-videos", type=int, help="synthetic held-out videos (one image each)")
     add_hyperparameter_flags(data, VREMRA, ["shots"])
-    data.add_argument("--holdout", default="test", choices=("test", "validation"),
-                      help="the images the table is measured on: the test images, or validation images for tuning "
-                           "(synthetic: frames of yet other videos; folders / Stanford40 / VOC: a part of the "
-                           "labeled training images that the few-shot draw never uses)")
+    data.add_argument(
+        "--holdout",
+        default="test",
+        choices=("test", "validation"),
+        help="the images the table is measured on: the test images, or validation images for tuning "
+        "(synthetic: frames of yet other videos; folders / Stanford40 / VOC: a part of the "
+        "labeled training images that the few-shot draw never uses)",
+    )
     data.add_argument("--validation-videos", type=int, help="synthetic validation videos (one image each)")
-    data.add_argument("--validation-fraction", type=float, default=0.25,
-                      help="share of the labeled training images held out as validation images (folders / "
-                           "Stanford40 / VOC)")
+    data.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.25,
+        help="share of the labeled training images held out as validation images (folders / Stanford40 / VOC)",
+    )
     data.add_argument("--max-test-images", type=int, help="held-out images used (VOC: 2000)")
     data.add_argument("--render-size", type=int, help="frame size for flow (synthetic render / decode)")
     labels = p.add_argument_group("pseudo-motion labels")
-    add_hyperparameter_flags(labels, VREMRA, LABELER, flow_method={"choices": ("dis", "farneback", "tvl1")},
-                             pooling={"choices": ("mean", "concat")})
-    labels.add_argument("--labeler", metavar="NPZ", help="reuse a fitted labeler (an earlier run's "
-                        "<out>/pseudo_labels.npz, or tools/pseudo_labels.py's labeler.npz) instead of fitting one")
-    add_hyperparameter_flags(p.add_argument_group("model and training"), VREMRA,
-                             [name for name in VREMRA.hyperparameters() if name not in LABELER + ["shots"]],
-                             stem={"choices": ("small", "imagenet")}, norm={"choices": ("none", "batch")},
-                             distance={"choices": ("euclidean", "squared")}, mra_hidden={"type": int},
-                             encoder_dropout={"type": float}, subclip_length={"type": int},
-                             iterations={"metavar": ("S1", "S2", "S3", "S4", "S5")})
+    add_hyperparameter_flags(
+        labels,
+        VREMRA,
+        LABELER,
+        flow_method={"choices": ("dis", "farneback", "tvl1")},
+        pooling={"choices": ("mean", "concat")},
+    )
+    labels.add_argument(
+        "--labeler",
+        metavar="NPZ",
+        help="reuse a fitted labeler (an earlier run's "
+        "<out>/pseudo_labels.npz, or tools/pseudo_labels.py's labeler.npz) instead of fitting one",
+    )
+    add_hyperparameter_flags(
+        p.add_argument_group("model and training"),
+        VREMRA,
+        [name for name in VREMRA.hyperparameters() if name not in LABELER + ["shots"]],
+        stem={"choices": ("small", "imagenet")},
+        norm={"choices": ("none", "batch")},
+        distance={"choices": ("euclidean", "squared")},
+        mra_hidden={"type": int},
+        encoder_dropout={"type": float},
+        subclip_length={"type": int},
+        iterations={"metavar": ("S1", "S2", "S3", "S4", "S5")},
+    )
     p.add_argument("--seeds", type=int, help="runs, with seeds --seed, --seed + 1, ...")
-    p.add_argument("--rows", nargs="+", default=ROWS, choices=ROWS, metavar="ROW",
-                   help="rows of the table to run (e.g. UNREG 'w/o MRA' full to tune faster): 'only MR' and 'full' "
-                        "continue from 'w/o MRA', which then runs too")
+    p.add_argument(
+        "--rows",
+        nargs="+",
+        default=ROWS,
+        choices=ROWS,
+        metavar="ROW",
+        help="rows of the table to run (e.g. UNREG 'w/o MRA' full to tune faster): 'only MR' and 'full' "
+        "continue from 'w/o MRA', which then runs too",
+    )
     p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity of each step (2: its mean loss)")
     p.set_defaults(**DATA_PRESETS["cpu"])
     presets = {name: {**PRESETS[name], **DATA_PRESETS[name]} for name in ("paper", "quick")}
@@ -77,11 +114,24 @@ def main(argv=None):
     run = start_run(args)
     if run.report_finished(print_report):  # a rerun into a finished --out with the same flags
         return 0
-    task = VREMRA(**{name: getattr(args, name) for name in VREMRA.hyperparameters()}, seed=args.seed,
-                  verbose=args.verbose, run=run,
-                  distribution="data_parallel" if args.distribute else None)
-    unlabeled = km.vre_mra.unlabeled_videos(task.frames_needed, args.render_size, args.videos, args.ucf101,
-                                            args.hmdb51, args.split, args.max_videos, args.num_videos, run=run)
+    task = VREMRA(
+        **{name: getattr(args, name) for name in VREMRA.hyperparameters()},
+        seed=args.seed,
+        verbose=args.verbose,
+        run=run,
+        distribution="data_parallel" if args.distribute else None,
+    )
+    unlabeled = km.vre_mra.unlabeled_videos(
+        task.frames_needed,
+        args.render_size,
+        args.videos,
+        args.ucf101,
+        args.hmdb51,
+        args.split,
+        args.max_videos,
+        args.num_videos,
+        run=run,
+    )
     labels, label_report = task.pseudo_labels(unlabeled.videos, unlabeled.classes, labeler=args.labeler)
     clips, kept = task.clips(unlabeled.videos, labels)
     clip_classes = None if unlabeled.classes is None else unlabeled.classes[kept]
@@ -89,43 +139,48 @@ def main(argv=None):
     del unlabeled
     try:
         images, class_names = km.vre_mra.labeled_images(
-            task.image_size, args.render_size, args.holdout, args.images, args.stanford40, args.voc, args.shots,
-            args.validation_fraction, args.max_test_images, run=run, num_videos=args.num_videos,
-            pool_per_class=args.pool_per_class, test_videos=args.test_videos,
-            validation_videos=args.validation_videos)
+            task.image_size,
+            args.render_size,
+            args.holdout,
+            args.images,
+            args.stanford40,
+            args.voc,
+            args.shots,
+            args.validation_fraction,
+            args.max_test_images,
+            run=run,
+            num_videos=args.num_videos,
+            pool_per_class=args.pool_per_class,
+            test_videos=args.test_videos,
+            validation_videos=args.validation_videos,
+        )
     except ValueError as e:  # the validation split falls short: name the flags
         raise km.errors.InvalidArgumentError(
-            str(e).replace("validation_fraction", "--validation-fraction").replace("shots", "--shots")) from None
+            str(e).replace("validation_fraction", "--validation-fraction").replace("shots", "--shots")
+        ) from None
     held, num_classes = images[args.holdout], len(class_names)
-    run.log(f"{len(clips)} unlabeled clips of {args.key_frames} key frames, {num_classes} classes, {args.shots} "
-            f"labeled images per class, {len(held[1])} held-out {args.holdout} images")
+    run.log(
+        f"{len(clips)} unlabeled clips of {args.key_frames} key frames, {num_classes} classes, {args.shots} "
+        f"labeled images per class, {len(held[1])} held-out {args.holdout} images"
+    )
     seeds = list(range(args.seed, args.seed + args.seeds))
     table = task.ablation(images["pool"], held, clips, labels[kept], num_classes, seeds, args.rows, clip_classes)
-    metrics = {"holdout": args.holdout, "ablation": table["ablation"], "pseudo_labels": label_report,
-               **{k: table[k] for k in ("motion_classifier_accuracy", "retrieval", "chance")},
-               "data": {"unlabeled_clips": len(clips), "labeled_images": args.shots * num_classes,
-                        "holdout_images": int(len(held[1])), "skipped_videos": skipped,
-                        "classes": list(class_names)}}
+    metrics = {
+        "holdout": args.holdout,
+        "ablation": table["ablation"],
+        "pseudo_labels": label_report,
+        **{k: table[k] for k in ("motion_classifier_accuracy", "retrieval", "chance")},
+        "data": {
+            "unlabeled_clips": len(clips),
+            "labeled_images": args.shots * num_classes,
+            "holdout_images": int(len(held[1])),
+            "skipped_videos": skipped,
+            "classes": list(class_names),
+        },
+    }
     run.save_model(task.inference_model(), "vre_mra_inference.keras")  # uint8 in, f̃ + motion class out
     run.finish(metrics, print_report, args=vars(args), task=task.get_config())
     return 0
-
-
-def print_report(metrics):
-    """The figures of a run's metrics.json."""
-    flags = metrics["args"]  # the flags of the run, as stored in metrics.json
-    label_report, table = metrics["pseudo_labels"], metrics
-    seeds, num_classes = list(range(flags['seed'], flags['seed'] + flags['seeds'])), len(metrics["data"]["classes"])
-    print(f"\nPseudo-motion labels: NMI {label_report.get('nmi', float('nan')):.3f}, purity "
-          f"{label_report.get('purity', float('nan')):.3f} ({label_report['num_videos']} videos, {flags['num_labels']} "
-          "clusters)")
-    print(f"\nHeld-out ({flags['holdout']}) accuracy, {flags['shots']} labeled images per class, seeds {seeds} (chance "
-          f"{100 / num_classes:.1f} %)")
-    for row in (row for row in ROWS if row in ablation_rows(flags['rows'])):
-        print(f"  {row:<16}{100 * table['ablation'][row]['mean']:6.1f} ± {100 * table['ablation'][row]['std']:.1f} %")
-    if table["retrieval"]["same_class_rate"] is not None:
-        print(f"\nRetrieval: the nearest clip by f̃ has the image's class for "
-              f"{100 * table['retrieval']['same_class_rate']:.1f} % of held-out images")
 
 
 if __name__ == "__main__":

@@ -95,8 +95,9 @@ def _load_in_fresh_process(folder):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = "import sys, keras, keras_motion\nfor p in sys.argv[1:]:\n    keras.saving.load_model(p)\n"
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", script, *paths], env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *paths], env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return [os.path.relpath(p, str(folder)) for p in paths]
 

@@ -41,10 +41,15 @@ def _pair(astronaut, dx=2):
 
 # --- item 7: one checker ---------------------------------------------------------------------------------------------
 
+
 def test_the_checker_names_argument_value_and_range():
     assert check_int(3, "step", low=1) == 3 and check_int(4.0, "step", low=1) == 4  # a whole float is unambiguous
-    for value, message in [(0, "step=0 is out of range: an integer ≥ 1"), (-1, "step=-1 is out of range"),
-                           (2.5, "step=2.5 is not an integer ≥ 1"), (True, "step=True is not an integer")]:
+    for value, message in [
+        (0, "step=0 is out of range: an integer ≥ 1"),
+        (-1, "step=-1 is out of range"),
+        (2.5, "step=2.5 is not an integer ≥ 1"),
+        (True, "step=True is not an integer"),
+    ]:
         with pytest.raises(InvalidArgumentError, match=message):
             check_int(value, "step", low=1)
     with pytest.raises(InvalidArgumentError, match=r"split=5 is out of range: an integer in 1\.\.3"):
@@ -59,36 +64,56 @@ def test_the_checker_as_an_argparse_type(capsys):
     parser.add_argument("--epochs", type=int_arg(low=1))
     parser.add_argument("--bound", type=number_arg(low=0, low_open=True))
     assert parser.parse_args(["--epochs", "3", "--bound", "2.5"]).epochs == 3
-    for argv, message in [(["--epochs", "0"], "argument --epochs: 0 is out of range: an integer ≥ 1"),
-                          (["--epochs", "x"], "argument --epochs: invalid int value: 'x'"),
-                          (["--bound", "0"], "argument --bound: 0.0 is out of range: a number > 0")]:
+    for argv, message in [
+        (["--epochs", "0"], "argument --epochs: 0 is out of range: an integer ≥ 1"),
+        (["--epochs", "x"], "argument --epochs: invalid int value: 'x'"),
+        (["--bound", "0"], "argument --bound: 0.0 is out of range: a number > 0"),
+    ]:
         with pytest.raises(SystemExit) as info:
             parser.parse_args(argv)
         assert info.value.code == 2 and message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: video_flow(np.zeros((4, 32, 32, 3), np.uint8), step=0), "video_flow step=0 is out of range"),
-    (lambda: video_flow(np.zeros((4, 32, 32, 3), np.uint8), step=-1), "video_flow step=-1 is out of range"),
-    (lambda: encode_im2flow(np.zeros((4, 4, 2)), max_magnitude=0), "encode_im2flow max_magnitude=0 is out of"),
-    (lambda: encode_im2flow(np.zeros((4, 4, 2)), max_magnitude=-5), "max_magnitude=-5 is out of range: a number > 0"),
-    (lambda: decode_im2flow(np.zeros((4, 4, 3)), max_magnitude=0), "decode_im2flow max_magnitude=0"),
-    (lambda: quantize(np.zeros((4, 4, 2)), bound=0), "quantize bound=0 is out of range: a number > 0"),
-    (lambda: quantize(np.zeros((4, 4, 2)), bound=-20), "quantize bound=-20 is out of range"),
-    (lambda: dequantize(np.zeros(4, np.uint8), bound=0), "dequantize bound=0 is out of range"),
-    (lambda: km.transforms.center_crop(np.zeros((32, 32, 3)), 40), r"center_crop crop_size=40 .* in 1\.\.32"),
-    (lambda: km.transforms.crop_clip(np.zeros((2, 32, 32, 3)), 0), r"crop_clip crop_size=0 .* in 1\.\.32"),
-    (lambda: km.im2flow.Im2FlowPairs(np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)), batch_size=0),
-     "Im2FlowPairs batch_size=0 is out of range: an integer ≥ 1"),
-    (lambda: km.im2flow.Im2FlowPairs(np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)),
-                                     max_magnitude=0), "Im2FlowPairs max_magnitude=0 is out of range"),
-    (lambda: km.im2flow.Im2FlowPairs(np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)),
-                                     max_magnitude=-5), "Im2FlowPairs max_magnitude=-5"),
-    (lambda: km.im2flow.Im2FlowPairs(np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)), crop_size=20),
-     r"Im2FlowPairs crop_size=20 is out of range: an integer in 1\.\.16"),
-    (lambda: km.video.read_video("unused.mp4", step=0), "step=0 is out of range"),
-    (lambda: km.video.subclip_starts(8, 0), "length=0 is out of range"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: video_flow(np.zeros((4, 32, 32, 3), np.uint8), step=0), "video_flow step=0 is out of range"),
+        (lambda: video_flow(np.zeros((4, 32, 32, 3), np.uint8), step=-1), "video_flow step=-1 is out of range"),
+        (lambda: encode_im2flow(np.zeros((4, 4, 2)), max_magnitude=0), "encode_im2flow max_magnitude=0 is out of"),
+        (
+            lambda: encode_im2flow(np.zeros((4, 4, 2)), max_magnitude=-5),
+            "max_magnitude=-5 is out of range: a number > 0",
+        ),
+        (lambda: decode_im2flow(np.zeros((4, 4, 3)), max_magnitude=0), "decode_im2flow max_magnitude=0"),
+        (lambda: quantize(np.zeros((4, 4, 2)), bound=0), "quantize bound=0 is out of range: a number > 0"),
+        (lambda: quantize(np.zeros((4, 4, 2)), bound=-20), "quantize bound=-20 is out of range"),
+        (lambda: dequantize(np.zeros(4, np.uint8), bound=0), "dequantize bound=0 is out of range"),
+        (lambda: km.transforms.center_crop(np.zeros((32, 32, 3)), 40), r"center_crop crop_size=40 .* in 1\.\.32"),
+        (lambda: km.transforms.crop_clip(np.zeros((2, 32, 32, 3)), 0), r"crop_clip crop_size=0 .* in 1\.\.32"),
+        (
+            lambda: km.im2flow.Im2FlowPairs(np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)), batch_size=0),
+            "Im2FlowPairs batch_size=0 is out of range: an integer ≥ 1",
+        ),
+        (
+            lambda: km.im2flow.Im2FlowPairs(
+                np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)), max_magnitude=0
+            ),
+            "Im2FlowPairs max_magnitude=0 is out of range",
+        ),
+        (
+            lambda: km.im2flow.Im2FlowPairs(
+                np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)), max_magnitude=-5
+            ),
+            "Im2FlowPairs max_magnitude=-5",
+        ),
+        (
+            lambda: km.im2flow.Im2FlowPairs(np.zeros((4, 16, 16, 3), np.uint8), np.zeros((4, 16, 16, 2)), crop_size=20),
+            r"Im2FlowPairs crop_size=20 is out of range: an integer in 1\.\.16",
+        ),
+        (lambda: km.video.read_video("unused.mp4", step=0), "step=0 is out of range"),
+        (lambda: km.video.subclip_starts(8, 0), "length=0 is out of range"),
+    ],
+)
 def test_public_functions_refuse_out_of_range_arguments(call, message):
     with pytest.raises(InvalidArgumentError, match=message):
         call()
@@ -106,6 +131,7 @@ def test_dequantize_refuses_values_that_are_no_codes():
 
 
 # --- item 6: the flow core's input contract --------------------------------------------------------------------------
+
 
 def test_flow_frames_follow_the_image_contract(astronaut):
     a, b = _pair(astronaut)
@@ -128,10 +154,12 @@ def test_flow_frames_follow_the_image_contract(astronaut):
 
 def test_frames_the_flow_core_cannot_take_are_refused(astronaut):
     a, _ = _pair(astronaut)
-    cases = [(np.zeros((0, 0, 3), np.uint8), r"frame a: the frame has no pixels \(shape \(0, 0, 3\)\)"),
-             (np.zeros((1, 1, 3), np.uint8), r"frames of 1 x 1 px are too small .* at least 8 px on each side"),
-             (np.dstack([a, a[..., :1]]), r"got 4 .*drop the alpha channel: frame\[\.\.\., :3\]"),
-             (a[..., :2], "a frame has 1 or 3 channels, got 2")]
+    cases = [
+        (np.zeros((0, 0, 3), np.uint8), r"frame a: the frame has no pixels \(shape \(0, 0, 3\)\)"),
+        (np.zeros((1, 1, 3), np.uint8), r"frames of 1 x 1 px are too small .* at least 8 px on each side"),
+        (np.dstack([a, a[..., :1]]), r"got 4 .*drop the alpha channel: frame\[\.\.\., :3\]"),
+        (a[..., :2], "a frame has 1 or 3 channels, got 2"),
+    ]
     for frame, message in cases:
         with pytest.raises(FrameInputError, match=message):
             compute_flow(frame, frame)
@@ -149,12 +177,18 @@ def test_dis_sizes_that_would_crash_opencv_are_refused():
     assert dis_size_problem(8, 11) and "long side" in dis_size_problem(8, 11)
     for height, width in [(8, 12), (12, 12), (16, 64), (64, 12), (32, 100), (24, 24), (40, 40), (136, 320)]:
         assert dis_size_problem(height, width) is None
-        assert FlowEstimator("dis")(np.zeros((height, width), np.uint8), np.zeros((height, width), np.uint8)).shape \
-            == (height, width, 2)
+        assert FlowEstimator("dis")(np.zeros((height, width), np.uint8), np.zeros((height, width), np.uint8)).shape == (
+            height,
+            width,
+            2,
+        )
     with pytest.raises(FrameInputError, match=r"frames of 12 x 64 px .* or use method='farneback'"):
         compute_flow(np.zeros((12, 64), np.uint8), np.zeros((12, 64), np.uint8))
-    assert compute_flow(np.zeros((12, 64), np.uint8), np.zeros((12, 64), np.uint8), method="farneback").shape \
-        == (12, 64, 2)
+    assert compute_flow(np.zeros((12, 64), np.uint8), np.zeros((12, 64), np.uint8), method="farneback").shape == (
+        12,
+        64,
+        2,
+    )
 
 
 def test_a_reused_dis_estimator_does_not_depend_on_earlier_frames(astronaut):
@@ -169,6 +203,7 @@ def test_a_reused_dis_estimator_does_not_depend_on_earlier_frames(astronaut):
 
 # --- item 11: empty flows into flow_metrics --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", [(0, 8, 8, 2), (8, 0, 2), (0, 0, 2)])
 def test_flow_metrics_refuses_empty_flows(shape):
     with pytest.raises(FlowError, match=r"predicted flow: the flow field is empty \(shape"):
@@ -176,6 +211,7 @@ def test_flow_metrics_refuses_empty_flows(shape):
 
 
 # --- item 12: SummaryWriter ------------------------------------------------------------------------------------------
+
 
 def test_summary_writer_refuses_what_it_cannot_log(tmp_path):
     pytest.importorskip("tensorboard")
@@ -199,6 +235,7 @@ def test_summary_writer_refuses_what_it_cannot_log(tmp_path):
 
 
 # --- item 8: PseudoMotion on NaN images ------------------------------------------------------------------------------
+
 
 def test_pseudo_motion_refuses_nan_images():
     generator = km.mosi.PseudoMotion(num_frames=2, crop_size=8, source_size=16, seed=0, value_range=(0, 1))

@@ -35,7 +35,7 @@ def test_public_code_reference_is_the_masked_crop_without_jitter(bench, astronau
     frames, top, left, side, q = bench._reference_geometry(*args, np.random.default_rng(3))
     expected = np.repeat(frames[q][None].astype(np.float32), 6, axis=0)
     for t in range(6):
-        expected[t, top:top + side, left:left + side] = frames[t][top:top + side, left:left + side]
+        expected[t, top : top + side, left : left + side] = frames[t][top : top + side, left : left + side]
     assert clip.shape == (6, 40, 40, 3) and clip.dtype == np.float32
     np.testing.assert_allclose(clip, expected, atol=1e-3)
     assert not np.array_equal(frames[0], frames[-1])  # the window moved
@@ -54,8 +54,23 @@ def test_backends_training_steps_run_at_tiny_sizes(bench, case):
 
 @pytest.mark.slow
 def test_backends_compares_settings_in_subprocesses(bench, capsys):
-    assert bench.main(["backends", "--tiny", "--steps", "1", "--methods", "mosi", "--conv-forms", "r2plus1d",
-                       "--backends", "tf-onednn-off"]) == 0
+    assert (
+        bench.main(
+            [
+                "backends",
+                "--tiny",
+                "--steps",
+                "1",
+                "--methods",
+                "mosi",
+                "--conv-forms",
+                "r2plus1d",
+                "--backends",
+                "tf-onednn-off",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "failed" not in out and "r2plus1d-factorized" in out
     assert "r2plus1d: factorized / conv3d step time" in out and "tf-onednn-off" in out

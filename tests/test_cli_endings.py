@@ -16,23 +16,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _env():
-    return {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return {
+        **os.environ,
+        "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
 
 
-@pytest.mark.parametrize("recipe, argv, message", [
-    ("im2flow", ["--epochs", "0"], "argument --epochs: 0 is out of range: an integer ≥ 1"),
-    ("im2flow", ["--epochs", "-2"], "argument --epochs: -2 is out of range"),
-    ("im2flow", ["--batch-size", "0"], "argument --batch-size: 0 is out of range"),
-    ("im2flow", ["--split", "4"], r"argument --split: 4 is out of range: an integer in 1..3"),
-    ("mosi", ["--quick", "--pretext-epochs", "0"], "argument --pretext-epochs: 0 is out of range"),
-    ("mosi", ["--filters", "4", "4", "0", "4", "4"], "argument --filters: 0 is out of range"),
-    ("pose_from_action", ["--quick", "--epochs", "-2"], "argument --epochs: -2 is out of range"),
-    ("pose_from_action", ["--num-frames", "0"], "argument --num-frames: 0 is out of range"),
-    ("vre_mra", ["--iterations", "1", "1", "0", "1", "1"], "argument --iterations: 0 is out of range"),
-    ("vre_mra", ["--verbose", "3"], r"argument --verbose: 3 is out of range: an integer in 0..2"),
-    ("vre_mra", ["--seed", "-1"], "argument --seed: -1 is out of range: an integer ≥ 0"),
-])
+@pytest.mark.parametrize(
+    "recipe, argv, message",
+    [
+        ("im2flow", ["--epochs", "0"], "argument --epochs: 0 is out of range: an integer ≥ 1"),
+        ("im2flow", ["--epochs", "-2"], "argument --epochs: -2 is out of range"),
+        ("im2flow", ["--batch-size", "0"], "argument --batch-size: 0 is out of range"),
+        ("im2flow", ["--split", "4"], r"argument --split: 4 is out of range: an integer in 1..3"),
+        ("mosi", ["--quick", "--pretext-epochs", "0"], "argument --pretext-epochs: 0 is out of range"),
+        ("mosi", ["--filters", "4", "4", "0", "4", "4"], "argument --filters: 0 is out of range"),
+        ("pose_from_action", ["--quick", "--epochs", "-2"], "argument --epochs: -2 is out of range"),
+        ("pose_from_action", ["--num-frames", "0"], "argument --num-frames: 0 is out of range"),
+        ("vre_mra", ["--iterations", "1", "1", "0", "1", "1"], "argument --iterations: 0 is out of range"),
+        ("vre_mra", ["--verbose", "3"], r"argument --verbose: 3 is out of range: an integer in 0..2"),
+        ("vre_mra", ["--seed", "-1"], "argument --seed: -1 is out of range: an integer ≥ 0"),
+    ],
+)
 def test_recipe_count_and_size_flags_are_range_checked(recipe, argv, message, capsys):
     module = load_recipe(recipe)
     with pytest.raises(SystemExit) as info:
@@ -53,21 +59,34 @@ def test_recipe_flags_that_may_be_zero_and_the_presets_still_parse(recipe):
 
 
 def _run(args, **kwargs):
-    return subprocess.run([sys.executable] + args, capture_output=True, text=True, timeout=300, env=_env(),
-                          cwd=ROOT, **kwargs)
+    return subprocess.run(
+        [sys.executable] + args, capture_output=True, text=True, timeout=300, env=_env(), cwd=ROOT, **kwargs
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args, message", [
-    (["recipes/im2flow.py", "--epochs", "0"], "argument --epochs: 0 is out of range: an integer ≥ 1"),
-    (["tools/make_synthetic.py", "--out", "{tmp}", "--num-videos", "0"], "argument --num-videos: 0 is out of range"),
-    (["tools/make_synthetic.py", "--out", "{tmp}", "--num-frames", "1"],
-     "argument --num-frames: 1 is out of range: an integer ≥ 2"),
-    (["tools/extract_flow.py", "--videos", "{tmp}", "--out", "{tmp}", "--num-shards", "0"],
-     "argument --num-shards: 0 is out of range: an integer ≥ 1"),
-    (["tools/extract_flow.py", "--videos", "{tmp}", "--out", "{tmp}", "--num-shards", "2", "--shard-index", "2"],
-     r"argument --shard-index: 2 is out of range: an integer in 0..1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["recipes/im2flow.py", "--epochs", "0"], "argument --epochs: 0 is out of range: an integer ≥ 1"),
+        (
+            ["tools/make_synthetic.py", "--out", "{tmp}", "--num-videos", "0"],
+            "argument --num-videos: 0 is out of range",
+        ),
+        (
+            ["tools/make_synthetic.py", "--out", "{tmp}", "--num-frames", "1"],
+            "argument --num-frames: 1 is out of range: an integer ≥ 2",
+        ),
+        (
+            ["tools/extract_flow.py", "--videos", "{tmp}", "--out", "{tmp}", "--num-shards", "0"],
+            "argument --num-shards: 0 is out of range: an integer ≥ 1",
+        ),
+        (
+            ["tools/extract_flow.py", "--videos", "{tmp}", "--out", "{tmp}", "--num-shards", "2", "--shard-index", "2"],
+            r"argument --shard-index: 2 is out of range: an integer in 0..1",
+        ),
+    ],
+)
 def test_tools_and_recipes_end_argument_errors_with_exit_2(tmp_path, args, message):
     result = _run([a.format(tmp=tmp_path / "out") for a in args])
     assert result.returncode == 2, result.stderr[-2000:]
@@ -77,8 +96,14 @@ def test_tools_and_recipes_end_argument_errors_with_exit_2(tmp_path, args, messa
 
 @pytest.mark.slow
 def test_ctrl_c_on_a_recipe_prints_one_line_and_exits_130(tmp_path):
-    proc = subprocess.Popen([sys.executable, "recipes/pose_from_action.py", "--quick", "--out", str(tmp_path / "run")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "recipes/pose_from_action.py", "--quick", "--out", str(tmp_path / "run")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
     try:
         for line in proc.stderr:  # Run.log prints here; the verifier's fit is the recipe's first training
             if "training the verifier" in line:
@@ -118,13 +143,25 @@ def test_a_full_disk_ends_with_exit_2_not_a_segmentation_fault(tmp_path):
     script, disk = tmp_path / "full_disk.py", tmp_path / "disk"
     script.write_text(FULL_DISK)
     disk.mkdir()
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=2m tmpfs {disk}"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=2m tmpfs {disk}"], capture_output=True
+    )
     if probe.returncode != 0:
         pytest.skip("mounting a small tmpfs needs root (CAP_SYS_ADMIN) in a mount namespace")
-    result = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=2m tmpfs {disk} && exec "
-                             f"{sys.executable} {script} {disk}"], capture_output=True, text=True, timeout=300,
-                            env=_env(), cwd=ROOT)
+    result = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount -t tmpfs -o size=2m tmpfs {disk} && exec {sys.executable} {script} {disk}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+        cwd=ROOT,
+    )
     assert result.returncode == 2, result.stderr[-3000:]
     assert "error: cannot write" in result.stderr and "the disk is full" in result.stderr
 

@@ -80,14 +80,22 @@ def test_a_new_network_compiles_one_random_draw_for_all_its_kernel_shapes():
 
 
 @pytest.mark.parametrize("shape", [(3, 3, 5, 7), (11, 13), (17,), (3, 1, 1, 6, 6)])
-@pytest.mark.parametrize("ours, keras_own", [(initializers.GlorotUniform, keras.initializers.GlorotUniform),
-                                             (initializers.HeNormal, keras.initializers.HeNormal)])
+@pytest.mark.parametrize(
+    "ours, keras_own",
+    [
+        (initializers.GlorotUniform, keras.initializers.GlorotUniform),
+        (initializers.HeNormal, keras.initializers.HeNormal),
+    ],
+)
 def test_the_initialisers_give_keras_own_values(shape, ours, keras_own):
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours(seed=7)(shape)),
-                                  keras.ops.convert_to_numpy(keras_own(seed=7)(shape)))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(ours(seed=7)(shape)), keras.ops.convert_to_numpy(keras_own(seed=7)(shape))
+    )
     a, b = keras.random.SeedGenerator(3), keras.random.SeedGenerator(3)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours(seed=a)(shape, "float16")),
-                                  keras.ops.convert_to_numpy(keras_own(seed=b)(shape, "float16")))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(ours(seed=a)(shape, "float16")),
+        keras.ops.convert_to_numpy(keras_own(seed=b)(shape, "float16")),
+    )
 
 
 def test_models_take_the_initialisers_and_save_with_them(tmp_path):
@@ -97,8 +105,7 @@ def test_models_take_the_initialisers_and_save_with_them(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     x = _data(2)[0]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)),
-                               atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-6)
 
 
 def test_full_batches_drop_the_last_partial_batch_and_reshuffle_every_epoch():

@@ -42,8 +42,14 @@ def _manifest(root):
 def test_ucf101_tree_reads_back_with_the_official_split_rule(ucf_tree):
     root = ucf_tree.root
     assert sorted(os.listdir(os.path.join(root, "ucfTrainTestlist"))) == [
-        "classInd.txt", "testlist01.txt", "testlist02.txt", "testlist03.txt",
-        "trainlist01.txt", "trainlist02.txt", "trainlist03.txt"]
+        "classInd.txt",
+        "testlist01.txt",
+        "testlist02.txt",
+        "testlist03.txt",
+        "trainlist01.txt",
+        "trainlist02.txt",
+        "trainlist03.txt",
+    ]
     with open(os.path.join(root, "ucfTrainTestlist", "classInd.txt"), newline="") as f:
         assert f.read() == "1 HandClapping\r\n2 HandWaving\r\n"  # alphabetical, CRLF: as the official file
     manifest = _manifest(root)
@@ -78,11 +84,14 @@ def test_hmdb51_tree_reads_back_with_its_marks(hmdb_tree):
         assert not set(train.paths) & set(test.paths)
         for path, label in list(train) + list(test):
             assert manifest[path]["action"] == train.class_names[label]
-            assert re.fullmatch(rf"synthetic_g\d\d_{train.class_names[label]}_f_nm_np1_fr_goo_\d+\.avi",
-                                os.path.basename(path))
+            assert re.fullmatch(
+                rf"synthetic_g\d\d_{train.class_names[label]}_f_nm_np1_fr_goo_\d+\.avi", os.path.basename(path)
+            )
         # A group ('source video') never lies on both sides of a split.
-        groups = {subset: {(manifest[p]["class"], manifest[p]["group"]) for p in ds.paths}
-                  for subset, ds in (("train", train), ("test", test))}
+        groups = {
+            subset: {(manifest[p]["class"], manifest[p]["group"]) for p in ds.paths}
+            for subset, ds in (("train", train), ("test", test))
+        }
         assert not groups["train"] & groups["test"]
 
 
@@ -163,12 +172,45 @@ def _tool():
 
 def test_tool_writes_each_layout_and_refuses_bad_flags(tmp_path, capsys):
     tool = _tool()
-    tree = tool.main(["--out", str(tmp_path / "ucf"), "--layout", "ucf101", "--num-videos", "24", "--size", "64x48",
-                      "--num-frames", "4-5"])
+    tree = tool.main(
+        [
+            "--out",
+            str(tmp_path / "ucf"),
+            "--layout",
+            "ucf101",
+            "--num-videos",
+            "24",
+            "--size",
+            "64x48",
+            "--num-frames",
+            "4-5",
+        ]
+    )
     out = capsys.readouterr().out
     assert tree.size == (48, 64) and "24 ucf101 videos (24 written now" in out and "split 1: 18 train, 6 test" in out
-    assert len(HMDB51(tool.main(["--out", str(tmp_path / "hmdb"), "--layout", "hmdb51", "--num-videos", "24",
-                                 "--size", "32", "--num-frames", "4"]).root, split=3, subset="test")) == 6
+    assert (
+        len(
+            HMDB51(
+                tool.main(
+                    [
+                        "--out",
+                        str(tmp_path / "hmdb"),
+                        "--layout",
+                        "hmdb51",
+                        "--num-videos",
+                        "24",
+                        "--size",
+                        "32",
+                        "--num-frames",
+                        "4",
+                    ]
+                ).root,
+                split=3,
+                subset="test",
+            )
+        )
+        == 6
+    )
     # The flat synthetic layout (the default) as before: videos/, flows/, labels.csv; --size H W still works.
     flat = tool.main(["--out", str(tmp_path / "flat"), "--num-videos", "6", "--num-frames", "3", "--size", "32", "48"])
     assert len(flat) == 6 and flat.load(0).shape == (3, 32, 48, 3) and (tmp_path / "flat" / "labels.csv").exists()

@@ -48,24 +48,33 @@ def test_official_list_still_loads(tmp_path, clip_bytes):
     assert UCF101(tmp_path).labels.tolist() == [0, 1, 2]
 
 
-@pytest.mark.parametrize("label, message", [
-    ("3", r"line 2 .*label 3 \(YoYo in classInd.txt\) contradicts the class folder Basketball \(label 2\)"),
-    ("0", r"line 2 .*label 0 is outside 1\.\.3 \(labels are 1-based"),
-    ("102", r"line 2 .*label 102 is outside 1\.\.3"),
-    ("two", r"line 2 .*the label 'two' is not a number"),
-    ("-1", r"line 2 .*the label '-1' is not a number"),
-])
+@pytest.mark.parametrize(
+    "label, message",
+    [
+        ("3", r"line 2 .*label 3 \(YoYo in classInd.txt\) contradicts the class folder Basketball \(label 2\)"),
+        ("0", r"line 2 .*label 0 is outside 1\.\.3 \(labels are 1-based"),
+        ("102", r"line 2 .*label 102 is outside 1\.\.3"),
+        ("two", r"line 2 .*the label 'two' is not a number"),
+        ("-1", r"line 2 .*the label '-1' is not a number"),
+    ],
+)
 def test_ucf101_lying_label_names_file_line_and_fix(tmp_path, clip_bytes, label, message):
-    path = _ucf(tmp_path, clip_bytes, ["ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1",
-                                       f"Basketball/v_Basketball_g08_c01.avi {label}"])
+    path = _ucf(
+        tmp_path,
+        clip_bytes,
+        ["ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1", f"Basketball/v_Basketball_g08_c01.avi {label}"],
+    )
     with pytest.raises(DatasetLayoutError, match=message) as info:
         UCF101(tmp_path)
     assert path in str(info.value) and "restore the official split file" in str(info.value)
 
 
 def test_line_numbers_count_blank_lines(tmp_path, clip_bytes):
-    _ucf(tmp_path, clip_bytes, ["ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1", "", "",
-                                "Basketball/v_Basketball_g08_c01.avi 1"])
+    _ucf(
+        tmp_path,
+        clip_bytes,
+        ["ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1", "", "", "Basketball/v_Basketball_g08_c01.avi 1"],
+    )
     with pytest.raises(DatasetLayoutError, match="line 4 "):
         UCF101(tmp_path)
 
@@ -81,8 +90,9 @@ def test_utf16_split_file_names_file_and_line(tmp_path, clip_bytes, encoding):
 
 
 def test_non_utf8_byte_names_its_line(tmp_path, clip_bytes):
-    path = _ucf(tmp_path, clip_bytes, ["ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1",
-                                       "Basketball/v_Basketball_g08_c01.avi 2"])
+    path = _ucf(
+        tmp_path, clip_bytes, ["ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1", "Basketball/v_Basketball_g08_c01.avi 2"]
+    )
     _write(path, open(path, "rb").read() + "YoYo/v_Y\xf6Yo.avi 3\r\n".encode("latin-1"))
     with pytest.raises(DatasetLayoutError, match=r"line 3 is not UTF-8 text \(byte 0xf6\)"):
         UCF101(tmp_path)
@@ -94,7 +104,9 @@ def test_other_loaders_share_the_reader(tmp_path, clip_bytes):
     _write(str(tmp_path / "hmdb" / "run" / "a.avi"), clip_bytes)
     with pytest.raises(DatasetLayoutError, match=r"HMDB51: .*run_test_split1.txt line 1\b.*UTF-16"):
         HMDB51(tmp_path / "hmdb")
-    _write(str(tmp_path / "s40" / "ImageSplits" / "actions.txt"), "action_name number_of_images\nrunning 1\n"
-           .encode("utf-16"))
+    _write(
+        str(tmp_path / "s40" / "ImageSplits" / "actions.txt"),
+        "action_name number_of_images\nrunning 1\n".encode("utf-16"),
+    )
     with pytest.raises(DatasetLayoutError, match=r"Stanford40: .*actions.txt line 1\b.*UTF-16"):
         Stanford40(tmp_path / "s40")

@@ -16,11 +16,15 @@ pytestmark = pytest.mark.backend_agnostic  # NumPy / OpenCV only: the same on ev
 HEIGHT, WIDTH, BACKGROUND = 60, 80, (40, 40, 40)
 # image id -> objects (name, VOC box (xmin, ymin, xmax, ymax) 1-based inclusive, actions or None), in file order.
 TRAIN = {
-    "2011_000001": [("horse", (41, 31, 70, 55), None),  # not a person: object indices still count it
-                    ("person", (11, 6, 30, 45), {"walking"}),
-                    ("person", (46, 11, 65, 50), {"phoning"})],
-    "2011_000002": [("person", (5, 5, 24, 44), {"jumping", "running"}),  # several actions
-                    ("person", (41, 5, 60, 44), {"other"})],
+    "2011_000001": [
+        ("horse", (41, 31, 70, 55), None),  # not a person: object indices still count it
+        ("person", (11, 6, 30, 45), {"walking"}),
+        ("person", (46, 11, 65, 50), {"phoning"}),
+    ],
+    "2011_000002": [
+        ("person", (5, 5, 24, 44), {"jumping", "running"}),  # several actions
+        ("person", (41, 5, 60, 44), {"other"}),
+    ],
     "2011_000003": [("person", (61, 21, 80, 60), {"ridinghorse"})],  # touches the right and bottom edges
     "2011_000004": [("person", (11, 11, 30, 40), {"reading"})],  # its JPEG is missing
     "2011_000005": [("person", (11, 11, 30, 40), {"reading"})],  # its annotation is missing
@@ -39,8 +43,10 @@ def colour(image_id, index):
 
 
 def _xml(objects, tags):
-    parts = ["<annotation><folder>VOC2012</folder>",
-             f"<size><width>{WIDTH}</width><height>{HEIGHT}</height><depth>3</depth></size>"]
+    parts = [
+        "<annotation><folder>VOC2012</folder>",
+        f"<size><width>{WIDTH}</width><height>{HEIGHT}</height><depth>3</depth></size>",
+    ]
     for name, (xmin, ymin, xmax, ymax), actions in objects:
         parts.append(f"<object><name>{name}</name>")
         if actions is not None:
@@ -55,10 +61,13 @@ def _write_image(path, image_id, objects):
     rgb = np.full((HEIGHT, WIDTH, 3), BACKGROUND, np.uint8)
     for index, (name, (xmin, ymin, xmax, ymax), _) in enumerate(objects, 1):
         if name == "person":
-            rgb[ymin - 1:ymax, xmin - 1:xmax] = colour(image_id, index)
+            rgb[ymin - 1 : ymax, xmin - 1 : xmax] = colour(image_id, index)
     # Full-resolution chroma (4:4:4): OpenCV's default 4:2:0 would blur colours across the box edges.
-    cv2.imwrite(str(path), rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 100,
-                                            cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+    cv2.imwrite(
+        str(path),
+        rgb[..., ::-1],
+        [cv2.IMWRITE_JPEG_QUALITY, 100, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444],
+    )
 
 
 def voc_tree(root, year="VOC2012", actions=VOC_ACTIONS, class_lists=True, id_lists=True):
@@ -80,9 +89,12 @@ def voc_tree(root, year="VOC2012", actions=VOC_ACTIONS, class_lists=True, id_lis
             continue
         for action in actions:
             # The official lines: "<id> <object index> <1|-1>" with the numbers right-aligned in 2 columns.
-            lines = [f"{image_id} {index:2d} {1 if action in acts else -1:2d}\n"
-                     for image_id, objects in images.items()
-                     for index, (name, _, acts) in enumerate(objects, 1) if name == "person"]
+            lines = [
+                f"{image_id} {index:2d} {1 if action in acts else -1:2d}\n"
+                for image_id, objects in images.items()
+                for index, (name, _, acts) in enumerate(objects, 1)
+                if name == "person"
+            ]
             (voc / "ImageSets" / "Action" / f"{action}_{subset}.txt").write_text("".join(lines))
     return voc
 

@@ -22,10 +22,15 @@ JOB = os.path.join(ROOT, "tests", "distribution_job.py")
 def _job(tmp_path, backend, *extra):
     """Runs tests/distribution_job.py on `backend` with two devices; returns its JSON."""
     out = tmp_path / "result.json"
-    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": ROOT,
-           "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2".strip()}
-    done = subprocess.run([sys.executable, JOB, str(out), *extra], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=900)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "PYTHONPATH": ROOT,
+        "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2".strip(),
+    }
+    done = subprocess.run(
+        [sys.executable, JOB, str(out), *extra], env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(out.read_text())
 

@@ -35,14 +35,17 @@ def _blocks():
                 end += 1
             marker = NOT_RUN.match(lines[i - 1].strip()) if i > 0 else None
             why = marker.group(1).strip() if marker else None
-            blocks.append((page, i + 1, why, "\n".join(lines[i + 1:end]) + "\n"))
+            blocks.append((page, i + 1, why, "\n".join(lines[i + 1 : end]) + "\n"))
             i = end + 1
     return blocks
 
 
 BLOCKS = _blocks()
-RUN = [pytest.param(page, code, id=f"{page}:{line}", marks=pytest.mark.slow)
-       for page, line, why, code in BLOCKS if why is None]
+RUN = [
+    pytest.param(page, code, id=f"{page}:{line}", marks=pytest.mark.slow)
+    for page, line, why, code in BLOCKS
+    if why is None
+]
 
 
 def test_every_method_page_has_an_example_that_runs():
@@ -50,8 +53,9 @@ def test_every_method_page_has_an_example_that_runs():
     assert set(METHOD_PAGES) <= running, f"method pages without a runnable example: {set(METHOD_PAGES) - running}"
 
 
-@pytest.mark.parametrize("page, line, why, code", [pytest.param(*block, id=f"{block[0]}:{block[1]}")
-                                                   for block in BLOCKS])
+@pytest.mark.parametrize(
+    "page, line, why, code", [pytest.param(*block, id=f"{block[0]}:{block[1]}") for block in BLOCKS]
+)
 def test_every_block_parses_and_a_skipped_one_says_why(page, line, why, code):
     assert why is None or why, f"docs/{page}:{line}: `<!-- not run: ... -->` needs a reason after the colon"
     ast.parse(code, filename=f"docs/{page}:{line}")
@@ -60,6 +64,7 @@ def test_every_block_parses_and_a_skipped_one_says_why(page, line, why, code):
 @pytest.mark.parametrize("page, code", RUN)
 def test_example_runs(page, code, tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, f"docs/{page} example failed:\n{result.stderr[-3000:]}"

@@ -28,6 +28,7 @@ SEEDS = range(10)
 
 # ---- the draws as they were written before the shared sampler (references) -------------------------------------
 
+
 def _old_few_shot(labels, per_class, seed, num_classes=0):
     """`km.datasets.few_shot`'s draw (also `km.evaluation.few_shot_indices`', through a FileDataset)."""
     classes = range(num_classes) if num_classes else np.unique(labels)
@@ -43,8 +44,12 @@ def _old_few_labeled(pool, shots, seed):
     """VRE + MRA's `few_labeled`."""
     images, labels = pool
     rng = np.random.default_rng([seed, 99])
-    pick = np.concatenate([rng.choice(np.flatnonzero(labels == c), min(shots, int((labels == c).sum())),
-                                      replace=False) for c in np.unique(labels)])
+    pick = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(labels == c), min(shots, int((labels == c).sum())), replace=False)
+            for c in np.unique(labels)
+        ]
+    )
     return images[pick], labels[pick]
 
 
@@ -71,6 +76,7 @@ def _old_labeled_images(pool, pool_labels, count, seed):
 
 # ---- the recipes' pools ------------------------------------------------------------------------------------------
 
+
 def _default(task, name):
     return inspect.signature(task).parameters[name].default
 
@@ -93,10 +99,17 @@ def _pose_pools():
     """(videos, labels, count) of Pose from Action's recipe: the held-out videos of each data preset's synthetic
     split with its task preset's `num_labeled`, an image pool (T = 1) and decoded videos of uneven lengths, in
     both regimes (one frame from each of `count` videos; `count` frames of all when fewer videos)."""
+
     def videos(lengths):  # frame t of video v: channel 0 holds v, channel 1 t (uneven aspect ratios, cropped)
-        return [np.stack([np.dstack([np.full((3, 4 + v % 2), v % 256), np.full((3, 4 + v % 2), t),
-                                     np.zeros((3, 4 + v % 2))]) for t in range(n)]).astype(np.uint8)
-                for v, n in enumerate(lengths)]
+        return [
+            np.stack(
+                [
+                    np.dstack([np.full((3, 4 + v % 2), v % 256), np.full((3, 4 + v % 2), t), np.zeros((3, 4 + v % 2))])
+                    for t in range(n)
+                ]
+            ).astype(np.uint8)
+            for v, n in enumerate(lengths)
+        ]
 
     for preset in ("cpu", "paper", "quick"):
         data = {"num_videos": 400, "num_frames": 16, **PFA_DATA[preset]}
@@ -111,6 +124,7 @@ def _pose_pools():
 
 
 # ---- each caller draws exactly as before -------------------------------------------------------------------------
+
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # no short class there (where the old and new draws differ)
 def test_vre_few_labeled_draws_as_before_at_the_recipe_settings():
@@ -147,15 +161,21 @@ def test_few_shot_and_evaluation_few_shot_indices_draw_as_before():
             warnings.simplefilter("ignore", RuntimeWarning)
             for per_class in (1, 5):
                 ds = ImageDataset([f"{i}.jpg" for i in range(len(labels))], labels, names)
-                np.testing.assert_array_equal([int(p.split(".")[0]) for p in few_shot(ds, per_class, seed).paths],
-                                              _old_few_shot(labels, per_class, seed, 7))
-                np.testing.assert_array_equal(evaluation_few_shot_indices(labels, per_class, seed, 7),
-                                              _old_few_shot(labels, per_class, seed, 7))
-                np.testing.assert_array_equal(evaluation_few_shot_indices(labels, per_class, seed),
-                                              _old_few_shot(labels, per_class, seed, int(labels.max()) + 1))
+                np.testing.assert_array_equal(
+                    [int(p.split(".")[0]) for p in few_shot(ds, per_class, seed).paths],
+                    _old_few_shot(labels, per_class, seed, 7),
+                )
+                np.testing.assert_array_equal(
+                    evaluation_few_shot_indices(labels, per_class, seed, 7), _old_few_shot(labels, per_class, seed, 7)
+                )
+                np.testing.assert_array_equal(
+                    evaluation_few_shot_indices(labels, per_class, seed),
+                    _old_few_shot(labels, per_class, seed, int(labels.max()) + 1),
+                )
 
 
 # ---- the sampler's own contract ----------------------------------------------------------------------------------
+
 
 def test_sort_changes_only_the_order_and_a_seed_sequence_is_a_seed():
     labels = np.repeat(np.arange(4), [5, 8, 6, 9])
@@ -179,8 +199,13 @@ def test_total_draws_across_classes_and_short_pools_keep_everything():
 
 
 def test_bad_arguments_are_refused():
-    for kwargs, match in [({"per_class": 0}, "positive"), ({"per_class": 1.5}, "positive"), ({"total": -1}, "total"),
-                          ({}, "one of"), ({"per_class": 1, "total": 2}, "one of")]:
+    for kwargs, match in [
+        ({"per_class": 0}, "positive"),
+        ({"per_class": 1.5}, "positive"),
+        ({"total": -1}, "total"),
+        ({}, "one of"),
+        ({"per_class": 1, "total": 2}, "one of"),
+    ]:
         with pytest.raises(ValueError, match=match):
             few_shot_indices([0, 1, 1], **kwargs)
     with pytest.raises(ValueError, match="unlabeled"):

@@ -69,20 +69,33 @@ def test_threads_and_pickled_copies_read_alike(cache_tree):
     copy = pickle.loads(pickle.dumps(cache))  # what a process-pool reader worker gets
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         reads = list(pool.map(lambda i: (copy if i % 2 else cache).read(videos[1], [i % 7]), range(28)))
-    assert all(np.array_equal(got, whole[i % 7:i % 7 + 1]) for i, got in enumerate(reads))
+    assert all(np.array_equal(got, whole[i % 7 : i % 7 + 1]) for i, got in enumerate(reads))
 
 
 def test_a_cache_of_other_settings_is_refused_naming_the_setting(cache_tree):
     base, root, videos, _ = cache_tree
-    for change, named in [(dict(size=32), "size 48 there, 32 now"), (dict(bound=10.0), "bound 20.0 there, 10.0 now"),
-                          (dict(method="farneback"), 'method "dis" there'), (dict(max_frames=None), "max_frames 8")]:
+    for change, named in [
+        (dict(size=32), "size 48 there, 32 now"),
+        (dict(bound=10.0), "bound 20.0 there, 10.0 now"),
+        (dict(method="farneback"), 'method "dis" there'),
+        (dict(max_frames=None), "max_frames 8"),
+    ]:
         with pytest.raises(SettingsMismatchError, match="another flow-cache directory") as info:
             FlowCache(base / "flows", root, **{**SETTINGS, **change})
         assert named in str(info.value) and str(base / "flows") in str(info.value)
     # Another shard started elsewhere with other settings is refused by the folder's record, before any file exists.
     with pytest.raises(SettingsMismatchError, match="size 48 there, 32 now"):
-        extract_flows(videos, root, base / "flows", size=32, max_frames=8, num_shards=3, shard_index=2, workers=1,
-                      show_progress=False)
+        extract_flows(
+            videos,
+            root,
+            base / "flows",
+            size=32,
+            max_frames=8,
+            num_shards=3,
+            shard_index=2,
+            workers=1,
+            show_progress=False,
+        )
     FlowCache(base / "other_flows", root, size=32)  # another folder for other settings: fine
 
 
@@ -101,8 +114,9 @@ def test_an_old_format_file_is_refused_and_a_damaged_one_named(cache_tree, tmp_p
 
     # The previous layout (format 1: one compressed array): refused as a settings mismatch, not misread.
     old = {"format": 1, "method": "dis", "size": 48, "step": 1, "max_frames": 8, "bound": 20.0}
-    np.savez_compressed(path, flow=np.zeros((7, 48, 58, 2), np.uint8), bound=np.float32(20),
-                        settings=np.array(json.dumps(old)))
+    np.savez_compressed(
+        path, flow=np.zeros((7, 48, 58, 2), np.uint8), bound=np.float32(20), settings=np.array(json.dumps(old))
+    )
     for call in (lambda: here.read(video, [0]), lambda: here.num_flows(video)):
         with pytest.raises(SettingsMismatchError, match="format 1 there, 2 now") as info:
             call()
@@ -110,7 +124,7 @@ def test_an_old_format_file_is_refused_and_a_damaged_one_named(cache_tree, tmp_p
     assert load_flow(path).shape == (7, 48, 58, 2)  # load_flow still reads it whole, as what it is
 
     # Truncated, or a flow map's bytes damaged (the zip's CRC catches it): CorruptFileError naming the file.
-    for damage in (lambda b: b[:len(b) // 2], lambda b: b[:2000] + bytes(255 - x for x in b[2000:2100]) + b[2100:]):
+    for damage in (lambda b: b[: len(b) // 2], lambda b: b[:2000] + bytes(255 - x for x in b[2000:2100]) + b[2100:]):
         with open(path, "wb") as f:
             f.write(damage(good))
         for call in (lambda: here.read(video, range(7)), lambda: load_flow(path)):

@@ -24,8 +24,9 @@ def _bad_flow(value, shape=(2, 16, 16, 2)):
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
-@pytest.mark.parametrize("entry", ["encode_im2flow", "quantize", "flow_to_color", "flow_grid", "flow_metrics",
-                                   "check_flow"])
+@pytest.mark.parametrize(
+    "entry", ["encode_im2flow", "quantize", "flow_to_color", "flow_grid", "flow_metrics", "check_flow"]
+)
 def test_non_finite_flow_is_refused_at_every_entry(entry, value):
     flow = _bad_flow(value)
     good = np.zeros_like(flow)

@@ -17,8 +17,8 @@ from keras_motion.flow import (
 def shifted_pair(astronaut, dx, dy, size=96):
     """Two crops of a real photo, the second taken (dx, dy) px up-left, so content moves by (+dx, +dy)."""
     y0, x0 = 150, 150
-    a = astronaut[y0:y0 + size, x0:x0 + size]
-    b = astronaut[y0 - dy:y0 - dy + size, x0 - dx:x0 - dx + size]
+    a = astronaut[y0 : y0 + size, x0 : x0 + size]
+    b = astronaut[y0 - dy : y0 - dy + size, x0 - dx : x0 - dx + size]
     return a, b
 
 

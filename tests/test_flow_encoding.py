@@ -75,11 +75,13 @@ def test_encodings_on_backend_tensors_match_numpy():
     np.testing.assert_array_equal(ops.convert_to_numpy(quantize(tensor)), quantize(flow))
     np.testing.assert_allclose(ops.convert_to_numpy(dequantize(quantize(tensor))), dequantize(quantize(flow)))
     np.testing.assert_allclose(ops.convert_to_numpy(hflip_flow(tensor)), hflip_flow(flow))
-    np.testing.assert_allclose(ops.convert_to_numpy(hflip_im2flow(encoded)), hflip_im2flow(encode_im2flow(flow)),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(hflip_im2flow(encoded)), hflip_im2flow(encode_im2flow(flow)), atol=1e-6
+    )
     stack = ops.concatenate([tensor, 2 * tensor], axis=-1)
-    np.testing.assert_allclose(ops.convert_to_numpy(reverse_flow_stack(stack)),
-                               reverse_flow_stack(np.concatenate([flow, 2 * flow], -1)))
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(reverse_flow_stack(stack)), reverse_flow_stack(np.concatenate([flow, 2 * flow], -1))
+    )
 
 
 @pytest.mark.backend_agnostic

@@ -54,8 +54,24 @@ def test_shards_are_disjoint_and_cover():
 def test_extract_flow_tool(video_tree, tmp_path):
     out = tmp_path / "tool_out"
     tool = os.path.join(os.path.dirname(__file__), "..", "tools", "extract_flow.py")
-    args = [sys.executable, tool, "--videos", str(video_tree), "--out", str(out), "--size", "48",
-            "--max-frames", "3", "--num-shards", "2", "--shard-index", "0", "--workers", "1"]
+    args = [
+        sys.executable,
+        tool,
+        "--videos",
+        str(video_tree),
+        "--out",
+        str(out),
+        "--size",
+        "48",
+        "--max-frames",
+        "3",
+        "--num-shards",
+        "2",
+        "--shard-index",
+        "0",
+        "--workers",
+        "1",
+    ]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "shard 1/2" in result.stdout

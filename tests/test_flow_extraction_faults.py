@@ -80,6 +80,7 @@ def _wait_for(condition, timeout, what):
 
 # --- class 2: outputs that overwrite or are reused wrongly --------------------------------------------------------
 
+
 def test_same_name_other_extension_gets_its_own_output(tmp_path, carphone_path, bikes_path):
     root = tmp_path / "videos"
     root.mkdir()
@@ -102,13 +103,23 @@ def test_rerun_with_other_settings_is_refused_or_recomputes(tmp_path, carphone_p
     saved = out / "a" / "clip.mp4.npz"
     settings = dict(size=32, max_frames=4, workers=1, show_progress=False)
     assert extract_flows(videos, root, out, **settings)["written"] == 1
-    assert load_flow_settings(saved) == {"format": 2, "method": "dis", "size": 32, "step": 1, "max_frames": 4,
-                                         "bound": 20.0}
+    assert load_flow_settings(saved) == {
+        "format": 2,
+        "method": "dis",
+        "size": 32,
+        "step": 1,
+        "max_frames": 4,
+        "bound": 20.0,
+    }
     again = extract_flows(videos, root, out, **settings)
     assert again["written"] == 0 and again["skipped_existing"] == 1
-    for change, named in [(dict(size=48), "size 32 there, 48 now"), (dict(method="farneback"), 'method "dis" there'),
-                          (dict(bound=10.0), "bound 20.0 there, 10.0 now"), (dict(step=2), "step 1 there"),
-                          (dict(max_frames=None), "max_frames 4 there, (not set) now")]:
+    for change, named in [
+        (dict(size=48), "size 32 there, 48 now"),
+        (dict(method="farneback"), 'method "dis" there'),
+        (dict(bound=10.0), "bound 20.0 there, 10.0 now"),
+        (dict(step=2), "step 1 there"),
+        (dict(max_frames=None), "max_frames 4 there, (not set) now"),
+    ]:
         with pytest.raises(SettingsMismatchError) as info:
             extract_flows(videos, root, out, **{**settings, **change})
         assert named in str(info.value) and str(saved) in str(info.value) and "overwrite" in str(info.value)
@@ -121,8 +132,9 @@ def test_rerun_with_other_settings_is_refused_or_recomputes(tmp_path, carphone_p
         extract_flows(videos, root, out, **{**settings, "size": 48})
     # An output of the previous layout (format 1: one compressed array, read whole) is named as such.
     old = {"format": 1, "method": "dis", "size": 48, "step": 1, "max_frames": 4, "bound": 20.0}
-    np.savez_compressed(saved, flow=np.zeros((3, 48, 59, 2), np.uint8), bound=np.float32(20),
-                        settings=np.array(json.dumps(old)))
+    np.savez_compressed(
+        saved, flow=np.zeros((3, 48, 59, 2), np.uint8), bound=np.float32(20), settings=np.array(json.dumps(old))
+    )
     with pytest.raises(SettingsMismatchError, match="format 1 there, 2 now") as info:
         extract_flows(videos, root, out, **{**settings, "size": 48})
     assert str(saved) in str(info.value) and "overwrite" in str(info.value)
@@ -138,13 +150,15 @@ def test_tool_names_the_setting_that_differs(tmp_path, carphone_path):
     other = subprocess.run(base + ["--size", "48"], capture_output=True, text=True, timeout=300, env=_env())
     assert other.returncode == 2 and "size 32 there, 48 now" in other.stderr and "--overwrite" in other.stderr
     assert "Traceback" not in other.stderr
-    forced = subprocess.run(base + ["--size", "48", "--overwrite"], capture_output=True, text=True, timeout=300,
-                            env=_env())
+    forced = subprocess.run(
+        base + ["--size", "48", "--overwrite"], capture_output=True, text=True, timeout=300, env=_env()
+    )
     assert forced.returncode == 0 and "wrote 1 videos" in forced.stdout, forced.stderr
     assert load_flow_settings(out / "a" / "clip.mp4.npz")["size"] == 48
 
 
 # --- class 6: partial decodes ---------------------------------------------------------------------------------------
+
 
 def test_truncated_video_is_skipped_not_stored(tmp_path, carphone_path):
     root, out = tmp_path / "videos", tmp_path / "out"
@@ -163,6 +177,7 @@ def test_truncated_video_is_skipped_not_stored(tmp_path, carphone_path):
 
 
 # --- class 1: interruption, write errors, killed runs ---------------------------------------------------------------
+
 
 def test_write_error_stops_the_run_after_one_video(tmp_path, bikes_path):
     root, out = tmp_path / "videos", tmp_path / "out"
@@ -258,8 +273,9 @@ def test_ctrl_c_ends_the_process_group_and_keeps_only_finished_outputs(tmp_path,
     root, out = tmp_path / "videos", tmp_path / "out"
     _tree(root, bikes_path, [f"v{i}.mp4" for i in range(12)])
     args = [sys.executable, TOOL, "--videos", str(root), "--out", str(out), "--max-frames", "40", "--workers", "2"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-                            start_new_session=True)  # its own process group, as a shell gives a job
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), start_new_session=True
+    )  # its own process group, as a shell gives a job
     try:
         _wait_for(lambda: out.exists() and _finished(out), 300, "the first output")
         workers = _children(proc.pid)
@@ -285,15 +301,18 @@ def test_workers_end_when_the_parent_is_killed(tmp_path, bikes_path):
     root, out = tmp_path / "videos", tmp_path / "out"
     videos = _tree(root, bikes_path, [f"v{i}.mp4" for i in range(12)])
     script = tmp_path / "run.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import sys
         from keras_motion.flow import extract_flows
         extract_flows({videos!r}, {str(root)!r}, {str(out)!r}, max_frames=40, workers=2, show_progress=False)
-    """))
+    """)
+    )
     proc = subprocess.Popen([sys.executable, str(script)], env=_env(), stderr=subprocess.DEVNULL)
     try:
-        _wait_for(lambda: len(_children(proc.pid)) == 2 and out.exists() and _finished(out), 300,
-                  "two workers and an output")
+        _wait_for(
+            lambda: len(_children(proc.pid)) == 2 and out.exists() and _finished(out), 300, "two workers and an output"
+        )
         workers = _children(proc.pid)
         proc.kill()
         proc.wait()
@@ -309,18 +328,21 @@ def test_workers_end_when_the_parent_is_killed(tmp_path, bikes_path):
 
 # --- class 11: a plain script without a __main__ guard ---------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_script_without_main_guard_runs_once_and_returns(tmp_path, carphone_path):
     root = tmp_path / "videos"
     videos = _tree(root, carphone_path, ["a.mp4", "b.mp4", "c.mp4"])
     script = tmp_path / "plain.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import keras_motion as km
         print("script body ran")
         summary = km.flow.extract_flows({videos!r}, {str(root)!r}, {str(tmp_path / "out")!r}, size=32,
                                         max_frames=3, workers=2, show_progress=False)
         print("wrote", summary["written"])
-    """))
+    """)
+    )
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=_env())
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines() == ["script body ran", "wrote 3"]  # the workers never re-ran the script

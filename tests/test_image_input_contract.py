@@ -29,8 +29,11 @@ def test_integer_pixels_in_range_are_cast(photo):
 
 def test_float_pixels_need_a_declared_range(photo):
     floats = photo / 255.0
-    with pytest.raises(ImageInputError, match=r"frames: float64 pixels need their value range declared.*"
-                                              r"value_range=\(0, 1\)"):
+    with pytest.raises(
+        ImageInputError,
+        match=r"frames: float64 pixels need their value range declared.*"
+        r"value_range=\(0, 1\)",
+    ):
         to_uint8(floats, name="frames")
     assert np.array_equal(to_uint8(floats, value_range=(0, 1)), photo)
     assert np.array_equal(to_uint8(photo.astype(np.float32), value_range=(0, 255)), photo)
@@ -43,13 +46,16 @@ def test_sixteen_bit_pixels_are_refused_unless_declared(photo):
     assert np.array_equal(to_uint8(wide, value_range=(0, 65535)), photo)
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.zeros((4, 4), bool), "boolean array"),
-    (np.array([[0.5, np.nan]]), "1 NaN/inf"),
-    (np.array(["a", "b"]), "numeric pixels"),
-    ([np.zeros((4, 4, 3)), np.zeros((5, 4, 3))], "differ in shape"),
-    ("photo.png", "got the path"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((4, 4), bool), "boolean array"),
+        (np.array([[0.5, np.nan]]), "1 NaN/inf"),
+        (np.array(["a", "b"]), "numeric pixels"),
+        ([np.zeros((4, 4, 3)), np.zeros((5, 4, 3))], "differ in shape"),
+        ("photo.png", "got the path"),
+    ],
+)
 def test_what_cannot_be_pixels_is_refused(bad, message):
     with pytest.raises(ImageInputError, match=message):
         to_uint8(bad, value_range=(0, 1) if isinstance(bad, np.ndarray) and bad.dtype.kind == "f" else None)

@@ -59,16 +59,22 @@ def _vre_mra():
     task.labeler = km.vre_mra.MotionLabeler(codebook_size=8, num_labels=6, key_frames=5)
     task.labeler.codebook_, task.labeler.threshold_ = RNG.normal(size=(8, 2)).astype("float32"), 0.25
     clips = _uint8(2, 5, 16, 16, 3)
-    expected = {"motion": km.vre_mra.predict_in_batches(task.net.clip_motion, clips),
-                "motion_logits": km.vre_mra.predict_in_batches(task.net.motion_scores, clips)}
+    expected = {
+        "motion": km.vre_mra.predict_in_batches(task.net.clip_motion, clips),
+        "motion_logits": km.vre_mra.predict_in_batches(task.net.motion_scores, clips),
+    }
     return task, clips, expected, _uint8(2, 3, 24, 20, 3), {"motion": (16,), "motion_logits": (6,)}
 
 
 # method → a factory of (task, input at the trained size, the task's own prediction of it, input of another size,
 # {output name (None: one output): its shape past the batch axis on that input}).
 METHODS = {"im2flow": _im2flow, "mosi": _mosi, "pose_from_action": _pose_from_action, "vre_mra": _vre_mra}
-UNTRAINED = {"im2flow": km.im2flow.Im2Flow, "mosi": km.mosi.MoSI,
-             "pose_from_action": km.pose_from_action.PoseFromAction, "vre_mra": km.vre_mra.VREMRA}
+UNTRAINED = {
+    "im2flow": km.im2flow.Im2Flow,
+    "mosi": km.mosi.MoSI,
+    "pose_from_action": km.pose_from_action.PoseFromAction,
+    "vre_mra": km.vre_mra.VREMRA,
+}
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +103,11 @@ def test_outputs_at_another_size_and_the_tasks_prediction_at_the_trained_size(bu
         out = got if key is None else got[key]
         assert out.shape == (len(other_input),) + shape and out.dtype == np.float32, (key, out.shape, out.dtype)
         assert np.isfinite(out).all()
-    keras.tree.map_structure(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5),
-                             _numpy(expected), _numpy(model.predict(trained_input, verbose=0)))
+    keras.tree.map_structure(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5),
+        _numpy(expected),
+        _numpy(model.predict(trained_input, verbose=0)),
+    )
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
@@ -109,8 +118,9 @@ def test_float_pixels_are_refused_and_integers_taken_as_uint8(built, method):
         model(floats)
     with pytest.raises(ImageInputError, match="to_uint8"):
         model.predict(floats, verbose=0)
-    keras.tree.map_structure(np.testing.assert_array_equal, _numpy(model(trained_input.astype("int64"))),
-                             _numpy(model(trained_input)))
+    keras.tree.map_structure(
+        np.testing.assert_array_equal, _numpy(model(trained_input.astype("int64"))), _numpy(model(trained_input))
+    )
 
 
 def test_the_vre_model_carries_the_labelers_codebook(built):
@@ -140,17 +150,24 @@ def test_saved_inference_models_give_the_same_outputs_in_a_fresh_process(built, 
         inputs[path] = other_input
         expected[path] = _numpy(model.predict(other_input, verbose=0))
     np.savez(tmp_path / "inputs.npz", **{str(i): x for i, x in enumerate(inputs.values())})
-    script = ("import sys, keras, numpy as np, keras_motion\n"
-              "xs = np.load(sys.argv[1])\n"
-              "outs = {}\n"
-              "for i, path in enumerate(sys.argv[3:]):\n"
-              "    y = keras.saving.load_model(path).predict(xs[str(i)], verbose=0)\n"
-              "    y = y if isinstance(y, dict) else {'': y}\n"
-              "    outs.update({f'{i}/{k}': keras.ops.convert_to_numpy(v) for k, v in y.items()})\n"
-              "np.savez(sys.argv[2], **outs)\n")
+    script = (
+        "import sys, keras, numpy as np, keras_motion\n"
+        "xs = np.load(sys.argv[1])\n"
+        "outs = {}\n"
+        "for i, path in enumerate(sys.argv[3:]):\n"
+        "    y = keras.saving.load_model(path).predict(xs[str(i)], verbose=0)\n"
+        "    y = y if isinstance(y, dict) else {'': y}\n"
+        "    outs.update({f'{i}/{k}': keras.ops.convert_to_numpy(v) for k, v in y.items()})\n"
+        "np.savez(sys.argv[2], **outs)\n"
+    )
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz"),
-                             *inputs], env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz"), *inputs],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     with np.load(tmp_path / "out.npz") as got:
         for i, want in enumerate(expected.values()):

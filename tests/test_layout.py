@@ -57,8 +57,10 @@ def test_no_import_cycle():
             tree = ast.parse(f.read())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
-                yield from (f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
-                            for a in node.names)
+                yield from (
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                    for a in node.names
+                )
             elif isinstance(node, ast.Import):
                 yield from (alias.name for alias in node.names)
 
@@ -69,7 +71,7 @@ def test_no_import_cycle():
         state[name] = "open"
         for other in sorted(graph[name]):
             if state.get(other) == "open":
-                cycles.append(" → ".join(stack[stack.index(other):] + [other]))
+                cycles.append(" → ".join(stack[stack.index(other) :] + [other]))
             elif other not in state:
                 visit(other, stack + [other])
         state[name] = "done"
@@ -101,8 +103,9 @@ def test_every_flag_has_help_and_help_shows_defaults(method, monkeypatch):
     spec.loader.exec_module(recipe)
     parsers = []
     parse = argparse.ArgumentParser.parse_args
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args",
-                        lambda self, *a, **k: (parsers.append(self), parse(self, *a, **k))[1])
+    monkeypatch.setattr(
+        argparse.ArgumentParser, "parse_args", lambda self, *a, **k: (parsers.append(self), parse(self, *a, **k))[1]
+    )
     recipe.parse_args([])
     parser = parsers[0]
     assert issubclass(parser.formatter_class, argparse.ArgumentDefaultsHelpFormatter)

@@ -28,8 +28,12 @@ def _arguments(cls):
 
 
 def test_every_method_object_is_covered():
-    methods = {obj for module in (km.im2flow, km.mosi, km.vre_mra, km.pose_from_action) for obj in vars(module).values()
-               if isinstance(obj, type) and issubclass(obj, Task)}
+    methods = {
+        obj
+        for module in (km.im2flow, km.mosi, km.vre_mra, km.pose_from_action)
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, Task)
+    }
     assert methods == set(TASKS)
 
 
@@ -77,8 +81,12 @@ def test_one_name_per_concept(cls):
     assert not evaluations & training
 
 
-RECIPES = {km.im2flow.Im2Flow: "im2flow", km.mosi.MoSI: "mosi", km.vre_mra.VREMRA: "vre_mra",
-           km.pose_from_action.PoseFromAction: "pose_from_action"}
+RECIPES = {
+    km.im2flow.Im2Flow: "im2flow",
+    km.mosi.MoSI: "mosi",
+    km.vre_mra.VREMRA: "vre_mra",
+    km.pose_from_action.PoseFromAction: "pose_from_action",
+}
 
 
 @PARAMETRIZE
@@ -86,11 +94,11 @@ def test_every_hyperparameter_is_a_recipe_flag_with_its_default(cls):
     import os
     import runpy
 
-    recipe = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes",
-                          f"{RECIPES[cls]}.py")
+    recipe = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes", f"{RECIPES[cls]}.py")
     args = vars(runpy.run_path(recipe, run_name="recipe")["parse_args"]([]))
     for name, default in cls.hyperparameters().items():
         assert name in args, f"recipes/{RECIPES[cls]}.py has no flag for {cls.__name__}({name}=)"
         value = args[name]
-        assert (list(value) if isinstance(default, tuple) and value is not None else value) == \
-            (list(default) if isinstance(default, tuple) else default), name
+        assert (list(value) if isinstance(default, tuple) and value is not None else value) == (
+            list(default) if isinstance(default, tuple) else default
+        ), name

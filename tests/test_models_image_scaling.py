@@ -39,8 +39,9 @@ def test_the_layer_computes_in_float32_then_casts_to_its_compute_dtype():
     out = layer(PIXELS.astype("float32"))
     assert keras.backend.standardize_dtype(out.dtype) == "bfloat16"
     expected = keras.ops.cast(keras.ops.cast(_numpy_scaling(PIXELS), "bfloat16"), "float32")
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(keras.ops.cast(out, "float32")),
-                                  keras.ops.convert_to_numpy(expected))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(keras.ops.cast(out, "float32")), keras.ops.convert_to_numpy(expected)
+    )
     layer = km.models.ImageScaling()
     layer(PIXELS)
     assert not layer.weights
@@ -49,10 +50,12 @@ def test_the_layer_computes_in_float32_then_casts_to_its_compute_dtype():
 TINY = {
     "ResNet2D": lambda **kw: km.models.ResNet2D(depth=10, num_classes=3, base_filters=4, stem="small", **kw),
     "StreamCNN": lambda **kw: km.models.StreamCNN(num_classes=3, width=4, **kw),
-    "AlexNetEncoder": lambda **kw: km.models.AlexNetEncoder(image_size=16, width=0.05, feature_dim=8, stem="small",
-                                                            dropout=0.0, **kw),
-    "VGGMFeatures": lambda **kw: km.models.VGGMFeatures(image_size=16, width=0.05, feature_dim=8, stem_stride=1,
-                                                        dropout=0.0, **kw),
+    "AlexNetEncoder": lambda **kw: km.models.AlexNetEncoder(
+        image_size=16, width=0.05, feature_dim=8, stem="small", dropout=0.0, **kw
+    ),
+    "VGGMFeatures": lambda **kw: km.models.VGGMFeatures(
+        image_size=16, width=0.05, feature_dim=8, stem_stride=1, dropout=0.0, **kw
+    ),
     "Im2FlowUNet": lambda **kw: km.im2flow.Im2FlowUNet(image_size=16, base_filters=4, dropout=0.0, **kw),
 }
 
@@ -66,20 +69,42 @@ def test_uint8_in_gives_what_scaled_floats_gave_before(name):
         inside.get_layer(layer.name).set_weights(layer.get_weights())
     first = keras.Model(inside.input, inside.get_layer("rescale").output)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(first(PIXELS)), _numpy_scaling(PIXELS))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(inside(PIXELS, training=False)),
-                                  keras.ops.convert_to_numpy(outside(_numpy_scaling(PIXELS), training=False)))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(inside(PIXELS, training=False)),
+        keras.ops.convert_to_numpy(outside(_numpy_scaling(PIXELS), training=False)),
+    )
 
 
 def test_composite_models_scale_their_images_and_leave_flow_alone():
-    verifier = km.pose_from_action.TripletVerifier(image_size=16, delta=2, width=0.05, feature_dim=8, hidden=8,
-                                                   stem_stride=1)
+    verifier = km.pose_from_action.TripletVerifier(
+        image_size=16, delta=2, width=0.05, feature_dim=8, hidden=8, stem_stride=1
+    )
     assert isinstance(verifier.appearance.get_layer("rescale"), km.models.ImageScaling)
     assert "rescale" not in [layer.name for layer in verifier.motion.layers]  # flow in pixels
     classifier = verifier.classifier(3, hidden=8)
     assert isinstance(classifier.appearance.get_layer("rescale"), km.models.ImageScaling)
-    net = km.vre_mra.VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=4,
-                                     motion_hidden=4, classifier_hidden=4)
+    net = km.vre_mra.VisualMotionNet(
+        3,
+        4,
+        image_size=16,
+        width=0.05,
+        feature_dim=8,
+        stem="small",
+        motion_units=4,
+        motion_hidden=4,
+        classifier_hidden=4,
+    )
     assert isinstance(net.encoder.get_layer("rescale"), km.models.ImageScaling)
-    plain = km.vre_mra.VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=4,
-                                       motion_hidden=4, classifier_hidden=4, rescale=False)
+    plain = km.vre_mra.VisualMotionNet(
+        3,
+        4,
+        image_size=16,
+        width=0.05,
+        feature_dim=8,
+        stem="small",
+        motion_units=4,
+        motion_hidden=4,
+        classifier_hidden=4,
+        rescale=False,
+    )
     assert "rescale" not in [layer.name for layer in plain.encoder.layers]

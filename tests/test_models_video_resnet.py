@@ -41,9 +41,20 @@ def test_architecture_follows_the_paper():  # paper-size models: TensorFlow only
 
 
 @pytest.mark.backend_agnostic
-@pytest.mark.parametrize("kernel, strides", [((1, 3, 3), (1, 2, 2)), ((1, 3, 3), (2, 1, 1)), ((3, 1, 1), (2, 1, 1)),
-                                             ((3, 1, 1), (1, 2, 2)), ((3, 3, 3), (1, 1, 1)), ((3, 3, 3), (2, 2, 2)),
-                                             ((1, 1, 1), (2, 2, 2)), ((2, 2, 2), (1, 1, 1)), ((3, 7, 7), (1, 2, 2))])
+@pytest.mark.parametrize(
+    "kernel, strides",
+    [
+        ((1, 3, 3), (1, 2, 2)),
+        ((1, 3, 3), (2, 1, 1)),
+        ((3, 1, 1), (2, 1, 1)),
+        ((3, 1, 1), (1, 2, 2)),
+        ((3, 3, 3), (1, 1, 1)),
+        ((3, 3, 3), (2, 2, 2)),
+        ((1, 1, 1), (2, 2, 2)),
+        ((2, 2, 2), (1, 1, 1)),
+        ((3, 7, 7), (1, 2, 2)),
+    ],
+)
 def test_factorized_conv3d_is_conv3d_forward_and_gradients(kernel, strides):
     rng = np.random.default_rng(0)
     # Odd and even sizes: "same" pads the odd element after, and a stride 2 drops the last frame of an even size.
@@ -90,8 +101,10 @@ def test_factorized_conv3d_of_unknown_length():  # TensorFlow traces with unknow
 def test_conv3d_implementation_is_chosen_and_checked():
     layer = Conv3D(2, 3, implementation="auto")
     assert Conv3D.from_config(layer.get_config()).implementation == "auto"
-    assert keras.layers.deserialize(keras.layers.serialize(Conv3D(2, 3, implementation="conv3d"))).implementation \
+    assert (
+        keras.layers.deserialize(keras.layers.serialize(Conv3D(2, 3, implementation="conv3d"))).implementation
         == "conv3d"
+    )
     with pytest.raises(ValueError, match="implementation"):
         Conv3D(2, 3, implementation="fast")
     with pytest.raises(ValueError, match="conv must be one of"):
@@ -142,8 +155,10 @@ def test_transfer_backbone_and_freeze():
     source = R2Plus1D(num_classes=9, filters=TINY)
     target = R2Plus1D(num_classes=4, filters=TINY)
     assert target.transfer_backbone(source) > 10
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(target.get_layer("conv5_block0_conv1_spatial").kernel),
-                                  keras.ops.convert_to_numpy(source.get_layer("conv5_block0_conv1_spatial").kernel))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(target.get_layer("conv5_block0_conv1_spatial").kernel),
+        keras.ops.convert_to_numpy(source.get_layer("conv5_block0_conv1_spatial").kernel),
+    )
     target.freeze_stages(3)
     assert not target.get_layer("conv1_spatial").trainable and not target.get_layer("conv3_block0_bn1").trainable
     assert target.get_layer("conv4_block0_bn1").trainable and target.get_layer("predictions").trainable

@@ -23,8 +23,9 @@ def _tool(name):
     return module
 
 
-@pytest.mark.parametrize("tool, extra", [("extract_flow", ["--videos", "."]), ("pseudo_labels", ["--videos", "."]),
-                                         ("make_synthetic", [])])
+@pytest.mark.parametrize(
+    "tool, extra", [("extract_flow", ["--videos", "."]), ("pseudo_labels", ["--videos", "."]), ("make_synthetic", [])]
+)
 def test_tools_refuse_out_naming_a_file(tmp_path, capsys, tool, extra):
     existing = tmp_path / "results.txt"
     existing.write_text("keep me")
@@ -56,8 +57,11 @@ def test_check_output_dir(tmp_path):
 def test_read_video_refuses_a_clip_that_cannot_fit_before_decoding(bikes_path, monkeypatch):
     decoded = []
     monkeypatch.setattr(decode, "_to_rgb", lambda frame: decoded.append(1) or frame)
-    with pytest.raises(FrameSizeError, match=r"size=200000 \(2 frame\(s\) of 200000 x 470588 x 3 uint8 = 564\.7 GB"
-                                             r".* GB are available; pass a smaller size"):
+    with pytest.raises(
+        FrameSizeError,
+        match=r"size=200000 \(2 frame\(s\) of 200000 x 470588 x 3 uint8 = 564\.7 GB"
+        r".* GB are available; pass a smaller size",
+    ):
         read_video(bikes_path, size=200000, max_frames=2)
     monkeypatch.setattr(decode, "available_memory", lambda: 10**9)  # a 1 GB machine: the whole 250-frame clip
     with pytest.raises(FrameSizeError, match=r"250 frame\(s\) of 1000 x 2353 x 3 uint8 = 1\.8 GB.*max_frames"):
@@ -68,8 +72,11 @@ def test_read_video_refuses_a_clip_that_cannot_fit_before_decoding(bikes_path, m
 
 def test_one_frame_that_cannot_fit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(decode, "available_memory", lambda: 10**6)
-    with pytest.raises(FrameSizeError, match=r"resizing a 8 x 8 image to size=1000 \(1000 x 1000\) would need 3\.0 MB"
-                                             r" of memory but 1\.0 MB are available"):
+    with pytest.raises(
+        FrameSizeError,
+        match=r"resizing a 8 x 8 image to size=1000 \(1000 x 1000\) would need 3\.0 MB"
+        r" of memory but 1\.0 MB are available",
+    ):
         resize_frame(np.zeros((8, 8, 3), np.uint8), 1000)
     import cv2
 

@@ -62,8 +62,9 @@ def tiny_videos(tmp_path_factory, carphone_path):
 
 
 def _extract(videos, out, **kwargs):
-    return extract_flows(VideoFolder(videos).paths, videos, out, size=32, max_frames=3, workers=1,
-                         show_progress=False, **kwargs)
+    return extract_flows(
+        VideoFolder(videos).paths, videos, out, size=32, max_frames=3, workers=1, show_progress=False, **kwargs
+    )
 
 
 # --- item 1: --overwrite deletes only what a run recorded ----------------------------------------------------------
@@ -120,8 +121,13 @@ def test_tune_overwrite_refuses_a_folder_of_other_files(tmp_path):
 @pytest.mark.slow
 def test_recipe_overwrite_keeps_the_users_files(tmp_path):
     folder = _user_folder(tmp_path / "thatfolder")
-    done = subprocess.run([sys.executable, "recipes/pose_from_action.py", "--quick", "--overwrite", "--out",
-                           str(folder)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "recipes/pose_from_action.py", "--quick", "--overwrite", "--out", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and "error: --overwrite" in done.stderr and str(folder) in done.stderr
     assert "cleared" not in done.stderr and _user_files_intact(folder)
 
@@ -160,17 +166,22 @@ def test_other_shards_may_share_the_folder(tmp_path, tiny_videos):
 
 @pytest.mark.slow
 @POSIX
-@pytest.mark.parametrize("command", [
-    ["recipes/pose_from_action.py", "--quick"],
-    ["tools/extract_flow.py", "--videos", "VIDEOS"],
-    ["tools/tune.py", "im2flow", "--quick", "--max-trials", "1"],
-], ids=["recipe", "extract_flow", "tune"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["recipes/pose_from_action.py", "--quick"],
+        ["tools/extract_flow.py", "--videos", "VIDEOS"],
+        ["tools/tune.py", "im2flow", "--quick", "--max-trials", "1"],
+    ],
+    ids=["recipe", "extract_flow", "tune"],
+)
 def test_second_recipe_tool_or_search_on_one_out_exits_2_naming_the_first(tmp_path, tiny_videos, command):
     out = tmp_path / "out"
     command = [str(tiny_videos) if c == "VIDEOS" else c for c in command]
     with folder_held_by_another_process(out) as pid:
-        done = subprocess.run([sys.executable] + command + ["--out", str(out)], cwd=ROOT, capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable] + command + ["--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
     assert done.returncode == 2 and f"error: {out} is in use by another" in done.stderr
     assert f"process {pid}" in done.stderr and "Traceback" not in done.stderr
     assert not [p for p in out.rglob("*") if not p.name.startswith(".")]
@@ -195,8 +206,10 @@ def test_ucf101_line_leaving_the_root_is_refused(tmp_path, secret):
     root = tmp_path / "data" / "ucf101"
     _write(root / "ucfTrainTestlist" / "classInd.txt", "1 Basketball\n")
     _write(root / "UCF-101" / "Basketball" / "v_Basketball_g01_c01.avi", "x")
-    _write(root / "ucfTrainTestlist" / "trainlist01.txt",
-           "Basketball/v_Basketball_g01_c01.avi 1\nBasketball/../../../../secret/private.avi 1\n")
+    _write(
+        root / "ucfTrainTestlist" / "trainlist01.txt",
+        "Basketball/v_Basketball_g01_c01.avi 1\nBasketball/../../../../secret/private.avi 1\n",
+    )
     with pytest.raises(DatasetLayoutError, match=r"trainlist01.txt line 2 .*leads outside"):
         UCF101(root)
 
@@ -259,8 +272,9 @@ def test_a_link_loop_lists_each_video_once(tmp_path, tiny_videos):
     labeled = VideoFolder(root, labeled=True)  # a/up/b/clip.mp4 must not become a second "a" video
     assert labeled.paths == [str(root / "a" / "clip.mp4"), str(root / "b" / "clip.mp4")]
     assert labeled.labels.tolist() == [0, 1]
-    summary = extract_flows(VideoFolder(root).paths, root, tmp_path / "out", size=32, max_frames=3, workers=1,
-                            show_progress=False)
+    summary = extract_flows(
+        VideoFolder(root).paths, root, tmp_path / "out", size=32, max_frames=3, workers=1, show_progress=False
+    )
     assert summary["written"] == 2 and len(list((tmp_path / "out").rglob("*.npz"))) == 2
 
 
@@ -355,7 +369,9 @@ def test_pseudo_labels_with_a_damaged_labeler_is_named(tmp_path, capsys):
     labeler = tmp_path / "labeler.npz"
     np.savez(labeler, codebook=np.zeros((4, 2)))
     _cut(labeler)
-    code = run_main(_tool("pseudo_labels").main, ["--videos", str(tmp_path), "--out", str(tmp_path / "out"),
-                                                  "--labeler", str(labeler)])
+    code = run_main(
+        _tool("pseudo_labels").main,
+        ["--videos", str(tmp_path), "--out", str(tmp_path / "out"), "--labeler", str(labeler)],
+    )
     err = capsys.readouterr().err
     assert code == 2 and f"error: {labeler} exists but cannot be read" in err and "--labeler" in err

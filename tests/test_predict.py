@@ -84,8 +84,9 @@ def test_class_probabilities_and_features_of_videos_with_a_bad_file_skipped(mode
     (videos / "broken.mp4").write_bytes(b"not a video")
     out = tmp_path / "out"
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
-        result = predict_folder(models["mosi"], videos, out, kind="videos", num_frames=4, verbose=False,
-                                show_progress=False)
+        result = predict_folder(
+            models["mosi"], videos, out, kind="videos", num_frames=4, verbose=False, show_progress=False
+        )
     assert (result["predicted"], result["skipped"]) == (2, 1) and result["outputs"] == ["features", "logits"]
     with open(out / "logits.csv") as f:
         rows = list(csv.DictReader(f))

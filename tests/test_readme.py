@@ -40,8 +40,9 @@ def _anchor(heading):
 
 
 def test_links_between_the_readme_and_docs_resolve():
-    pages = ["README.md"] + [f"docs/{name}" for name in sorted(os.listdir(os.path.join(ROOT, "docs")))
-                             if name.endswith(".md")]
+    pages = ["README.md"] + [
+        f"docs/{name}" for name in sorted(os.listdir(os.path.join(ROOT, "docs"))) if name.endswith(".md")
+    ]
     texts = {}
     for page in pages:
         with open(os.path.join(ROOT, page), encoding="utf-8") as f:
@@ -62,12 +63,18 @@ def test_links_between_the_readme_and_docs_resolve():
     assert not broken, "broken links:\n" + "\n".join(broken)
 
 
-@pytest.mark.parametrize("name, code", [pytest.param(name, code, id=name, marks=() if name == "A first look"
-                                                      else pytest.mark.slow) for name, code in EXAMPLES])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        pytest.param(name, code, id=name, marks=() if name == "A first look" else pytest.mark.slow)
+        for name, code in EXAMPLES
+    ],
+)
 def test_example_runs(name, code, tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, f"README example '{name}' failed:\n{result.stderr[-3000:]}"
     assert result.stdout.strip(), f"README example '{name}' printed nothing"
 
@@ -77,8 +84,11 @@ def _figure_tables():
     measured figure (a decimal, a percentage or a ratio); listings of commands (a table naming recipes/ or tools/
     scripts in its cells) and docs/reliability.md (cases and tests) are not results."""
     figure, command = re.compile(r"\d\.\d|\d ?%|\d×"), re.compile(r"(recipes|tools)/\w+\.py")
-    paths = ["README.md"] + sorted(f"docs/{name}" for name in os.listdir(os.path.join(ROOT, "docs"))
-                                   if name.endswith(".md") and name != "reliability.md")
+    paths = ["README.md"] + sorted(
+        f"docs/{name}"
+        for name in os.listdir(os.path.join(ROOT, "docs"))
+        if name.endswith(".md") and name != "reliability.md"
+    )
     for path in paths:
         with open(os.path.join(ROOT, path), encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -100,7 +110,12 @@ def _figure_tables():
 def test_every_table_of_figures_names_the_command_and_commit_that_made_it():
     # issue 14, class 13: a table that says how it was made cannot go stale unseen
     made = re.compile(r"(recipes|tools)/\w+\.py"), re.compile(r"\bcommits? [0-9a-f]{7,40}\b")
-    missing = [f"{path}:{line}: {table.splitlines()[0][:70]}" for path, line, table, above in _figure_tables()
-               if not (made[0].search(above) and made[1].search(above))]
-    assert not missing, "tables of figures without `recipes/… .py` / `tools/… .py` and `commit <hash>` in the " \
-                        "12 lines above them:\n" + "\n".join(missing)
+    missing = [
+        f"{path}:{line}: {table.splitlines()[0][:70]}"
+        for path, line, table, above in _figure_tables()
+        if not (made[0].search(above) and made[1].search(above))
+    ]
+    assert not missing, (
+        "tables of figures without `recipes/… .py` / `tools/… .py` and `commit <hash>` in the "
+        "12 lines above them:\n" + "\n".join(missing)
+    )

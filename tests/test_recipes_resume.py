@@ -19,8 +19,12 @@ from keras_motion.utils.runs import Run
 VARYING = {"minutes", "seconds"}
 # The recipe, the training (n-th call of Run.callbacks, 1-based) whose first epoch end the kill follows, and a flag
 # whose change a rerun must refuse.
-CASES = [("im2flow", 2, ["--epochs", "3"]), ("mosi", 2, ["--pretext-epochs", "3"]),
-         ("vre_mra", 3, ["--seeds", "2"]), ("pose_from_action", 1, ["--negatives", "3"])]
+CASES = [
+    ("im2flow", 2, ["--epochs", "3"]),
+    ("mosi", 2, ["--pretext-epochs", "3"]),
+    ("vre_mra", 3, ["--seeds", "2"]),
+    ("pose_from_action", 1, ["--negatives", "3"]),
+]
 
 
 class Killed(Exception):
@@ -53,8 +57,9 @@ def main(recipe, argv):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe, kill_in, other_flag", CASES, ids=[c[0] for c in CASES])
-def test_killed_recipe_resumes_to_the_uninterrupted_figures(recipe, kill_in, other_flag, quick_run, tmp_path,
-                                                            monkeypatch, capsys):
+def test_killed_recipe_resumes_to_the_uninterrupted_figures(
+    recipe, kill_in, other_flag, quick_run, tmp_path, monkeypatch, capsys
+):
     uninterrupted, _ = quick_run(recipe)
     out = tmp_path / "run"
     argv = ["--quick", "--out", str(out)]
@@ -65,6 +70,7 @@ def test_killed_recipe_resumes_to_the_uninterrupted_figures(recipe, kill_in, oth
         found = callbacks(self, name, *args, **kwargs)
         trainings.append(name)
         if len(trainings) == kill_in:
+
             class KillAfterFirstEpoch(keras.callbacks.Callback):
                 def on_epoch_end(self, epoch, logs=None):
                     raise Killed(name)

@@ -55,15 +55,16 @@ class Toy(keras.utils.PyDataset):
         return 3
 
     def __getitem__(self, i):
-        pick = self.order[i * 8:(i + 1) * 8]
+        pick = self.order[i * 8 : (i + 1) * 8]
         noise = np.random.default_rng((self.seed, self.epoch, i)).normal(0, 0.1, (len(pick), 4))
         return self.x[pick] + noise.astype("float32"), self.y[pick]
 
 
 def toy_model():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dropout(0.3),
-                              keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dropout(0.3), keras.layers.Dense(1)]
+    )
     model.compile(keras.optimizers.Adam(0.01), "mse")
     return model
 
@@ -201,18 +202,21 @@ def test_method_data_sets_follow_the_fit_epoch():
 
     rng = np.random.default_rng(0)
     videos = rng.integers(0, 255, (6, 6, 20, 20, 3), np.uint8)
-    sets = [lambda: VideoClips(list(videos), [0, 1] * 3, clip_len=4, crop_size=16, batch_size=3),
-            lambda: Im2FlowPairs(videos[:, 0], np.zeros((6, 20, 20, 2), np.float32), batch_size=3, crop_size=16),
-            lambda: TripletBatches(TripletVideos(videos, delta=2), batch_positives=3, crop_size=16)]
+    sets = [
+        lambda: VideoClips(list(videos), [0, 1] * 3, clip_len=4, crop_size=16, batch_size=3),
+        lambda: Im2FlowPairs(videos[:, 0], np.zeros((6, 20, 20, 2), np.float32), batch_size=3, crop_size=16),
+        lambda: TripletBatches(TripletVideos(videos, delta=2), batch_positives=3, crop_size=16),
+    ]
     for make in sets:
         a, b = make(), make()
         for _ in range(3):
             a.on_epoch_end()  # Keras' calls up to epoch 2 of a fit: one before the first epoch, one after each
         b.set_epoch(2)
         xa, xb = a[0][0], b[0][0]
-        for k in (xa if isinstance(xa, dict) else {"x": xa}):
-            assert np.array_equal((xa if isinstance(xa, dict) else {"x": xa})[k],
-                                  (xb if isinstance(xb, dict) else {"x": xb})[k])
+        for k in xa if isinstance(xa, dict) else {"x": xa}:
+            assert np.array_equal(
+                (xa if isinstance(xa, dict) else {"x": xa})[k], (xb if isinstance(xb, dict) else {"x": xb})[k]
+            )
 
 
 def test_mosi_source_images_follow_the_fit_epoch():

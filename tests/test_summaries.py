@@ -12,15 +12,18 @@ pytest.importorskip("tensorboard")
 
 def test_writer_round_trip(tmp_path):
     with SummaryWriter(tmp_path / "trial") as writer:
-        writer.hparams({"learning_rate": np.float32(0.5), "mask": "range", "speeds": np.int64(3), "jitter": True},
-                       trial_id="07")
+        writer.hparams(
+            {"learning_rate": np.float32(0.5), "mask": "range", "speeds": np.int64(3), "jitter": True}, trial_id="07"
+        )
         writer.scalar("epoch_loss", 0.5, step=0)
         writer.scalar("epoch_loss", 0.25, step=1)
         writer.image("clips", np.full((4, 6, 3), 200, np.uint8), step=1)
         writer.end_session("failure")
     with SummaryWriter(tmp_path) as writer:
-        writer.hparams_config({"learning_rate": (1e-4, 1e-2), "mask": ["range", "off"], "speeds": (1, 5)},
-                              [("epoch_accuracy", "validation")])
+        writer.hparams_config(
+            {"learning_rate": (1e-4, 1e-2), "mask": ["range", "off"], "speeds": (1, 5)},
+            [("epoch_accuracy", "validation")],
+        )
     runs = read_events(tmp_path)
     trial = runs["trial"]
     assert trial["hparams"] == {"learning_rate": 0.5, "mask": "range", "speeds": 3.0, "jitter": True}

@@ -30,8 +30,11 @@ def test_nan_loss_stops_training_naming_the_step(tmp_path, out):
     callbacks = run.callbacks("pretext/train", backup=False)
     assert isinstance(callbacks[0], StopOnNonFiniteLoss)
     model = _model()
-    with pytest.raises(NonFiniteLossError, match=r"pretext/train: the training loss became nan at epoch 1, batch 3 "
-                                                 r"\(step 3 of this fit\).*--mixed-precision") as info:
+    with pytest.raises(
+        NonFiniteLossError,
+        match=r"pretext/train: the training loss became nan at epoch 1, batch 3 "
+        r"\(step 3 of this fit\).*--mixed-precision",
+    ) as info:
         model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0, callbacks=callbacks)
     assert isinstance(info.value, KerasMotionError) and model.stop_training
 
@@ -65,8 +68,11 @@ def test_mixed_bfloat16_is_refused_on_tensorflow_cpu(monkeypatch):
             if tf.config.list_physical_devices("GPU"):
                 pytest.skip("a GPU: mixed_bfloat16 is allowed")
             monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
-            with pytest.raises(UnsupportedSetupError, match=r"refused on TensorFlow without a GPU.*2 frames.*"
-                                                            r"Drop --mixed-precision.*TF_ENABLE_ONEDNN_OPTS=0"):
+            with pytest.raises(
+                UnsupportedSetupError,
+                match=r"refused on TensorFlow without a GPU.*2 frames.*"
+                r"Drop --mixed-precision.*TF_ENABLE_ONEDNN_OPTS=0",
+            ):
                 start_run(args, verbose=False)
             assert keras.mixed_precision.global_policy().name == "float32"  # nothing was changed
             monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN off: the gradient is right

@@ -32,8 +32,9 @@ def splits():
 # The HParams sessions on every backend with one tuner; Hyperband (its epoch budgets) on TensorFlow only (CI time).
 @pytest.mark.parametrize("tuner", [pytest.param("random", marks=pytest.mark.backend_agnostic), "hyperband"])
 def test_search_logs_one_hparams_session_per_trial_and_a_summary(tmp_path, splits, tuner, tf_eager):
-    search = km.im2flow.Im2FlowSearch(**splits, preset="quick", log_dir=tmp_path / "logs", epochs=1, phi_epochs=1,
-                                      batch_size=8)
+    search = km.im2flow.Im2FlowSearch(
+        **splits, preset="quick", log_dir=tmp_path / "logs", epochs=1, phi_epochs=1, batch_size=8
+    )
     made = km.tuning.make_tuner(search, tuner, max_trials=3, directory=tmp_path, max_epochs=3)
     search.declare_experiment(made)
     made.search(verbose=0)
@@ -62,8 +63,14 @@ def test_search_logs_one_hparams_session_per_trial_and_a_summary(tmp_path, split
 
 def _tune(out, env=None):
     """A 3-trial search (tests/tuning_job.py) into `out`, as its own process."""
-    return subprocess.Popen([sys.executable, JOB, str(out)], env={**os.environ, "PYTHONPATH": ROOT, **(env or {})},
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, JOB, str(out)],
+        env={**os.environ, "PYTHONPATH": ROOT, **(env or {})},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _sessions(out, trial):

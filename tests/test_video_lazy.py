@@ -62,8 +62,9 @@ def test_frame_rows_gather_rows_and_average_windows(array):
     assert videos[0].reads == [[5]]
     flows = [Counting(np.random.default_rng(0).normal(size=(7, 3, 3, 2)).astype(np.float32))]
     means = FrameRows(flows, owners=[0, 0], times=[1, 3], span=3)
-    np.testing.assert_allclose(means[[1, 0]], np.stack([flows[0].array[3:6].mean(0), flows[0].array[1:4].mean(0)]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        means[[1, 0]], np.stack([flows[0].array[3:6].mean(0), flows[0].array[1:4].mean(0)]), rtol=1e-6
+    )
     assert flows[0].reads == [[1, 2, 3, 4, 5]]  # the overlapping windows read once, together
 
 

@@ -25,8 +25,9 @@ def _frames(n, height=48, width=64):
     return np.stack([np.roll(base, (2 * t, 3 * t), axis=(0, 1)) for t in range(n)])
 
 
-def _encode(path, frames, codec, times=None, time_base=fractions.Fraction(1, 25), tag=None, rotation=None,
-            options=None):
+def _encode(
+    path, frames, codec, times=None, time_base=fractions.Fraction(1, 25), tag=None, rotation=None, options=None
+):
     with av.open(path, "w") as container:
         stream = container.add_stream(codec, rate=25, options=options or {})
         stream.width, stream.height = frames.shape[2], frames.shape[1]
@@ -58,10 +59,12 @@ def videos(tmp_path_factory):
         "mkv b-frames": _encode(str(folder / "b.mkv"), frames, codec, options=options),
         "avi xvid b-frames": _encode(str(folder / "xvid.avi"), frames, "mpeg4", tag="XVID"),
         "avi mjpeg": str(folder / "mjpeg.avi"),
-        "mp4 variable rate": _encode(str(folder / "vfr.mp4"), frames, codec, vfr, fractions.Fraction(1, 1000),
-                                     options=options),
-        "mkv variable rate": _encode(str(folder / "vfr.mkv"), frames, codec, vfr, fractions.Fraction(1, 1000),
-                                     options=options),
+        "mp4 variable rate": _encode(
+            str(folder / "vfr.mp4"), frames, codec, vfr, fractions.Fraction(1, 1000), options=options
+        ),
+        "mkv variable rate": _encode(
+            str(folder / "vfr.mkv"), frames, codec, vfr, fractions.Fraction(1, 1000), options=options
+        ),
         "mp4 rotated": _encode(str(folder / "rotated.mp4"), frames, codec, rotation=90, options=options),
         "mp4 mp4v (OpenCV)": str(folder / "mp4v.mp4"),
     }
@@ -75,8 +78,19 @@ def size(request):
     return request.param
 
 
-@pytest.mark.parametrize("name", ["mp4 b-frames", "mkv b-frames", "avi xvid b-frames", "avi mjpeg",
-                                  "mp4 variable rate", "mkv variable rate", "mp4 rotated", "mp4 mp4v (OpenCV)"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mp4 b-frames",
+        "mkv b-frames",
+        "avi xvid b-frames",
+        "avi mjpeg",
+        "mp4 variable rate",
+        "mkv variable rate",
+        "mp4 rotated",
+        "mp4 mp4v (OpenCV)",
+    ],
+)
 def test_every_frame_and_window_equals_read_video(videos, name, size):
     path = videos[name]
     with warnings.catch_warnings():
@@ -147,7 +161,7 @@ def test_pickles_by_path_and_reads_in_threads(videos):
         t.join()
     assert not errors
     for start, frames in results.items():
-        np.testing.assert_array_equal(frames, expected[start:start + 8])
+        np.testing.assert_array_equal(frames, expected[start : start + 8])
     reader.close()
     with pytest.raises(VideoError, match="closed"):
         reader.read([0])

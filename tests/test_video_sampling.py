@@ -61,9 +61,7 @@ def test_neighbour_pairs_match_the_definition(delta_t):
         for j in range(i + 1, len(times))
         if video_ids[i] == video_ids[j] and abs(times[i] - times[j]) <= gap
     }
-    expected_neg = {
-        (i, j) for i in range(len(times)) for j in range(i + 1, len(times)) if video_ids[i] != video_ids[j]
-    }
+    expected_neg = {(i, j) for i in range(len(times)) for j in range(i + 1, len(times)) if video_ids[i] != video_ids[j]}
     assert set(map(tuple, pos.tolist())) == expected_pos and len(pos) == len(expected_pos) > 0
     assert set(map(tuple, neg.tolist())) == expected_neg and len(neg) == len(expected_neg) > 0
     assert pos.dtype == neg.dtype == np.int64 and np.all(pos[:, 0] < pos[:, 1])

@@ -10,7 +10,9 @@ from no_tensorflow import HIDE_TENSORFLOW
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-SCRIPT = HIDE_TENSORFLOW + r"""
+SCRIPT = (
+    HIDE_TENSORFLOW
+    + r"""
 import numpy as np
 import keras
 
@@ -33,6 +35,7 @@ unet = km.im2flow.Im2FlowUNet(image_size=32, base_filters=4)
 assert codes.shape == (2, 8) and scores.shape == (2, 3) and np.isfinite(scores).all()
 print("ok", "tensorflow" in sys.modules)
 """
+)
 
 
 @pytest.mark.slow

@@ -8,8 +8,9 @@ import keras_motion as km
 
 def main(out):
     splits, classes = km.im2flow.synthetic_splits(num_videos=12, num_frames=7, render_size=40, pairs_per_video=1)
-    search = km.im2flow.Im2FlowSearch(splits, len(classes), preset="quick", log_dir=f"{out}/logs", epochs=2,
-                                      content_loss=False, batch_size=8)
+    search = km.im2flow.Im2FlowSearch(
+        splits, len(classes), preset="quick", log_dir=f"{out}/logs", epochs=2, content_loss=False, batch_size=8
+    )
     tuner = km.tuning.make_tuner(search, "random", max_trials=3, directory=out)
     chief = km.tuning.is_chief_process()
     if chief:

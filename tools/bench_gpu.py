@@ -41,8 +41,10 @@ import sys
 import time
 
 ANCHORS = {"torch-eager": 439.0, "torch-compile": 634.0, "keras-jax": 465.0}  # clips/s, H100, torchvision R(2+1)D-18
-ANCHOR_TEXT = ("anchors (DESIGN.md, an H100, R(2+1)D-18 batch 45 × 16×112² bf16): torchvision eager 439 clips/s, "
-               "torch.compile 634, a plain Keras/JAX model 465")
+ANCHOR_TEXT = (
+    "anchors (DESIGN.md, an H100, R(2+1)D-18 batch 45 × 16×112² bf16): torchvision eager 439 clips/s, "
+    "torch.compile 634, a plain Keras/JAX model 465"
+)
 CONV_FORMS = ("conv3d", "factorized", "auto")
 
 
@@ -51,8 +53,15 @@ def mosi_settings(tiny):
     """MoSI task overrides on its "paper" preset: R(2+1)D-18, 16×112² clips from 320² squares, 5 images × 9 labels
     = 45 clips (the anchors' batch); tiny: depth 10, narrow, 4×16² clips, 1 image × 9 labels."""
     if tiny:
-        return dict(backbone="r2plus1d", depth=10, filters=(4, 4, 4, 4, 4), num_frames=4, crop_size=16,
-                    source_size=24, batch_images=1)
+        return dict(
+            backbone="r2plus1d",
+            depth=10,
+            filters=(4, 4, 4, 4, 4),
+            num_frames=4,
+            crop_size=16,
+            source_size=24,
+            batch_images=1,
+        )
     return dict(backbone="r2plus1d", depth=18, batch_images=5)
 
 
@@ -128,8 +137,15 @@ def keras_mosi(case, args):
     else:  # `build_pretext` with the backbone's `conv` set
         task = MoSI.from_preset("paper", **settings)
         generator = task.generator
-        backbone = R2Plus1D(depth=task.depth, num_classes=generator.num_classes, filters=task.filters,
-                            stem=task.stem, dropout=task.dropout, conv=conv, name="mosi_backbone")
+        backbone = R2Plus1D(
+            depth=task.depth,
+            num_classes=generator.num_classes,
+            filters=task.filters,
+            stem=task.stem,
+            dropout=task.dropout,
+            conv=conv,
+            name="mosi_backbone",
+        )
         pretext = pseudo_motion_classifier(generator, backbone)
     rng = np.random.default_rng(0)
     images, clips = task.batch_images, task.batch_images * generator.num_classes
@@ -148,8 +164,13 @@ def keras_mosi(case, args):
     x = keras.ops.convert_to_tensor(x)  # on device once: the step times the model, not a host copy
     form = resolve_implementation(conv)
     name = f"R(2+1)D-{task.depth}" + ("" if task.filters is None else f" {tuple(task.filters)}")
-    return (lambda: model.train_on_batch(x, labels)), clips, "clips/s", f"{name}, Conv3D {conv}→{form}, {what}", \
-        _trainable(backbone)
+    return (
+        (lambda: model.train_on_batch(x, labels)),
+        clips,
+        "clips/s",
+        f"{name}, Conv3D {conv}→{form}, {what}",
+        _trainable(backbone),
+    )
 
 
 def keras_unet(args):
@@ -165,19 +186,29 @@ def keras_unet(args):
     net = task.build_unet()
     content = None
     if args.im2flow_loss == "paper":  # φ as `fit_content_network` builds it (its weights do not change the time)
-        content = ResNet2D(depth=10, num_classes=101, base_filters=task.stream_filters, stem="imagenet",
-                           rescale=False, name="content_network").stage_features(2)
-    loss = Im2FlowLoss(content_network=content, content_weight=task.content_weight,
-                       magnitude_weighting=task.magnitude_weighting)
-    net.compile(optimizer=keras.optimizers.Adam(ConstantThenLinear(task.learning_rate, 1000, 500),
-                                                beta_1=task.beta_1),
-                loss=loss, metrics=[EndPointError(task.max_magnitude)])
+        content = ResNet2D(
+            depth=10,
+            num_classes=101,
+            base_filters=task.stream_filters,
+            stem="imagenet",
+            rescale=False,
+            name="content_network",
+        ).stage_features(2)
+    loss = Im2FlowLoss(
+        content_network=content, content_weight=task.content_weight, magnitude_weighting=task.magnitude_weighting
+    )
+    net.compile(
+        optimizer=keras.optimizers.Adam(ConstantThenLinear(task.learning_rate, 1000, 500), beta_1=task.beta_1),
+        loss=loss,
+        metrics=[EndPointError(task.max_magnitude)],
+    )
     rng = np.random.default_rng(0)
     size, batch = task.image_size, task.batch_size
     x = keras.ops.convert_to_tensor(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8))
     y = keras.ops.convert_to_tensor(rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32"))
-    what = (f"U-Net-{size} ({task.base_filters} filters), {batch} images {size}², "
-            + ("pixel + λ·content loss (φ ResNet-10 stage 2)" if content is not None else "pixel loss only"))
+    what = f"U-Net-{size} ({task.base_filters} filters), {batch} images {size}², " + (
+        "pixel + λ·content loss (φ ResNet-10 stage 2)" if content is not None else "pixel loss only"
+    )
     return (lambda: net.train_on_batch(x, y)), batch, "images/s", what, _trainable(net)
 
 
@@ -210,14 +241,23 @@ def torch_r2plus1d(depth, filters, num_classes, stem="video", dropout=0.5):
 
     def conv(n_in, n_out, kernel, stride):
         t, d = kernel[0], kernel[1]
-        spatial = nn.Conv3d(n_in, n_out if t == 1 else _midplanes(t, d, n_in, n_out), (1, d, d),
-                            stride=(1, stride[1], stride[2]), padding=(0, d // 2, d // 2), bias=False)
+        spatial = nn.Conv3d(
+            n_in,
+            n_out if t == 1 else _midplanes(t, d, n_in, n_out),
+            (1, d, d),
+            stride=(1, stride[1], stride[2]),
+            padding=(0, d // 2, d // 2),
+            bias=False,
+        )
         if t == 1:
             return spatial
         mid = spatial.out_channels
-        return nn.Sequential(spatial, nn.BatchNorm3d(mid), nn.ReLU(inplace=True),
-                             nn.Conv3d(mid, n_out, (t, 1, 1), stride=(stride[0], 1, 1), padding=(t // 2, 0, 0),
-                                       bias=False))
+        return nn.Sequential(
+            spatial,
+            nn.BatchNorm3d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv3d(mid, n_out, (t, 1, 1), stride=(stride[0], 1, 1), padding=(t // 2, 0, 0), bias=False),
+        )
 
     class Block(nn.Module):
         def __init__(self, n_in, n_out, stride):
@@ -226,17 +266,18 @@ def torch_r2plus1d(depth, filters, num_classes, stem="video", dropout=0.5):
             self.conv2, self.bn2 = conv(n_out, n_out, (3, 3, 3), (1, 1, 1)), nn.BatchNorm3d(n_out)
             self.proj = None
             if stride != (1, 1, 1) or n_in != n_out:  # == Keras' subsample + 1×1×1 conv
-                self.proj = nn.Sequential(nn.Conv3d(n_in, n_out, 1, stride=stride, bias=False),
-                                          nn.BatchNorm3d(n_out))
+                self.proj = nn.Sequential(nn.Conv3d(n_in, n_out, 1, stride=stride, bias=False), nn.BatchNorm3d(n_out))
             self.relu = nn.ReLU(inplace=True)
 
         def forward(self, x):
             y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
             return self.relu(y + (x if self.proj is None else self.proj(x)))
 
-    layers = [conv(3, filters[0], (3, 7, 7), (1, 2, 2)) if stem == "video" else conv(3, filters[0], (3, 3, 3),
-                                                                                        (1, 1, 1)),
-              nn.BatchNorm3d(filters[0]), nn.ReLU(inplace=True)]
+    layers = [
+        conv(3, filters[0], (3, 7, 7), (1, 2, 2)) if stem == "video" else conv(3, filters[0], (3, 3, 3), (1, 1, 1)),
+        nn.BatchNorm3d(filters[0]),
+        nn.ReLU(inplace=True),
+    ]
     n_in = filters[0]
     for stage, count in enumerate(blocks, start=2):
         for b in range(count):
@@ -254,7 +295,7 @@ def torch_unet(image_size, base_filters, dropout=0.5, dropout_blocks=3, max_filt
     from torch import nn
 
     depth = int(round(math.log2(image_size)))
-    filters = [base_filters * min(2 ** i, max_filter_multiplier) for i in range(depth)]
+    filters = [base_filters * min(2**i, max_filter_multiplier) for i in range(depth)]
 
     class UNet(nn.Module):
         def __init__(self):
@@ -297,19 +338,32 @@ def torch_content_network(base_filters):
     class Basic(nn.Module):
         def __init__(self, n_in, n_out, stride):
             super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(n_in, n_out, 3, stride, 1, bias=False), nn.BatchNorm2d(n_out),
-                                      nn.ReLU(inplace=True), nn.Conv2d(n_out, n_out, 3, 1, 1, bias=False),
-                                      nn.BatchNorm2d(n_out))
-            self.proj = None if stride == 1 and n_in == n_out else nn.Sequential(
-                nn.Conv2d(n_in, n_out, 1, stride, bias=False), nn.BatchNorm2d(n_out))
+            self.body = nn.Sequential(
+                nn.Conv2d(n_in, n_out, 3, stride, 1, bias=False),
+                nn.BatchNorm2d(n_out),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(n_out, n_out, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(n_out),
+            )
+            self.proj = (
+                None
+                if stride == 1 and n_in == n_out
+                else nn.Sequential(nn.Conv2d(n_in, n_out, 1, stride, bias=False), nn.BatchNorm2d(n_out))
+            )
             self.relu = nn.ReLU(inplace=True)
 
         def forward(self, x):
             return self.relu(self.body(x) + (x if self.proj is None else self.proj(x)))
 
     f = base_filters
-    return nn.Sequential(nn.Conv2d(3, f, 7, 2, 3, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True),
-                         nn.MaxPool2d(3, 2, 1), Basic(f, f, 1), Basic(f, 2 * f, 2))
+    return nn.Sequential(
+        nn.Conv2d(3, f, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(f),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, 2, 1),
+        Basic(f, f, 1),
+        Basic(f, 2 * f, 2),
+    )
 
 
 def _torch_model(case, args, device):
@@ -350,11 +404,24 @@ def _torch_model(case, args, device):
         x = torch.from_numpy(rng.integers(0, 256, (clips, frames, size, size, 3), dtype=np.uint8)).to(device)
         y = torch.arange(clips, device=device) % 9
         what = f"{model_name}, {clips} clips {frames}×{size}² uint8 in"
-        return module, optimizer, lambda out, y: nn.functional.cross_entropy(out.float(), y), x, y, clips, "clips/s", \
-            what
+        return (
+            module,
+            optimizer,
+            lambda out, y: nn.functional.cross_entropy(out.float(), y),
+            x,
+            y,
+            clips,
+            "clips/s",
+            what,
+        )
 
-    settings = {"image_size": 256, "base_filters": 64, "batch_size": 32, "stream_filters": 64,
-                **im2flow_settings(args.tiny)}
+    settings = {
+        "image_size": 256,
+        "base_filters": 64,
+        "batch_size": 32,
+        "stream_filters": 64,
+        **im2flow_settings(args.tiny),
+    }
     size, batch = settings["image_size"], settings["batch_size"]
     unet = torch_unet(size, settings["base_filters"])
     phi = torch_content_network(settings["stream_filters"]) if args.im2flow_loss == "paper" else None
@@ -394,8 +461,9 @@ def _torch_model(case, args, device):
     optimizer = torch.optim.Adam(unet.parameters(), lr=2e-4, betas=(0.5, 0.999))
     x = torch.from_numpy(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8)).to(device)
     y = torch.from_numpy(rng.uniform(-1, 1, (batch, 3, size, size)).astype("float32")).to(device)
-    what = (f"plain-torch U-Net-{size} ({settings['base_filters']} filters), {batch} images {size}², "
-            + ("pixel + λ·content loss (φ ResNet-10 stage 2)" if phi is not None else "pixel loss only"))
+    what = f"plain-torch U-Net-{size} ({settings['base_filters']} filters), {batch} images {size}², " + (
+        "pixel + λ·content loss (φ ResNet-10 stage 2)" if phi is not None else "pixel loss only"
+    )
     return module, optimizer, im2flow_loss, x, y, batch, "images/s", what
 
 
@@ -436,10 +504,26 @@ def worker(case, args):
         step, sync, items, unit, what, params, device, precision = torch_case(case, args)
     built = time.perf_counter() - start
     first, median = time_steps(step, sync, args.warmup, args.steps)
-    print("RESULT " + json.dumps({
-        "case": case, "median": median, "first": first, "build": built, "items": items, "unit": unit,
-        "throughput": items / median, "what": what, "params": int(params), "device": device, "precision": precision,
-        "tensorflow_imported": "tensorflow" in sys.modules}), flush=True)
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "case": case,
+                "median": median,
+                "first": first,
+                "build": built,
+                "items": items,
+                "unit": unit,
+                "throughput": items / median,
+                "what": what,
+                "params": int(params),
+                "device": device,
+                "precision": precision,
+                "tensorflow_imported": "tensorflow" in sys.modules,
+            }
+        ),
+        flush=True,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------- the parent
@@ -457,9 +541,20 @@ def plan(args):
 
 
 def _child_args(args):
-    out = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--precision", args.precision,
-           "--torch-model", args.torch_model, "--im2flow-loss", args.im2flow_loss,
-           "--compile-backend", args.compile_backend]
+    out = [
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--precision",
+        args.precision,
+        "--torch-model",
+        args.torch_model,
+        "--im2flow-loss",
+        args.im2flow_loss,
+        "--compile-backend",
+        args.compile_backend,
+    ]
     return out + (["--tiny"] if args.tiny else [])
 
 
@@ -483,7 +578,7 @@ def run_case(case, args, timeout):
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         return None, f"failed (exit {done.returncode}):\n{done.stderr[-2500:]}"
-    return json.loads(lines[-1][len("RESULT "):]), None
+    return json.loads(lines[-1][len("RESULT ") :]), None
 
 
 def _ratio(results, a, b, label, anchor=None):
@@ -497,15 +592,25 @@ def report_ratios(results, args):
     form = forms[0]
     eager, compiled = ANCHORS["torch-eager"], ANCHORS["torch-compile"]
     print("ratios, throughput, same run (> 1: the first is faster):")
-    _ratio(results, f"r2p1d-keras-{form}", "r2p1d-torch-eager", f"R(2+1)D Keras-JAX ({form}) ÷ torch eager",
-           ANCHORS["keras-jax"] / eager)
-    _ratio(results, f"r2p1d-keras-{form}", "r2p1d-torch-compile", f"R(2+1)D Keras-JAX ({form}) ÷ torch.compile",
-           ANCHORS["keras-jax"] / compiled)
-    _ratio(results, "r2p1d-torch-compile", "r2p1d-torch-eager", "R(2+1)D torch.compile ÷ torch eager",
-           compiled / eager)
+    _ratio(
+        results,
+        f"r2p1d-keras-{form}",
+        "r2p1d-torch-eager",
+        f"R(2+1)D Keras-JAX ({form}) ÷ torch eager",
+        ANCHORS["keras-jax"] / eager,
+    )
+    _ratio(
+        results,
+        f"r2p1d-keras-{form}",
+        "r2p1d-torch-compile",
+        f"R(2+1)D Keras-JAX ({form}) ÷ torch.compile",
+        ANCHORS["keras-jax"] / compiled,
+    )
+    _ratio(results, "r2p1d-torch-compile", "r2p1d-torch-eager", "R(2+1)D torch.compile ÷ torch eager", compiled / eager)
     _ratio(results, f"mosi-keras-{form}", "r2p1d-torch-eager", f"MoSI step Keras-JAX ({form}, generator) ÷ torch eager")
-    _ratio(results, f"mosi-keras-{form}", "r2p1d-torch-compile",
-           f"MoSI step Keras-JAX ({form}, generator) ÷ torch.compile")
+    _ratio(
+        results, f"mosi-keras-{form}", "r2p1d-torch-compile", f"MoSI step Keras-JAX ({form}, generator) ÷ torch.compile"
+    )
     _ratio(results, f"mosi-keras-{form}", f"r2p1d-keras-{form}", "MoSI step with generator ÷ backbone alone (Keras)")
     for other in forms[1:]:
         _ratio(results, f"mosi-keras-{form}", f"mosi-keras-{other}", f"MoSI step Keras-JAX {form} ÷ {other}")
@@ -532,35 +637,63 @@ def _one_case(case, args, start, results, failed, devices):
     if family not in devices:
         devices[family] = f"{result['device']}, {result['precision']}"
         print(f"  device: {devices[family]}", flush=True)
-    print(f"{case:<24} {result['throughput']:9.1f} {result['unit']:<9} step {result['median'] * 1e3:8.1f} ms  "
-          f"first step (compile) {result['first']:6.1f} s  build {result['build']:5.1f} s  "
-          f"{result['params'] / 1e6:6.2f}M params  {result['what']}", flush=True)
+    print(
+        f"{case:<24} {result['throughput']:9.1f} {result['unit']:<9} step {result['median'] * 1e3:8.1f} ms  "
+        f"first step (compile) {result['first']:6.1f} s  build {result['build']:5.1f} s  "
+        f"{result['params'] / 1e6:6.2f}M params  {result['what']}",
+        flush=True,
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tiny", action="store_true",
-                        help="tiny sizes (R(2+1)D-10 narrow, 4×16² clips, U-Net-32, batch 2): a smoke test")
-    parser.add_argument("--conv", nargs="+", default=["conv3d", "factorized"], choices=CONV_FORMS,
-                        help="R(2+1)D Conv3D forms of the Keras MoSI cases (the first one is also timed without the "
-                             "generator and compared with PyTorch)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="tiny sizes (R(2+1)D-10 narrow, 4×16² clips, U-Net-32, batch 2): a smoke test",
+    )
+    parser.add_argument(
+        "--conv",
+        nargs="+",
+        default=["conv3d", "factorized"],
+        choices=CONV_FORMS,
+        help="R(2+1)D Conv3D forms of the Keras MoSI cases (the first one is also timed without the "
+        "generator and compared with PyTorch)",
+    )
     parser.add_argument("--steps", type=int, default=None, help="timed steps per case (default 15; tiny 3)")
-    parser.add_argument("--warmup", type=int, default=None,
-                        help="warm-up steps, the first included (default 3; tiny 1)")
-    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "float32"],
-                        help="auto: bf16 on a GPU, float32 on a CPU")
-    parser.add_argument("--torch-model", default="auto", choices=["auto", "torchvision", "plain"],
-                        help="R(2+1)D-18 in PyTorch: torchvision's r2plus1d_18 (auto: where importable) or the "
-                             "plain-torch one in this file")
-    parser.add_argument("--im2flow-loss", default="paper", choices=["paper", "pixel"],
-                        help="U-Net loss: the paper preset's (pixel + content through φ) or the pixel term only")
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="warm-up steps, the first included (default 3; tiny 1)"
+    )
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "bf16", "float32"], help="auto: bf16 on a GPU, float32 on a CPU"
+    )
+    parser.add_argument(
+        "--torch-model",
+        default="auto",
+        choices=["auto", "torchvision", "plain"],
+        help="R(2+1)D-18 in PyTorch: torchvision's r2plus1d_18 (auto: where importable) or the "
+        "plain-torch one in this file",
+    )
+    parser.add_argument(
+        "--im2flow-loss",
+        default="paper",
+        choices=["paper", "pixel"],
+        help="U-Net loss: the paper preset's (pixel + content through φ) or the pixel term only",
+    )
     parser.add_argument("--no-compile", action="store_true", help="leave out the torch.compile cases")
-    parser.add_argument("--compile-backend", default=None,
-                        help="torch.compile's backend (default inductor; tiny: aot_eager, since inductor's C++ CPU "
-                             "code generation alone takes a minute there and a GPU uses Triton instead)")
+    parser.add_argument(
+        "--compile-backend",
+        default=None,
+        help="torch.compile's backend (default inductor; tiny: aot_eager, since inductor's C++ CPU "
+        "code generation alone takes a minute there and a GPU uses Triton instead)",
+    )
     parser.add_argument("--cases", nargs="+", help="only the cases starting with these names (see the docstring)")
-    parser.add_argument("--time-limit", type=float, default=480.0,
-                        help="seconds for the whole run: no case starts after, a running one is killed")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=480.0,
+        help="seconds for the whole run: no case starts after, a running one is killed",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # the case a child process times
     args = parser.parse_args(argv)
     args.steps = args.steps if args.steps is not None else (3 if args.tiny else 15)
@@ -572,8 +705,11 @@ def main(argv=None):
 
     start = time.perf_counter()
     cases = plan(args)
-    print(f"bench_gpu: {len(cases)} cases, one process each; median of {args.steps} steps after {args.warmup} "
-          f"warm-up{' (tiny sizes)' if args.tiny else ''}; time limit {args.time_limit:.0f} s", flush=True)
+    print(
+        f"bench_gpu: {len(cases)} cases, one process each; median of {args.steps} steps after {args.warmup} "
+        f"warm-up{' (tiny sizes)' if args.tiny else ''}; time limit {args.time_limit:.0f} s",
+        flush=True,
+    )
     results, failed, devices = {}, [], {}
     for case in cases:
         _one_case(case, args, start, results, failed, devices)
@@ -581,8 +717,10 @@ def main(argv=None):
         print("note: float32 where no bf16-capable GPU is seen (a CPU run times float32, not the GPU's bf16)")
     report_ratios(results, args)
     tf = sorted(c for c, r in results.items() if r["tensorflow_imported"])
-    print(f"TensorFlow imported: {'in ' + ', '.join(tf) if tf else 'no (in no case)'}; "
-          f"total {time.perf_counter() - start:.0f} s")
+    print(
+        f"TensorFlow imported: {'in ' + ', '.join(tf) if tf else 'no (in no case)'}; "
+        f"total {time.perf_counter() - start:.0f} s"
+    )
     return 1 if failed else 0
 
 

@@ -20,8 +20,9 @@ def _shape(text):
     try:
         return tuple(None if s.strip().lower() in ("", "none", "?") else int(s) for s in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated shape such as 8,112,112,3 or "
-                                         "none,112,112,3 (none: free)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated shape such as 8,112,112,3 or none,112,112,3 (none: free)"
+        ) from None
 
 
 def main(argv=None):
@@ -29,9 +30,13 @@ def main(argv=None):
     p.add_argument("model", help="an inference model's .keras file")
     p.add_argument("--out", required=True, help="the SavedModel folder, or the folder of the .onnx file")
     p.add_argument("--format", default="saved_model", choices=("saved_model", "onnx"))
-    p.add_argument("--input-shape", type=_shape, default=None,
-                   help="the input's shape past the batch axis, e.g. 8,112,112,3 (none = free); default: as free "
-                        "as the format and backend allow")
+    p.add_argument(
+        "--input-shape",
+        type=_shape,
+        default=None,
+        help="the input's shape past the batch axis, e.g. 8,112,112,3 (none = free); default: as free "
+        "as the format and backend allow",
+    )
     p.add_argument("--verbose", action="store_true", help="show what Keras and tf2onnx print")
     args = p.parse_args(argv)
     if not os.path.isfile(args.model):

@@ -26,41 +26,61 @@ from keras_motion.utils.paths import output_dir_type
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", required=True, help="folder searched recursively for videos")
-    parser.add_argument("--out", required=True, type=output_dir_type,
-                        help="output folder (mirrors the layout of --videos)")
+    parser.add_argument(
+        "--out", required=True, type=output_dir_type, help="output folder (mirrors the layout of --videos)"
+    )
     parser.add_argument("--method", default="dis", choices=METHODS)
-    parser.add_argument("--size", type=int_arg(low=1), default=None,
-                        help="resize the short side to this many px first")
+    parser.add_argument("--size", type=int_arg(low=1), default=None, help="resize the short side to this many px first")
     parser.add_argument("--step", type=int_arg(low=1), default=1, help="keep every step-th frame")
     parser.add_argument("--max-frames", type=int_arg(low=2), default=None)
-    parser.add_argument("--bound", type=number_arg(low=0, low_open=True), default=20.0,
-                        help="quantisation bound in px")
+    parser.add_argument("--bound", type=number_arg(low=0, low_open=True), default=20.0, help="quantisation bound in px")
     parser.add_argument("--workers", type=int_arg(low=1), default=None, help="processes (default: all cores)")
     parser.add_argument("--num-shards", type=int_arg(low=1), default=1)
     parser.add_argument("--shard-index", type=int_arg(low=0), default=0, help="0 .. --num-shards - 1")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="recompute videos whose output exists (needed to change settings in an existing --out)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="recompute videos whose output exists (needed to change settings in an existing --out)",
+    )
     args = parser.parse_args(argv)
     if args.shard_index >= args.num_shards:
-        parser.error(f"argument --shard-index: {args.shard_index} is out of range: an integer in "
-                     f"0..{args.num_shards - 1} (--num-shards {args.num_shards})")
+        parser.error(
+            f"argument --shard-index: {args.shard_index} is out of range: an integer in "
+            f"0..{args.num_shards - 1} (--num-shards {args.num_shards})"
+        )
 
     videos = VideoFolder(args.videos)
     try:
-        summary = extract_flows(videos.paths, args.videos, args.out, method=args.method, size=args.size,
-                                step=args.step, max_frames=args.max_frames, bound=args.bound, workers=args.workers,
-                                num_shards=args.num_shards, shard_index=args.shard_index, overwrite=args.overwrite)
+        summary = extract_flows(
+            videos.paths,
+            args.videos,
+            args.out,
+            method=args.method,
+            size=args.size,
+            step=args.step,
+            max_frames=args.max_frames,
+            bound=args.bound,
+            workers=args.workers,
+            num_shards=args.num_shards,
+            shard_index=args.shard_index,
+            overwrite=args.overwrite,
+        )
     except KerasMotionError as e:  # a settings mismatch, an unwritable --out: the message says what to do
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: the finished outputs are kept; rerun the same command to resume.", file=sys.stderr)
         return 130
-    print(f"shard {args.shard_index + 1}/{args.num_shards}: wrote {summary['written']} videos "
-          f"({summary['flow_maps']} flow maps), {summary['skipped_existing']} already done; "
-          f"{summary['failed'].summary()}"
-          + (f"; removed {summary['removed_temporaries']} temporary file(s) of killed runs"
-             if summary["removed_temporaries"] else ""))
+    print(
+        f"shard {args.shard_index + 1}/{args.num_shards}: wrote {summary['written']} videos "
+        f"({summary['flow_maps']} flow maps), {summary['skipped_existing']} already done; "
+        f"{summary['failed'].summary()}"
+        + (
+            f"; removed {summary['removed_temporaries']} temporary file(s) of killed runs"
+            if summary["removed_temporaries"]
+            else ""
+        )
+    )
     return 1 if summary["failed"].count and not summary["written"] else 0
 
 

@@ -59,22 +59,43 @@ def _size_arg(text):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, type=output_dir_type, help="root folder of the data set")
-    p.add_argument("--layout", choices=("synthetic", "ucf101", "hmdb51"), default="synthetic",
-                   help="synthetic: videos/, flows/, labels.csv (read with SyntheticVideos); ucf101 / hmdb51: the "
-                        "official layout of that set (read with UCF101 / HMDB51)")
+    p.add_argument(
+        "--layout",
+        choices=("synthetic", "ucf101", "hmdb51"),
+        default="synthetic",
+        help="synthetic: videos/, flows/, labels.csv (read with SyntheticVideos); ucf101 / hmdb51: the "
+        "official layout of that set (read with UCF101 / HMDB51)",
+    )
     p.add_argument("--num-videos", type=int_arg(low=1), default=600)
-    p.add_argument("--num-frames", type=_frames_arg, default=None,
-                   help="frames per video (≥ 2: one flow), or LO-HI: each video draws its length (ucf101, hmdb51); "
-                        f"default 16 (synthetic), {DEFAULT_FRAMES[0]}-{DEFAULT_FRAMES[1]} (ucf101, hmdb51)")
-    p.add_argument("--size", type=_size_arg, nargs="+", default=None,
-                   help=f"{_SIZE_HELP}; default 64 (synthetic), 320x240 (ucf101, hmdb51)")
+    p.add_argument(
+        "--num-frames",
+        type=_frames_arg,
+        default=None,
+        help="frames per video (≥ 2: one flow), or LO-HI: each video draws its length (ucf101, hmdb51); "
+        f"default 16 (synthetic), {DEFAULT_FRAMES[0]}-{DEFAULT_FRAMES[1]} (ucf101, hmdb51)",
+    )
+    p.add_argument(
+        "--size",
+        type=_size_arg,
+        nargs="+",
+        default=None,
+        help=f"{_SIZE_HELP}; default 64 (synthetic), 320x240 (ucf101, hmdb51)",
+    )
     p.add_argument("--seed", type=int_arg(low=0), default=0)
-    p.add_argument("--jitter", type=number_arg(low=0), default=0.0,
-                   help="camera shake: max global translation per frame, px")
-    p.add_argument("--fps", type=number_arg(low=0, low_open=True), default=None,
-                   help="default 25 (synthetic, ucf101), 30 (hmdb51), as the real sets")
-    p.add_argument("--flows", action="store_true",
-                   help="ucf101, hmdb51: also store the exact flows in flows/ (the synthetic layout always does)")
+    p.add_argument(
+        "--jitter", type=number_arg(low=0), default=0.0, help="camera shake: max global translation per frame, px"
+    )
+    p.add_argument(
+        "--fps",
+        type=number_arg(low=0, low_open=True),
+        default=None,
+        help="default 25 (synthetic, ucf101), 30 (hmdb51), as the real sets",
+    )
+    p.add_argument(
+        "--flows",
+        action="store_true",
+        help="ucf101, hmdb51: also store the exact flows in flows/ (the synthetic layout always does)",
+    )
     args = p.parse_args(argv)
     official = args.layout != "synthetic"
 
@@ -88,47 +109,77 @@ def main(argv=None):
         p.error("argument --size: give one WxH (e.g. 320x240), one S (square) or two values H W")
     height, width = (size, size) if isinstance(size, int) else size
     if height % 2 or width % 2:
-        p.error(f"argument --size: {width}x{height} (width x height): both must be even for the video encoder, "
-                f"e.g. {width + width % 2}x{height + height % 2}")
+        p.error(
+            f"argument --size: {width}x{height} (width x height): both must be even for the video encoder, "
+            f"e.g. {width + width % 2}x{height + height % 2}"
+        )
     frames = args.num_frames if args.num_frames is not None else (DEFAULT_FRAMES if official else 16)
     if isinstance(frames, tuple) and not official:
-        p.error("argument --num-frames: a range LO-HI is for --layout ucf101 or hmdb51; the synthetic layout "
-                "takes one count, e.g. --num-frames 16")
+        p.error(
+            "argument --num-frames: a range LO-HI is for --layout ucf101 or hmdb51; the synthetic layout "
+            "takes one count, e.g. --num-frames 16"
+        )
     minimum = MIN_PER_CLASS * len(ACTIONS)
     if official and args.num_videos < minimum:
-        p.error(f"argument --num-videos: {args.num_videos} is too few for --layout {args.layout}: it needs at least "
-                f"{MIN_PER_CLASS} videos per class ({minimum}) so that every split has training and test videos of "
-                f"every class; pass --num-videos {minimum} or more")
+        p.error(
+            f"argument --num-videos: {args.num_videos} is too few for --layout {args.layout}: it needs at least "
+            f"{MIN_PER_CLASS} videos per class ({minimum}) so that every split has training and test videos of "
+            f"every class; pass --num-videos {minimum} or more"
+        )
 
     start = time.perf_counter()
     if official:
-        tree = write_layout(args.out, args.layout, args.num_videos, size=(height, width), num_frames=frames,
-                            seed=args.seed, jitter=args.jitter, fps=args.fps, flows=args.flows)
+        tree = write_layout(
+            args.out,
+            args.layout,
+            args.num_videos,
+            size=(height, width),
+            num_frames=frames,
+            seed=args.seed,
+            jitter=args.jitter,
+            fps=args.fps,
+            flows=args.flows,
+        )
         _report_tree(args, tree, frames, time.perf_counter() - start)
         return tree
-    ds = write_synthetic(args.out, args.num_videos, num_frames=frames, size=size, seed=args.seed,
-                         jitter=args.jitter, fps=25.0 if args.fps is None else args.fps)
+    ds = write_synthetic(
+        args.out,
+        args.num_videos,
+        num_frames=frames,
+        size=size,
+        seed=args.seed,
+        jitter=args.jitter,
+        fps=25.0 if args.fps is None else args.fps,
+    )
     elapsed = time.perf_counter() - start
     counts = collections.Counter(ds.class_names[k] for k in ds.labels)
-    print(f"{args.out}: {len(ds)} videos ({ds.num_written} written now, {len(ds) - ds.num_written} already there) "
-          f"in {elapsed:.1f} s")
+    print(
+        f"{args.out}: {len(ds)} videos ({ds.num_written} written now, {len(ds) - ds.num_written} already there) "
+        f"in {elapsed:.1f} s"
+    )
     print("  per class: " + ", ".join(f"{name} {counts[name]}" for name in ds.class_names))
-    print(f"  {frames} frames of {size} px, seed {args.seed}, jitter {args.jitter} px; "
-          f"labels in {os.path.join(args.out, 'labels.csv')}, exact flows in {os.path.join(args.out, 'flows')}")
+    print(
+        f"  {frames} frames of {size} px, seed {args.seed}, jitter {args.jitter} px; "
+        f"labels in {os.path.join(args.out, 'labels.csv')}, exact flows in {os.path.join(args.out, 'flows')}"
+    )
     return ds
 
 
 def _report_tree(args, tree, frames, elapsed):
     written = tree.num_written
-    print(f"{args.out}: {len(tree.videos)} {args.layout} videos ({written} written now, "
-          f"{len(tree.videos) - written} already there) in {elapsed:.1f} s")
+    print(
+        f"{args.out}: {len(tree.videos)} {args.layout} videos ({written} written now, "
+        f"{len(tree.videos) - written} already there) in {elapsed:.1f} s"
+    )
     counts = collections.Counter(v.class_name for v in tree.videos)
     print("  per class: " + ", ".join(f"{name} {counts[name]}" for name in tree.class_names))
     lengths = [v.num_frames for v in tree.videos]
     asked = f"{frames[0]}-{frames[1]}" if isinstance(frames, tuple) else frames
     height, width = tree.size
-    print(f"  {min(lengths)}-{max(lengths)} frames (asked {asked}) of {width}x{height} px, seed {args.seed}, "
-          f"jitter {args.jitter} px; settings in {os.path.join(args.out, 'synthetic_layout.json')}")
+    print(
+        f"  {min(lengths)}-{max(lengths)} frames (asked {asked}) of {width}x{height} px, seed {args.seed}, "
+        f"jitter {args.jitter} px; settings in {os.path.join(args.out, 'synthetic_layout.json')}"
+    )
     # Read back through the official loader, as a user will: the counts it sees are the tree's.
     for split in (1, 2, 3):
         sizes = {subset: len(tree.dataset(split, subset)) for subset in ("train", "test")}

@@ -38,8 +38,14 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jitter", type=float, default=0.0, help="camera shake, max px per frame")
     p.add_argument("--frames-per-video", type=int, default=4, help="random frames taken from every video")
-    p.add_argument("--split", type=float, nargs=2, default=(0.6, 0.2), metavar=("TRAIN", "VAL"),
-                   help="fractions of the videos for training and validation; the rest is the held-out test")
+    p.add_argument(
+        "--split",
+        type=float,
+        nargs=2,
+        default=(0.6, 0.2),
+        metavar=("TRAIN", "VAL"),
+        help="fractions of the videos for training and validation; the rest is the held-out test",
+    )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=3e-3)
@@ -57,8 +63,14 @@ def sample_frames(args):
     frames, flows, labels = [], [], []
     starts = range(0, args.num_videos, args.chunk)
     for start in progress(starts, desc="rendering (chunks)"):
-        data = synthetic_actions(min(args.chunk, args.num_videos - start), args.num_frames, args.size, args.seed,
-                                 jitter=args.jitter, start=start)
+        data = synthetic_actions(
+            min(args.chunk, args.num_videos - start),
+            args.num_frames,
+            args.size,
+            args.seed,
+            jitter=args.jitter,
+            start=start,
+        )
         for n in range(len(data)):
             t = rng.choice(args.num_frames, k, replace=False)
             frames.append(data.frames[n, t])
@@ -76,8 +88,8 @@ def split_videos(labels, fractions, seed):
         n_train = int(round(fractions[0] * len(idx)))
         n_val = int(round(fractions[1] * len(idx)))
         parts[0].extend(idx[:n_train])
-        parts[1].extend(idx[n_train:n_train + n_val])
-        parts[2].extend(idx[n_train + n_val:])
+        parts[1].extend(idx[n_train : n_train + n_val])
+        parts[2].extend(idx[n_train + n_val :])
     return tuple(np.sort(np.array(p, np.int64)) for p in parts)
 
 
@@ -93,10 +105,19 @@ def train_stream(name, x, y, splits, num_classes, args, seed, images=True):
     keras.utils.set_random_seed(seed)
     model = StreamCNN(num_classes, width=args.width, input_channels=x.shape[-1], rescale=images)
     start = time.perf_counter()
-    fit_stream(model, (x[train], y[train]), (x[val], y[val]), epochs=args.epochs, batch_size=args.batch_size,
-               learning_rate=args.learning_rate, patience=max(args.epochs // 4, 3), verbose=0)
-    print(f"  trained {name} ({model.count_params()} parameters) in {time.perf_counter() - start:.0f} s",
-          file=sys.stderr)
+    fit_stream(
+        model,
+        (x[train], y[train]),
+        (x[val], y[val]),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=max(args.epochs // 4, 3),
+        verbose=0,
+    )
+    print(
+        f"  trained {name} ({model.count_params()} parameters) in {time.perf_counter() - start:.0f} s", file=sys.stderr
+    )
     return [class_probabilities(model, x[s], batch_size=256) for s in splits]
 
 
@@ -127,9 +148,12 @@ def main(argv=None):
     x_flow = flows.reshape(-1, *flows.shape[2:]) / args.flow_scale
     y = np.repeat(video_labels, k)
     num_classes = len(class_names)
-    print(f"{num_videos} videos ({len(train_v)} train / {len(val_v)} val / {len(test_v)} test), "
-          f"{k} frames each, {args.size}x{args.size}, jitter {args.jitter}; rendered in {render_s:.0f} s; "
-          f"Keras backend {keras.backend.backend()}", file=sys.stderr)
+    print(
+        f"{num_videos} videos ({len(train_v)} train / {len(val_v)} val / {len(test_v)} test), "
+        f"{k} frames each, {args.size}x{args.size}, jitter {args.jitter}; rendered in {render_s:.0f} s; "
+        f"Keras backend {keras.backend.backend()}",
+        file=sys.stderr,
+    )
 
     frame_a = train_stream("frame net A", x_frame, y, splits, num_classes, args, args.seed + 10)
     frame_b = train_stream("frame net B", x_frame, y, splits, num_classes, args, args.seed + 20)
@@ -148,23 +172,36 @@ def main(argv=None):
     }
     weights = {"frame+frame": w_frame, "frame+flow": w_flow}
     elapsed = time.perf_counter() - t0
-    print(f"\nHeld-out test accuracy ({len(test_v)} videos x {k} frames = {len(y_test)} frames; "
-          "fusion weights chosen on validation):")
+    print(
+        f"\nHeld-out test accuracy ({len(test_v)} videos x {k} frames = {len(y_test)} frames; "
+        "fusion weights chosen on validation):"
+    )
     for name, value in results.items():
         extra = f"   (weight of the 2nd stream {weights[name]:.2f})" if name in weights else ""
         print(f"  {name:<12} {100 * value:5.1f} %{extra}")
-    print(f"  frame+flow - frame = {100 * (results['frame+flow'] - results['frame']):+.1f} points; "
-          f"frame+frame - frame = {100 * (results['frame+frame'] - results['frame']):+.1f} points")
+    print(
+        f"  frame+flow - frame = {100 * (results['frame+flow'] - results['frame']):+.1f} points; "
+        f"frame+frame - frame = {100 * (results['frame+frame'] - results['frame']):+.1f} points"
+    )
     print(f"total time {elapsed:.0f} s")
     if args.out:
         fused = late_fusion(frame_a[2], flow[2], w_flow)
-        confusion = {name: confusion_matrix(scores, y_test, num_classes)
-                     for name, scores in (("frame", frame_a[2]), ("flow", flow[2]), ("frame+flow", fused))}
-        report = dict(results=results, fusion_weights=weights, class_names=class_names, num_test_frames=len(y_test),
-                      confusion_test=confusion,
-                      split_videos=[len(train_v), len(val_v), len(test_v)], seconds=elapsed,
-                      backend=keras.backend.backend(), args=vars(args),
-                      default_actions=list(ACTIONS))
+        confusion = {
+            name: confusion_matrix(scores, y_test, num_classes)
+            for name, scores in (("frame", frame_a[2]), ("flow", flow[2]), ("frame+flow", fused))
+        }
+        report = dict(
+            results=results,
+            fusion_weights=weights,
+            class_names=class_names,
+            num_test_frames=len(y_test),
+            confusion_test=confusion,
+            split_videos=[len(train_v), len(val_v), len(test_v)],
+            seconds=elapsed,
+            backend=keras.backend.backend(),
+            args=vars(args),
+            default_actions=list(ACTIONS),
+        )
         atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     return results
 

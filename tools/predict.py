@@ -25,18 +25,29 @@ def main(argv=None):
     source.add_argument("--images", help="folder searched recursively for images")
     source.add_argument("--videos", help="folder searched recursively for videos (clip models)")
     p.add_argument("--out", required=True, type=output_dir_type, help="output folder")
-    p.add_argument("--frames", type=int_arg(1), default=None,
-                   help="frames per clip, evenly spaced over each video: the clip length the model was trained on")
+    p.add_argument(
+        "--frames",
+        type=int_arg(1),
+        default=None,
+        help="frames per clip, evenly spaced over each video: the clip length the model was trained on",
+    )
     p.add_argument("--overwrite", action="store_true", help="delete what an earlier run wrote into --out first")
     args = p.parse_args(argv)
 
     from keras_motion.predict import predict_folder
 
-    result = predict_folder(args.model, args.images or args.videos, args.out,
-                            kind="images" if args.images else "videos", num_frames=args.frames,
-                            overwrite=args.overwrite)
-    print(f"predicted {result['predicted']}, kept {result['reused']} from an earlier run, skipped "
-          f"{result['skipped']}; outputs {', '.join(result['outputs'])} in {args.out}")
+    result = predict_folder(
+        args.model,
+        args.images or args.videos,
+        args.out,
+        kind="images" if args.images else "videos",
+        num_frames=args.frames,
+        overwrite=args.overwrite,
+    )
+    print(
+        f"predicted {result['predicted']}, kept {result['reused']} from an earlier run, skipped "
+        f"{result['skipped']}; outputs {', '.join(result['outputs'])} in {args.out}"
+    )
     return 0
 
 

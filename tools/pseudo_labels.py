@@ -49,8 +49,10 @@ def main(argv=None):
     from keras_motion.vre_mra import MotionLabeler
 
     if args.labeler:  # before the videos are scanned: a damaged file is named at once, not as a BadZipFile
-        check_readable(args.labeler, "pass the labeler.npz an earlier tools/pseudo_labels.py run wrote, or leave "
-                                     "out --labeler to fit a new one")
+        check_readable(
+            args.labeler,
+            "pass the labeler.npz an earlier tools/pseudo_labels.py run wrote, or leave out --labeler to fit a new one",
+        )
     try:
         videos = VideoFolder(args.videos, labeled=True)
     except Exception:  # no class folders
@@ -62,9 +64,19 @@ def main(argv=None):
         labels = labeler.predict(videos)
     else:
         normalization = None if args.normalization.lower() == "none" else args.normalization
-        labeler = MotionLabeler(args.codebook_size, args.num_labels, args.key_frames, args.interval, args.flow_method,
-                                normalization, args.pooling, args.size, args.on_short, workers=args.workers,
-                                seed=args.seed)
+        labeler = MotionLabeler(
+            args.codebook_size,
+            args.num_labels,
+            args.key_frames,
+            args.interval,
+            args.flow_method,
+            normalization,
+            args.pooling,
+            args.size,
+            args.on_short,
+            workers=args.workers,
+            seed=args.seed,
+        )
         labels = labeler.fit_predict(videos)
     os.makedirs(args.out, exist_ok=True)
     text = io.StringIO()
@@ -75,8 +87,10 @@ def main(argv=None):
     atomic_write_text(os.path.join(args.out, "labels.csv"), text.getvalue())
     labeler.save(os.path.join(args.out, "labeler.npz"))
     kept = labels >= 0
-    print(f"labeled {int(kept.sum())} of {len(labels)} videos into {labeler.num_labels} clusters "
-          f"(OTSU threshold {labeler.threshold_:.3f} px); {labeler.skips.summary()}")
+    print(
+        f"labeled {int(kept.sum())} of {len(labels)} videos into {labeler.num_labels} clusters "
+        f"(OTSU threshold {labeler.threshold_:.3f} px); {labeler.skips.summary()}"
+    )
     if videos.num_classes and kept.any():
         from sklearn.metrics import normalized_mutual_info_score
 

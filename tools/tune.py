@@ -25,8 +25,12 @@ import keras_motion as km
 from keras_motion.utils.cli import HelpFormatter, run_main
 from keras_motion.utils.paths import output_dir_type
 
-SEARCHES = {"im2flow": "im2flow.Im2FlowSearch", "mosi": "mosi.MoSISearch", "vre_mra": "vre_mra.VRESearch",
-            "pose_from_action": "pose_from_action.PoseSearch"}
+SEARCHES = {
+    "im2flow": "im2flow.Im2FlowSearch",
+    "mosi": "mosi.MoSISearch",
+    "vre_mra": "vre_mra.VRESearch",
+    "pose_from_action": "pose_from_action.PoseSearch",
+}
 
 
 def search_class(method):
@@ -42,8 +46,9 @@ def parse_args(argv=None):
     p.add_argument("--out", type=output_dir_type, help="output folder (default runs/tune_<method>)")
     p.add_argument("--quick", action="store_true", help="the method's quick preset and data (tiny sizes)")
     p.add_argument("--paper", action="store_true", help="the paper's settings around the tuned knobs (a GPU job)")
-    p.add_argument("--epochs", type=int, help="epochs of the tuned training (default: the preset's; Hyperband's "
-                   "largest budget)")
+    p.add_argument(
+        "--epochs", type=int, help="epochs of the tuned training (default: the preset's; Hyperband's largest budget)"
+    )
     p.add_argument("--seed", type=int, default=0, help="the trials' seed (every trial uses it) and the tuner's")
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming DIR/kt")
     p.add_argument("--verbose", type=int, default=1, help="KerasTuner's progress (0: silent)")
@@ -66,8 +71,9 @@ def open_run(args):
         return None
     import keras
 
-    settings = {k: v for k, v in sorted(vars(args).items()) if k not in NOT_SETTINGS} | \
-        {"backend": keras.backend.backend()}
+    settings = {k: v for k, v in sorted(vars(args).items()) if k not in NOT_SETTINGS} | {
+        "backend": keras.backend.backend()
+    }
     return km.utils.Run(args.out, settings=settings, overwrite=args.overwrite, what="search")
 
 
@@ -77,15 +83,25 @@ def main(argv=None):
     cls = search_class(args.method)
     fixed = {"seed": args.seed} | ({} if args.epochs is None else {cls.epochs_argument: args.epochs})
     run = open_run(args)  # before any work: other flags, a second search, a foreign folder are refused at once
-    print(f"[tune] {args.method}: {args.tuner} search, {args.max_trials} trials, preset {preset}, into {args.out}",
-          file=sys.stderr, flush=True)
+    print(
+        f"[tune] {args.method}: {args.tuner} search, {args.max_trials} trials, preset {preset}, into {args.out}",
+        file=sys.stderr,
+        flush=True,
+    )
     log_dir = run.path("logs") if run else os.path.join(args.out, "logs")
     search = cls(**cls.default_data(preset), preset=preset, log_dir=log_dir, **fixed)
     if run:
         run.path("kt")  # recorded as the search's before KerasTuner writes there
     # The chief's --overwrite has already deleted what the search wrote (kt/ included); a worker leaves it be.
-    tuner = km.tuning.make_tuner(search, args.tuner, args.max_trials, directory=args.out, project_name="kt",
-                                 overwrite=args.overwrite and not run, seed=args.seed)
+    tuner = km.tuning.make_tuner(
+        search,
+        args.tuner,
+        args.max_trials,
+        directory=args.out,
+        project_name="kt",
+        overwrite=args.overwrite and not run,
+        seed=args.seed,
+    )
     if run:
         search.declare_experiment(tuner)
     tuner.search(verbose=args.verbose)

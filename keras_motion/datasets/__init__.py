@@ -11,7 +11,29 @@ from keras_motion.datasets.synthetic import ACTIONS, SyntheticVideos, synthetic_
 from keras_motion.datasets.ucf101 import UCF101
 from keras_motion.datasets.voc_actions import VOC_ACTIONS, VOCActions, person_window
 
-__all__ = ["ACTIONS", "FileDataset", "HMDB51", "IMAGE_EXTENSIONS", "ImageDataset", "ImageFolder", "Stanford40",
-           "SyntheticVideos", "UCF101", "UNLABELED", "VIDEO_EXTENSIONS", "VOCActions", "VOC_ACTIONS", "VideoDataset",
-           "VideoFolder", "few_shot", "few_shot_indices", "files_under", "holdout_per_class", "person_window",
-           "split_groups", "synthetic_actions", "write_layout", "write_synthetic"]
+__all__ = [
+    "ACTIONS",
+    "FileDataset",
+    "HMDB51",
+    "IMAGE_EXTENSIONS",
+    "ImageDataset",
+    "ImageFolder",
+    "Stanford40",
+    "SyntheticVideos",
+    "UCF101",
+    "UNLABELED",
+    "VIDEO_EXTENSIONS",
+    "VOCActions",
+    "VOC_ACTIONS",
+    "VideoDataset",
+    "VideoFolder",
+    "few_shot",
+    "few_shot_indices",
+    "files_under",
+    "holdout_per_class",
+    "person_window",
+    "split_groups",
+    "synthetic_actions",
+    "write_layout",
+    "write_synthetic",
+]

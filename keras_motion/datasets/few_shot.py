@@ -10,8 +10,9 @@ import warnings
 import numpy as np
 
 
-def few_shot_indices(labels, per_class=None, seed=0, num_classes=None, *, total=None, sort=True, class_names=None,
-                     name="labels"):
+def few_shot_indices(
+    labels, per_class=None, seed=0, num_classes=None, *, total=None, sort=True, class_names=None, name="labels"
+):
     """Indices of a seeded draw without replacement from `labels`: `per_class` items of each class, or `total`
     items whatever their class.
 
@@ -50,8 +51,10 @@ def few_shot_indices(labels, per_class=None, seed=0, num_classes=None, *, total=
     if labels.ndim != 1:
         raise ValueError(f"{name} must be one class per item (1-D), got shape {labels.shape}")
     if len(labels) == 0 or np.any(labels < 0):
-        raise ValueError(f"few-shot draws need labeled items: {name} has {int(np.sum(labels < 0))} unlabeled item(s) "
-                         f"(label -1) of {len(labels)}")
+        raise ValueError(
+            f"few-shot draws need labeled items: {name} has {int(np.sum(labels < 0))} unlabeled item(s) "
+            f"(label -1) of {len(labels)}"
+        )
     if (per_class is None) == (total is None):
         raise ValueError(f"give one of per_class and total, got per_class={per_class!r}, total={total!r}")
     count = per_class if total is None else total
@@ -61,8 +64,11 @@ def few_shot_indices(labels, per_class=None, seed=0, num_classes=None, *, total=
     rng = np.random.default_rng(seed)
     if total is not None:
         if len(labels) < count:
-            warnings.warn(f"{name}: {len(labels)} items, fewer than the {count} asked for; keeping all of them",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"{name}: {len(labels)} items, fewer than the {count} asked for; keeping all of them",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return np.arange(len(labels), dtype=np.int64)
         indices = rng.choice(len(labels), count, replace=False).astype(np.int64)
     else:
@@ -76,9 +82,13 @@ def few_shot_indices(labels, per_class=None, seed=0, num_classes=None, *, total=
             else:
                 chosen.append(rng.choice(members, count, replace=False))
         if short:
-            warnings.warn(f"{name}: {len(short)} class(es) have fewer than {count} items; keeping all of theirs: "
-                          + ", ".join(short[:10]) + (" ..." if len(short) > 10 else ""), RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"{name}: {len(short)} class(es) have fewer than {count} items; keeping all of theirs: "
+                + ", ".join(short[:10])
+                + (" ..." if len(short) > 10 else ""),
+                RuntimeWarning,
+                stacklevel=2,
+            )
         indices = np.concatenate(chosen).astype(np.int64)
     return np.sort(indices) if sort else indices
 
@@ -101,6 +111,7 @@ def few_shot(dataset, per_class, seed=0):
             f"few_shot needs a labeled dataset; {dataset.name} has {int(np.sum(labels < 0))} unlabeled item(s) of "
             f"{len(labels)}. Use a class-per-folder or split-file loader (e.g. VideoFolder(root, labeled=True))."
         )
-    indices = few_shot_indices(labels, per_class, seed, dataset.num_classes, class_names=dataset.class_names,
-                               name=dataset.name)
+    indices = few_shot_indices(
+        labels, per_class, seed, dataset.num_classes, class_names=dataset.class_names, name=dataset.name
+    )
     return dataset.subset(indices, name=f"{dataset.name} {int(per_class)}-shot (seed {seed})")

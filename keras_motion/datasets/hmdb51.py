@@ -30,9 +30,7 @@ class HMDB51(VideoDataset):
         check_split(split, subset, "HMDB51")
         root = os.fspath(root)
         suffix = f"_test_split{split}.txt"
-        candidates = (
-            [os.fspath(splits_dir)] if splits_dir is not None else [os.path.join(root, SPLITS_FOLDER), root]
-        )
+        candidates = [os.fspath(splits_dir)] if splits_dir is not None else [os.path.join(root, SPLITS_FOLDER), root]
         split_files = {}
         for directory in candidates:
             if os.path.isdir(directory):
@@ -72,8 +70,9 @@ class HMDB51(VideoDataset):
                 if parts[1] != _CODE[subset]:
                     continue
                 # Inside its class folder: a '..' would load another folder's (or no class's) video as this class.
-                listed = listed_path(parts[0], os.path.join(self.videos_dir, name), split_files[name], number, line,
-                                     "HMDB51")
+                listed = listed_path(
+                    parts[0], os.path.join(self.videos_dir, name), split_files[name], number, line, "HMDB51"
+                )
                 path = lookup.find(self.videos_dir, f"{name}/{listed}")
                 if path is None:
                     missing.append(os.path.join(self.videos_dir, name, parts[0]))
@@ -83,6 +82,10 @@ class HMDB51(VideoDataset):
         super().__init__(paths, labels, class_names, name=f"HMDB51 split {split} {subset}")
         self.root, self.split, self.subset_name = root, split, subset
         report_missing(
-            self, missing, os.path.join(self.splits_dir, f"*{suffix}"), self.videos_dir,
-            f"{self.videos_dir}/<class>/<video>.avi", "HMDB51",
+            self,
+            missing,
+            os.path.join(self.splits_dir, f"*{suffix}"),
+            self.videos_dir,
+            f"{self.videos_dir}/<class>/<video>.avi",
+            "HMDB51",
         )

@@ -58,12 +58,19 @@ class DataPlan:
         bytes_per_map, measured = _bytes_per_map(cache, paths, shape)
         if callable(memory_bytes):
             memory_bytes, memory_detail = memory_bytes(count, frames, shape)
-        return cls(videos={name: len(v) for name, v in splits.items()}, frames_per_video=frames,
-                   map_shape=shape, flow_videos=len(missing) if cache is not None else count,
-                   flow_maps=int(round(len(missing) * max(frames - 1, 0))), bytes_per_map=bytes_per_map,
-                   measured=measured, cache_bytes=int(count * max(frames - 1, 0) * bytes_per_map),
-                   memory_bytes=int(memory_bytes), memory_detail=memory_detail,
-                   cache=None if cache is None else cache.directory)
+        return cls(
+            videos={name: len(v) for name, v in splits.items()},
+            frames_per_video=frames,
+            map_shape=shape,
+            flow_videos=len(missing) if cache is not None else count,
+            flow_maps=int(round(len(missing) * max(frames - 1, 0))),
+            bytes_per_map=bytes_per_map,
+            measured=measured,
+            cache_bytes=int(count * max(frames - 1, 0) * bytes_per_map),
+            memory_bytes=int(memory_bytes),
+            memory_detail=memory_detail,
+            cache=None if cache is None else cache.directory,
+        )
 
     def summary(self):
         """The plan as a few printable lines."""
@@ -74,20 +81,27 @@ class DataPlan:
         else:
             source = "measured on the cache" if self.measured else "estimated"
             height, width = self.map_shape
-            lines.append(f"  flow cache {self.cache}: {self.flow_videos} video(s) to compute (≈ {self.flow_maps:,} "
-                         f"maps), the rest read; ≈ {_gb(self.cache_bytes)} on disk when complete "
-                         f"({self.bytes_per_map / 1e3:.1f} kB per map of {height} × {width}, {source})")
+            lines.append(
+                f"  flow cache {self.cache}: {self.flow_videos} video(s) to compute (≈ {self.flow_maps:,} "
+                f"maps), the rest read; ≈ {_gb(self.cache_bytes)} on disk when complete "
+                f"({self.bytes_per_map / 1e3:.1f} kB per map of {height} × {width}, {source})"
+            )
         detail = f" ({self.memory_detail})" if self.memory_detail else ""
         available = available_memory()
-        lines.append(f"  in memory: ≈ {_gb(self.memory_bytes)}{detail}"
-                     + (f" of {_gb(available)} available" if available else ""))
+        lines.append(
+            f"  in memory: ≈ {_gb(self.memory_bytes)}{detail}"
+            + (f" of {_gb(available)} available" if available else "")
+        )
         return "\n".join(lines)
 
     def check(self, fix):
         """Refuses (`FrameSizeError`, naming the figure and `fix`) a plan whose in-memory part does not fit in the
         memory available now."""
-        check_allocation(self.memory_bytes, "the data plan's in-memory part" + (f" ({self.memory_detail})"
-                                                                               if self.memory_detail else ""), fix)
+        check_allocation(
+            self.memory_bytes,
+            "the data plan's in-memory part" + (f" ({self.memory_detail})" if self.memory_detail else ""),
+            fix,
+        )
         return self
 
 
@@ -102,8 +116,11 @@ def _sample_headers(paths, sample, size):
             continue
         if info["num_frames"] and info["height"]:
             counts.append(info["num_frames"])
-            shapes.append(target_size(info["height"], info["width"], size) if size is not None
-                          else (info["height"], info["width"]))
+            shapes.append(
+                target_size(info["height"], info["width"], size)
+                if size is not None
+                else (info["height"], info["width"])
+            )
     if not counts:
         return 0.0, (0, 0)
     return float(np.mean(counts)), tuple(int(v) for v in np.median(np.array(shapes), axis=0))

@@ -21,21 +21,26 @@ def numbered_lines(path, loader="dataset"):
         data = f.read()
     fix = f"re-save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 {path} > fixed.txt`) or restore the official file"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DatasetLayoutError(f"{loader}: {path} line 1: the file is UTF-16 encoded (it starts with a UTF-16 "
-                                 f"byte-order mark); split files must be UTF-8 or ASCII: {fix}.")
+        raise DatasetLayoutError(
+            f"{loader}: {path} line 1: the file is UTF-16 encoded (it starts with a UTF-16 "
+            f"byte-order mark); split files must be UTF-8 or ASCII: {fix}."
+        )
     try:
         text = data.decode("utf-8-sig")  # utf-8-sig drops a UTF-8 BOM
     except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise DatasetLayoutError(f"{loader}: {path} line {line} is not UTF-8 text (byte 0x{data[e.start]:02x}); "
-                                 f"{fix}.") from None
+        line = data[: e.start].count(b"\n") + 1
+        raise DatasetLayoutError(
+            f"{loader}: {path} line {line} is not UTF-8 text (byte 0x{data[e.start]:02x}); {fix}."
+        ) from None
     lines = []
     # split("\n") + strip(), not splitlines(): line numbers must match what an editor shows; strip() also drops the
     # '\r' of the official files' Windows line endings.
     for number, line in enumerate(text.split("\n"), 1):
         if "\x00" in line:
-            raise DatasetLayoutError(f"{loader}: {path} line {number} holds NUL characters: the file looks UTF-16 "
-                                     f"encoded; split files must be UTF-8 or ASCII: {fix}.")
+            raise DatasetLayoutError(
+                f"{loader}: {path} line {number} holds NUL characters: the file looks UTF-16 "
+                f"encoded; split files must be UTF-8 or ASCII: {fix}."
+            )
         line = line.strip()
         if line:
             lines.append((number, line))
@@ -57,7 +62,8 @@ def listed_path(text, directory, list_path, number, line, loader="dataset"):
         raise DatasetLayoutError(
             f"{loader}: {list_path} line {number} is {line!r}: the path {text!r} leads outside {directory}, the "
             "data set's folder (lists name files inside it, without '..' or an absolute path); correct the line or "
-            "restore the official file.")
+            "restore the official file."
+        )
     return relative
 
 
@@ -79,8 +85,6 @@ def report_missing(dataset, missing, list_path, videos_dir, layout, loader):
         )
     for path in missing:
         dataset.skips.skip(path, "missing")
-
-
 
 
 def split_groups(groups, fractions, seed=0):

@@ -14,16 +14,21 @@ def _check_label(token, folder_label, class_names, list_path, number, line):
     where = f"UCF101: {list_path} line {number} is {line!r}"
     fix = "correct the line or restore the official split file"
     if not token.isdigit():
-        raise DatasetLayoutError(f"{where}: the label {token!r} is not a number; expected '<Class>/<video>.avi "
-                                 f"<label>' with the 1-based label of classInd.txt; {fix}.")
+        raise DatasetLayoutError(
+            f"{where}: the label {token!r} is not a number; expected '<Class>/<video>.avi "
+            f"<label>' with the 1-based label of classInd.txt; {fix}."
+        )
     value = int(token)
     if not 1 <= value <= len(class_names):
-        raise DatasetLayoutError(f"{where}: label {value} is outside 1..{len(class_names)} (labels are 1-based, "
-                                 f"classInd.txt has {len(class_names)} classes); {fix}.")
+        raise DatasetLayoutError(
+            f"{where}: label {value} is outside 1..{len(class_names)} (labels are 1-based, "
+            f"classInd.txt has {len(class_names)} classes); {fix}."
+        )
     if value - 1 != folder_label:
         raise DatasetLayoutError(
             f"{where}: label {value} ({class_names[value - 1]} in classInd.txt) contradicts the class folder "
-            f"{class_names[folder_label]} (label {folder_label + 1}); {fix}.")
+            f"{class_names[folder_label]} (label {folder_label + 1}); {fix}."
+        )
 
 
 class UCF101(VideoDataset):

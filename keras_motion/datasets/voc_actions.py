@@ -14,14 +14,26 @@ from keras_motion.datasets.splits import listed_path, numbered_lines
 from keras_motion.errors import DatasetLayoutError
 
 # The ten action classes of VOC 2011/2012 in the devkit's order (VOC 2010 has all but jumping, new in 2011).
-VOC_ACTIONS = ("jumping", "phoning", "playinginstrument", "reading", "ridingbike", "ridinghorse", "running",
-               "takingphoto", "usingcomputer", "walking")
+VOC_ACTIONS = (
+    "jumping",
+    "phoning",
+    "playinginstrument",
+    "reading",
+    "ridingbike",
+    "ridinghorse",
+    "running",
+    "takingphoto",
+    "usingcomputer",
+    "walking",
+)
 OTHER = "other"  # "none of the above": the task's distractors, excluded unless keep_other=True
 SUBSETS = ("train", "val", "trainval")
 MULTI_LABEL_RULES = ("skip", "first")
 
-_LAYOUT = ("<VOC20XX>/ImageSets/Action/{subset}.txt and/or <action>_{subset}.txt, <VOC20XX>/Annotations/<id>.xml, "
-           "<VOC20XX>/JPEGImages/<id>.jpg")
+_LAYOUT = (
+    "<VOC20XX>/ImageSets/Action/{subset}.txt and/or <action>_{subset}.txt, <VOC20XX>/Annotations/<id>.xml, "
+    "<VOC20XX>/JPEGImages/<id>.jpg"
+)
 
 
 def person_window(box, height, width, context=0.1, square=False):
@@ -97,8 +109,10 @@ def _find_voc_dir(root, year):
     for candidate in candidates:
         if os.path.isdir(os.path.join(candidate, "ImageSets", "Action")):
             return candidate
-    where = f"{root}/ImageSets/Action, {root}/VOC{year or '20XX'}/ImageSets/Action or " \
-            f"{root}/VOCdevkit/VOC{year or '20XX'}/ImageSets/Action"
+    where = (
+        f"{root}/ImageSets/Action, {root}/VOC{year or '20XX'}/ImageSets/Action or "
+        f"{root}/VOCdevkit/VOC{year or '20XX'}/ImageSets/Action"
+    )
     raise DatasetLayoutError(
         f"VOCActions: no action image sets found: none of {where} exists. Expected the official layout "
         f"{_LAYOUT.format(subset='train')}. Unpack VOCtrainval_11-May-2012.tar (or the 2010/2011 trainval archive) "
@@ -150,9 +164,10 @@ def _subset_persons(action_dir, subset, list_values, layout):
             f"VOCActions: neither {ids_file} nor any <action>_{subset}.txt in {action_dir} lists the {subset!r} "
             f"persons; expected {layout}."
         )
-    ids = {listed_path(line.split()[0], "JPEGImages/ and Annotations/", ids_file, number, line,
-                       "VOCActions")
-           for number, line in numbered_lines(ids_file, "VOCActions")}
+    ids = {
+        listed_path(line.split()[0], "JPEGImages/ and Annotations/", ids_file, number, line, "VOCActions")
+        for number, line in numbered_lines(ids_file, "VOCActions")
+    }
     return {image_id: None for image_id in sorted(ids)}
 
 
@@ -228,8 +243,17 @@ class VOCActions(ImageDataset):
 
     kind = "person"
 
-    def __init__(self, root, subset="train", year=None, crop=True, context=0.1, square=False, keep_other=False,
-                 multi_label="skip"):
+    def __init__(
+        self,
+        root,
+        subset="train",
+        year=None,
+        crop=True,
+        context=0.1,
+        square=False,
+        keep_other=False,
+        multi_label="skip",
+    ):
         if subset == "test":
             raise ValueError(
                 "VOCActions: the VOC Actions test set has no public labels (only the evaluation server has them); "
@@ -258,7 +282,8 @@ class VOCActions(ImageDataset):
 
         class_names = listed_actions or (
             [a for a in VOC_ACTIONS if a in found_actions]
-            + sorted(a for a in found_actions if a not in VOC_ACTIONS and a != OTHER))
+            + sorted(a for a in found_actions if a not in VOC_ACTIONS and a != OTHER)
+        )
         if keep_other:
             class_names = class_names + [OTHER]
         paths, labels, boxes, ids, indices, actions, several = [], [], [], [], [], [], []
@@ -314,15 +339,23 @@ class VOCActions(ImageDataset):
     def subset(self, indices, name=None):
         out = super().subset(indices, name)
         indices = np.asarray(indices, np.int64).reshape(-1)
-        out.boxes, out.object_indices, out.actions = self.boxes[indices], self.object_indices[indices], \
-            self.actions[indices]
+        out.boxes, out.object_indices, out.actions = (
+            self.boxes[indices],
+            self.object_indices[indices],
+            self.actions[indices],
+        )
         out.image_ids = [self.image_ids[i] for i in indices]
         return out
 
     def window(self, i, height, width, context=None, square=None):
         """`person_window` of item `i` in its `height` x `width` image, with the dataset's context and squareness."""
-        return person_window(self.boxes[i], height, width, self.context if context is None else context,
-                             self.square if square is None else square)
+        return person_window(
+            self.boxes[i],
+            height,
+            width,
+            self.context if context is None else context,
+            self.square if square is None else square,
+        )
 
     def load(self, i, size=None, crop=None, context=None, square=None):
         """The person crop of item `i` (or its whole image with `crop=False`), uint8 RGB, resized per `size`."""

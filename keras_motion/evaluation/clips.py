@@ -75,16 +75,29 @@ class VideoClips(EpochSeeded, keras.utils.PyDataset):
         kwargs: `keras.utils.PyDataset`'s (`workers`, `use_multiprocessing`, `max_queue_size`).
     """
 
-    def __init__(self, videos, labels, clip_len=16, crop_size=112, size=None, batch_size=8, flip=True, seed=0,
-                 drop_remainder=False, **kwargs):
+    def __init__(
+        self,
+        videos,
+        labels,
+        clip_len=16,
+        crop_size=112,
+        size=None,
+        batch_size=8,
+        flip=True,
+        seed=0,
+        drop_remainder=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if len(videos) != len(labels) or len(videos) == 0:
             raise ValueError(f"need as many labels as videos (≥ 1), got {len(videos)} videos, {len(labels)} labels")
         self.drop_remainder = bool(drop_remainder)
         if self.drop_remainder and len(videos) < int(batch_size):
-            raise ValueError(f"VideoClips: {len(videos)} video(s) do not fill one batch of batch_size="
-                             f"{int(batch_size)}, and drop_remainder=True drops partial batches; use batch_size ≤ "
-                             f"{len(videos)} or drop_remainder=False")
+            raise ValueError(
+                f"VideoClips: {len(videos)} video(s) do not fill one batch of batch_size="
+                f"{int(batch_size)}, and drop_remainder=True drops partial batches; use batch_size ≤ "
+                f"{len(videos)} or drop_remainder=False"
+            )
         self.videos = [to_uint8(v, name=f"videos[{i}]") for i, v in enumerate(videos)]  # float videos: no guessing
         self.labels = np.asarray(labels, np.int32)
         self.clip_len, self.crop_size, self.size = int(clip_len), int(crop_size), size
@@ -102,14 +115,15 @@ class VideoClips(EpochSeeded, keras.utils.PyDataset):
         self.epoch += 1
 
     def __getitem__(self, index):
-        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         rng = np.random.default_rng((self.seed, self.epoch, index))
         clips = []
         for i in batch:
             video = self.videos[i]
             start = random_clip_start(len(video), self.clip_len, rng)
-            clip = crop_clip(resize_clip(video[clip_indices(start, self.clip_len, len(video))], self.size),
-                         self.crop_size, rng)
+            clip = crop_clip(
+                resize_clip(video[clip_indices(start, self.clip_len, len(video))], self.size), self.crop_size, rng
+            )
             if self.flip and rng.random() < 0.5:
                 clip = clip[:, :, ::-1]
             clips.append(clip)
@@ -124,8 +138,9 @@ def _clip_frames(video, starts, clip_len, size):
     return resize_clip(video[wanted], size)[where.reshape(indices.shape)]
 
 
-def multi_clip_predict(model, videos, clip_len=16, crop_size=112, num_clips=10, size=None, batch_size=16,
-                       videos_per_chunk=32):
+def multi_clip_predict(
+    model, videos, clip_len=16, crop_size=112, num_clips=10, size=None, batch_size=16, videos_per_chunk=32
+):
     """Class probabilities of `num_clips` evenly spaced, centrally cropped clips per video: (V, num_clips, C).
 
     `videos` is any sequence of decoded videos (T, H, W, 3) or lazy ones (`VideoFrames`, e.g. from `open_videos`):

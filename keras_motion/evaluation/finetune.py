@@ -37,16 +37,37 @@ def compile_classifier(model, learning_rate, weight_decay=None, steps=1, warmup_
 
     Reference: MoSI (Huang et al., CVPR 2021), §4.1: Adam, warm-up from lr/10, half-period cosine.
     """
-    schedule = WarmupCosine(learning_rate, total_steps=max(steps, 1), warmup_steps=min(warmup_steps, steps),
-                            warmup_initial=learning_rate / 10)
-    model.compile(optimizer=keras.optimizers.Adam(schedule, weight_decay=weight_decay),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    schedule = WarmupCosine(
+        learning_rate,
+        total_steps=max(steps, 1),
+        warmup_steps=min(warmup_steps, steps),
+        warmup_initial=learning_rate / 10,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, weight_decay=weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
-def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112, size=None, epochs=40,
-                              warmup_epochs=4, learning_rate=1e-3, weight_decay=1e-3, batch_size=10, seed=0,
-                              callbacks=(), verbose=0, drop_remainder=False):
+def finetune_video_classifier(
+    model,
+    videos,
+    labels,
+    clip_len=16,
+    crop_size=112,
+    size=None,
+    epochs=40,
+    warmup_epochs=4,
+    learning_rate=1e-3,
+    weight_decay=1e-3,
+    batch_size=10,
+    seed=0,
+    callbacks=(),
+    verbose=0,
+    drop_remainder=False,
+):
     """Trains `model` (clips uint8 (B, N, L, L, 3) → logits) on `VideoClips` of labeled videos (a random window,
     crop and mirror per video and epoch), compiled by `compile_classifier`; returns the model.
 
@@ -71,8 +92,16 @@ def finetune_video_classifier(model, videos, labels, clip_len=16, crop_size=112,
 
     Reference: MoSI (Huang et al., CVPR 2021), §4.1 (finetuning).
     """
-    train = VideoClips(videos, labels, clip_len=clip_len, crop_size=crop_size, size=size, batch_size=batch_size,
-                       seed=seed, drop_remainder=drop_remainder)
+    train = VideoClips(
+        videos,
+        labels,
+        clip_len=clip_len,
+        crop_size=crop_size,
+        size=size,
+        batch_size=batch_size,
+        seed=seed,
+        drop_remainder=drop_remainder,
+    )
     compile_classifier(model, learning_rate, weight_decay, epochs * len(train), warmup_epochs * len(train))
     # The clips shuffle themselves per (seed, epoch); Keras' shuffling would draw on Python's global random state.
     model.fit(train, epochs=epochs, verbose=verbose, callbacks=list(callbacks), shuffle=False)
@@ -113,15 +142,33 @@ def summarize_runs(runs, baseline="scratch"):
             out[init][what] = {"mean": float(values.mean()), "std": float(values.std()), "runs": values.tolist()}
     others = [init for init in out if init != baseline]
     if baseline in out and len(others) == 1:
-        out["video_accuracy_gain"] = (out[others[0]]["video_accuracy"]["mean"]
-                                      - out[baseline]["video_accuracy"]["mean"])
+        out["video_accuracy_gain"] = out[others[0]]["video_accuracy"]["mean"] - out[baseline]["video_accuracy"]["mean"]
     return out
 
 
-def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_classes=None, shots=5, seeds=(0,),
-                      clip_len=16, crop_size=112, size=None, epochs=40, warmup_epochs=4, learning_rate=1e-3,
-                      weight_decay=1e-3, batch_size=10, eval_clips=10, run=None, runs_file="finetune_runs.json",
-                      baseline="scratch", drop_remainder=False):
+def few_shot_finetune(
+    inits,
+    videos,
+    labels,
+    test_videos,
+    test_labels,
+    num_classes=None,
+    shots=5,
+    seeds=(0,),
+    clip_len=16,
+    crop_size=112,
+    size=None,
+    epochs=40,
+    warmup_epochs=4,
+    learning_rate=1e-3,
+    weight_decay=1e-3,
+    batch_size=10,
+    eval_clips=10,
+    run=None,
+    runs_file="finetune_runs.json",
+    baseline="scratch",
+    drop_remainder=False,
+):
     """Few-shot finetuning of several initialisations of a video classifier over several seeds, with multi-clip
     evaluation; resumable run by run.
 
@@ -174,24 +221,50 @@ def few_shot_finetune(inits, videos, labels, test_videos, test_labels, num_class
             keras.utils.set_random_seed(seed)
             name = f"finetune_{key}"
             model = build(name)
-            finetune_video_classifier(model, [videos[i] for i in chosen], labels[chosen], clip_len=clip_len,
-                                      crop_size=crop_size, size=size, epochs=epochs, warmup_epochs=warmup_epochs,
-                                      learning_rate=learning_rate, weight_decay=weight_decay, batch_size=batch_size,
-                                      seed=seed, callbacks=run.callbacks(name, backup=False),
-                                      drop_remainder=drop_remainder)
+            finetune_video_classifier(
+                model,
+                [videos[i] for i in chosen],
+                labels[chosen],
+                clip_len=clip_len,
+                crop_size=crop_size,
+                size=size,
+                epochs=epochs,
+                warmup_epochs=warmup_epochs,
+                learning_rate=learning_rate,
+                weight_decay=weight_decay,
+                batch_size=batch_size,
+                seed=seed,
+                callbacks=run.callbacks(name, backup=False),
+                drop_remainder=drop_remainder,
+            )
             run.save_model(model, f"{name}.keras")
             result = evaluate_multi_clip(model, test_videos, test_labels, clip_len, crop_size, eval_clips, size)
             runs[key] = dict(init=init, seed=seed, **result, train_videos=int(len(chosen)))
-            run.log(f"{key}: video accuracy {result['video_accuracy']:.3f}, clip accuracy "
-                    f"{result['clip_accuracy']:.3f}")
+            run.log(
+                f"{key}: video accuracy {result['video_accuracy']:.3f}, clip accuracy {result['clip_accuracy']:.3f}"
+            )
             run.write_json(runs_file, runs)
-    return {**summarize_runs(runs, baseline), "shots_per_class": int(shots), "test_videos": len(test_labels),
-            "clips_per_video": int(eval_clips)}
+    return {
+        **summarize_runs(runs, baseline),
+        "shots_per_class": int(shots),
+        "test_videos": len(test_labels),
+        "clips_per_video": int(eval_clips),
+    }
 
 
 # ------------------------------------------------------------------------------------------- labeled video splits
-def labeled_video_splits(ucf101=None, hmdb51=None, labeled_videos=None, split=1, shots=5, repeats=1, size=None,
-                         max_test_videos=None, seed=0, run=None):
+def labeled_video_splits(
+    ucf101=None,
+    hmdb51=None,
+    labeled_videos=None,
+    split=1,
+    shots=5,
+    repeats=1,
+    size=None,
+    max_test_videos=None,
+    seed=0,
+    run=None,
+):
     """The few-shot pool and the test set of a labeled video data set: UCF101 or HMDB51 (official split files), or
     a class-per-folder tree split 70/30 by video (seeded). The pool holds only what finetuning can use: `shots ×
     repeats` videos per class of the training split (drawn with `seed`). Nothing is decoded here: pool and test
@@ -234,8 +307,9 @@ def labeled_video_splits(ucf101=None, hmdb51=None, labeled_videos=None, split=1,
         test = test.subset(np.random.default_rng(seed).choice(len(test), max_test_videos, replace=False))
     splits = []
     for name, dataset in (("few-shot pool", train), ("test videos", test)):
-        videos, kept = open_videos(dataset.paths, size, dataset.skips, progress=f"opening the {name}"
-                                   if run.verbose else None)
+        videos, kept = open_videos(
+            dataset.paths, size, dataset.skips, progress=f"opening the {name}" if run.verbose else None
+        )
         run.log(dataset.skips.summary())
         splits.append((videos, dataset.labels[kept]))
     return splits[0], splits[1], train.class_names, train.skips.count + test.skips.count

@@ -40,8 +40,10 @@ def _value_and_grad(fn, x):
         value.sum().backward()
         return value.detach().cpu().numpy(), x.grad.detach().cpu().numpy()
     # Keras' numpy / openvino backends compute no gradients at all.
-    raise RuntimeError(f"grad_cam needs gradients, which the Keras {backend!r} backend does not compute; set "
-                       "KERAS_BACKEND to tensorflow, jax or torch")
+    raise RuntimeError(
+        f"grad_cam needs gradients, which the Keras {backend!r} backend does not compute; set "
+        "KERAS_BACKEND to tensorflow, jax or torch"
+    )
 
 
 def _layer_split(model, layer):
@@ -67,13 +69,13 @@ def grad_cam(model, clips, class_index=None, layer="conv5_out", batch_size=8):
     b, n, h, w = clips.shape[:4]
     out_maps, out_classes = [], []
     for start in range(0, b, batch_size):
-        batch = clips[start:start + batch_size].astype("float32")
+        batch = clips[start : start + batch_size].astype("float32")
         features = keras.ops.convert_to_numpy(feature_model(batch, training=False))
         scores = keras.ops.convert_to_numpy(head(features, training=False))
         if class_index is None:
             classes = scores.argmax(-1)
         else:
-            classes = np.broadcast_to(np.asarray(class_index), (b,))[start:start + len(batch)]
+            classes = np.broadcast_to(np.asarray(class_index), (b,))[start : start + len(batch)]
         onehot = keras.ops.convert_to_tensor(np.eye(scores.shape[-1], dtype="float32")[classes])
         _, grads = _value_and_grad(lambda a, onehot=onehot: head(a, training=False) * onehot, features)
         weights = grads.mean(axis=(1, 2, 3))  # (b, K)
@@ -215,8 +217,18 @@ class GradCamImages(ImageLogger):
     >>> model.fit(ds, epochs=10, callbacks=[GradCamImages(val_clips[:4], "logs/run1")])  # doctest: +SKIP
     """
 
-    def __init__(self, clips, log_dir, every=1, layer="conv5_out", class_index=None, frames=8,
-                 name="grad_cam/frames_heat", use_tensorboard=None, model=None):
+    def __init__(
+        self,
+        clips,
+        log_dir,
+        every=1,
+        layer="conv5_out",
+        class_index=None,
+        frames=8,
+        name="grad_cam/frames_heat",
+        use_tensorboard=None,
+        model=None,
+    ):
         super().__init__(log_dir, every, name, use_tensorboard)
         self.video_model = model  # the clip classifier, when the trained model wraps it (e.g. with PseudoMotion)
         self.clips = np.asarray(clips)

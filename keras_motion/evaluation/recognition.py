@@ -65,7 +65,7 @@ class FullBatches(EpochSeeded, keras.utils.PyDataset):
         self.epoch += 1
 
     def __getitem__(self, index):
-        batch = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        batch = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
         return self.x[batch], self.y[batch]
 
 
@@ -84,8 +84,18 @@ class OrderedBatches(keras.utils.PyDataset):
         return self.x[rows], self.y[rows]
 
 
-def fit_stream(model, train, val, epochs=20, batch_size=32, learning_rate=1e-3, patience=None, callbacks=(),
-               verbose="auto", from_logits=None):
+def fit_stream(
+    model,
+    train,
+    val,
+    epochs=20,
+    batch_size=32,
+    learning_rate=1e-3,
+    patience=None,
+    callbacks=(),
+    verbose="auto",
+    from_logits=None,
+):
     """Fits a classifier on `train = (x, y)`, keeping the weights of its best epoch on `val = (x, y)`.
 
     Adam and sparse categorical cross-entropy; early stopping on validation accuracy (`patience` epochs, default
@@ -98,11 +108,15 @@ def fit_stream(model, train, val, epochs=20, batch_size=32, learning_rate=1e-3, 
     flows on disk) is read per batch: `FullBatches` for training, in order for validation. Returns the model.
     """
     from_logits = outputs_logits(model) if from_logits is None else bool(from_logits)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True) if from_logits \
+    loss = (
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if from_logits
         else "sparse_categorical_crossentropy"
+    )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=patience or max(epochs // 3, 3),
-                                         restore_best_weights=True)
+    stop = keras.callbacks.EarlyStopping(
+        "val_accuracy", patience=patience or max(epochs // 3, 3), restore_best_weights=True
+    )
     x, y = trim(*train)
     batches = dict(x=x, y=y, batch_size=batch_size)
     # Lazy inputs (`LazyArray`: e.g. frames or flows on disk) are read per batch, in FullBatches' order.
@@ -138,6 +152,8 @@ def recognition_table(scores, val_labels, test_labels, fusions=()):
     table = {name: {"accuracy": accuracy(test, test_labels)} for name, (_, test) in scores.items()}
     for name, a, b in fusions:
         weight = choose_fusion_weight(scores[a][0], scores[b][0], val_labels)
-        table[name] = {"accuracy": accuracy(late_fusion(scores[a][1], scores[b][1], weight), test_labels),
-                       "weight": weight}
+        table[name] = {
+            "accuracy": accuracy(late_fusion(scores[a][1], scores[b][1], weight), test_labels),
+            "weight": weight,
+        }
     return table

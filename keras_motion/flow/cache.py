@@ -42,9 +42,11 @@ class FlowCache:
     def __init__(self, directory, root, method="dis", size=None, step=1, max_frames=None, bound=20.0):
         self.directory, self.root = os.fspath(directory), os.fspath(root)
         self.settings = flow_settings(method, size, step, max_frames, bound)
-        self._fix = (f"use another flow-cache directory (--flow-cache) for these settings, or the settings it was made "
-                     f"with; to recompute it with these, run tools/extract_flow.py --videos {self.root} "
-                     f"--out {self.directory} --overwrite")
+        self._fix = (
+            f"use another flow-cache directory (--flow-cache) for these settings, or the settings it was made "
+            f"with; to recompute it with these, run tools/extract_flow.py --videos {self.root} "
+            f"--out {self.directory} --overwrite"
+        )
         check_folder_settings(self.directory, self.settings, self._fix)
 
     def __repr__(self):
@@ -67,8 +69,16 @@ class FlowCache:
         `flow_maps`, `skipped_existing`, `failed` (a `SkipLog` of the videos that could not be decoded) and
         `removed_temporaries`."""
         args = {key: value for key, value in self.settings.items() if key != "format"}
-        return extract_flows(videos, self.root, self.directory, workers=workers, num_shards=num_shards,
-                             shard_index=shard_index, show_progress=show_progress, **args)
+        return extract_flows(
+            videos,
+            self.root,
+            self.directory,
+            workers=workers,
+            num_shards=num_shards,
+            shard_index=shard_index,
+            show_progress=show_progress,
+            **args,
+        )
 
     def _file(self, video):
         path = self.path(video)
@@ -79,7 +89,8 @@ class FlowCache:
                 where = f"it has no flow in the cache {self.directory} ({path})"
             raise FileNotFoundError(
                 f"no cached flow for {video}: {where}; extract it first: FlowCache.extract(cache.missing(videos)), "
-                f"or python tools/extract_flow.py --videos {self.root} --out {self.directory} with these settings")
+                f"or python tools/extract_flow.py --videos {self.root} --out {self.directory} with these settings"
+            )
         return path
 
     def num_flows(self, video):
@@ -98,5 +109,7 @@ class FlowCache:
         return read_flow_file(self._file(video), None, self.settings, self._read_fix(video))
 
     def _read_fix(self, video):
-        return (f"delete it and extract it again (FlowCache.extract([{str(video)!r}]), or tools/extract_flow.py "
-                f"--out {self.directory} with these settings), or use another flow-cache directory for these settings")
+        return (
+            f"delete it and extract it again (FlowCache.extract([{str(video)!r}]), or tools/extract_flow.py "
+            f"--out {self.directory} with these settings), or use another flow-cache directory for these settings"
+        )

@@ -20,8 +20,10 @@ _DIS_PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 FARNEBACK_DEFAULTS = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
 
 
-_FRAME_FIX = ("pass value_range=(low, high) to the flow function, or convert with "
-              "keras_motion.transforms.to_uint8(x, value_range=(low, high))")
+_FRAME_FIX = (
+    "pass value_range=(low, high) to the flow function, or convert with "
+    "keras_motion.transforms.to_uint8(x, value_range=(low, high))"
+)
 
 
 def to_gray(frame, name="frame", value_range=None):
@@ -43,8 +45,9 @@ def to_gray(frame, name="frame", value_range=None):
         frame = frame[..., 0]
     if frame.ndim == 3 and frame.shape[-1] in (2, 4):
         fix = "drop the alpha channel: frame[..., :3]" if frame.shape[-1] == 4 else "pass RGB or grayscale frames"
-        raise FrameInputError(f"{name}: a frame has 1 or 3 channels, got {frame.shape[-1]} (shape {frame.shape}); "
-                              f"{fix}")
+        raise FrameInputError(
+            f"{name}: a frame has 1 or 3 channels, got {frame.shape[-1]} (shape {frame.shape}); {fix}"
+        )
     if frame.ndim not in (2, 3) or frame.ndim == 3 and frame.shape[-1] != 3:
         raise FrameInputError(f"{name}: expected an RGB (H, W, 3) or grayscale (H, W) frame, got shape {frame.shape}")
     if frame.size == 0:
@@ -66,13 +69,15 @@ def dis_size_problem(height, width, patch_size=8, finest_scale=2):
     if short < patch_size:
         return f"DIS needs at least {patch_size} px on each side"
     if int(math.log(long / (4.0 * patch_size)) / math.log(2) + 0.5) < 0:  # C's (int) truncation, as OpenCV
-        return f"DIS needs at least {math.ceil(4 * patch_size * 2 ** -1.5)} px on the long side"
+        return f"DIS needs at least {math.ceil(4 * patch_size * 2**-1.5)} px on the long side"
     coarsest = min(int(math.log(long / (4.0 * patch_size)) / math.log(2) + 0.5), int(math.log2(short // patch_size)))
     if coarsest < finest_scale:
         auto = max(0, math.floor(math.log2(2.0 * width / (5.0 * patch_size))))
         if height < patch_size << auto:
-            return (f"DIS's automatic pyramid for a {width} px wide frame needs at least {patch_size << auto} px of "
-                    "height (OpenCV crashes below that)")
+            return (
+                f"DIS's automatic pyramid for a {width} px wide frame needs at least {patch_size << auto} px of "
+                "height (OpenCV crashes below that)"
+            )
     return None
 
 
@@ -125,8 +130,17 @@ class FlowEstimator:
         if self.method == "farneback":
             p = self._farneback
             flow = cv2.calcOpticalFlowFarneback(
-                a, b, None, p["pyr_scale"], p["levels"], p["winsize"], p["iterations"], p["poly_n"],
-                p["poly_sigma"], p["flags"])
+                a,
+                b,
+                None,
+                p["pyr_scale"],
+                p["levels"],
+                p["winsize"],
+                p["iterations"],
+                p["poly_n"],
+                p["poly_sigma"],
+                p["flags"],
+            )
         else:
             flow = self._engine.calc(a, b, None)
         if out is None:
@@ -138,8 +152,10 @@ class FlowEstimator:
         """`FrameInputError` if this method cannot take frames of `height` x `width` (DIS: `dis_size_problem`)."""
         problem = dis_size_problem(height, width, *self._dis_scales) if self.method == "dis" else None
         if problem:
-            raise FrameInputError(f"{name} of {height} x {width} px are too small for this flow: {problem}; "
-                                  "resize them (keras_motion.video.resize_frame) or use method='farneback'")
+            raise FrameInputError(
+                f"{name} of {height} x {width} px are too small for this flow: {problem}; "
+                "resize them (keras_motion.video.resize_frame) or use method='farneback'"
+            )
 
 
 def _estimator(method, estimator, **params):
@@ -179,14 +195,18 @@ def video_flow(frames, method="dis", step=1, estimator=None, value_range=None, *
     converted to grayscale once, not twice.
     """
     if isinstance(frames, (str, bytes, os.PathLike)):
-        raise FlowError(f"video_flow takes decoded frames (T, H, W[, 3]), got the path {os.fsdecode(frames)!r}; "
-                        f"decode it first: video_flow(keras_motion.video.read_video({os.fsdecode(frames)!r}))")
+        raise FlowError(
+            f"video_flow takes decoded frames (T, H, W[, 3]), got the path {os.fsdecode(frames)!r}; "
+            f"decode it first: video_flow(keras_motion.video.read_video({os.fsdecode(frames)!r}))"
+        )
     step = check_int(step, "video_flow step", low=1)
     est = _estimator(method, estimator, **params)
     one_frame = isinstance(frames, np.ndarray) and frames.ndim == 3 and frames.shape[-1] in (3, 4)
     if isinstance(frames, np.ndarray) and (frames.ndim not in (3, 4) or one_frame):
-        raise FrameInputError(f"video_flow takes frames (T, H, W[, C]), got shape {frames.shape}"
-                              + ("; one frame is no clip" if frames.ndim == 3 else ""))
+        raise FrameInputError(
+            f"video_flow takes frames (T, H, W[, C]), got shape {frames.shape}"
+            + ("; one frame is no clip" if frames.ndim == 3 else "")
+        )
     if len(frames) <= step:
         raise FlowError(f"video_flow needs more than {step} frame(s), got {len(frames)}")
     gray = [to_gray(f, f"frames[{t}]", value_range) for t, f in enumerate(frames)]
@@ -202,9 +222,10 @@ def average_future_flow(frames, t, n=5, method="dis", estimator=None, **params):
     Averaging future flows smooths the noise of flow estimated on real video (Im2Flow §3.2, after Walker et al.).
     """
     if t < 0 or t + n >= len(frames):
-        raise FlowError(f"average_future_flow at t={t} with n={n} needs frames up to {t + n}, "
-                        f"but the clip has {len(frames)}")
-    return video_flow(frames[t:t + n + 1], method, estimator=estimator, **params).mean(axis=0)
+        raise FlowError(
+            f"average_future_flow at t={t} with n={n} needs frames up to {t + n}, but the clip has {len(frames)}"
+        )
+    return video_flow(frames[t : t + n + 1], method, estimator=estimator, **params).mean(axis=0)
 
 
 def flow_stack(frames, t, length=12, method="dis", estimator=None, **params):
@@ -213,9 +234,10 @@ def flow_stack(frames, t, length=12, method="dis", estimator=None, **params):
     The Pose-from-Action motion input (Δ = 12 → 24 channels).
     """
     if t < 0 or t + length >= len(frames):
-        raise FlowError(f"flow_stack at t={t} with length={length} needs frames up to {t + length}, "
-                        f"but the clip has {len(frames)}")
-    flows = video_flow(frames[t:t + length + 1], method, estimator=estimator, **params)  # (L, H, W, 2)
+        raise FlowError(
+            f"flow_stack at t={t} with length={length} needs frames up to {t + length}, but the clip has {len(frames)}"
+        )
+    flows = video_flow(frames[t : t + length + 1], method, estimator=estimator, **params)  # (L, H, W, 2)
     return np.concatenate(list(flows), axis=-1)
 
 
@@ -227,8 +249,10 @@ def check_flow(flow, name="flow", field=True):
     single vectors).
     """
     if isinstance(flow, (str, bytes, os.PathLike)):
-        raise FlowError(f"{name}: expected a flow array, got the path {os.fsdecode(flow)!r}; load it first "
-                        "(keras_motion.flow.load_flow for the .npz files of extract_flows)")
+        raise FlowError(
+            f"{name}: expected a flow array, got the path {os.fsdecode(flow)!r}; load it first "
+            "(keras_motion.flow.load_flow for the .npz files of extract_flows)"
+        )
     if isinstance(flow, LazyArray) and flow.dtype == np.float32 and (not field or flow.shape[-1] == 2):
         return flow  # read per access from a cache or computed per row: finite by construction
     flow = np.asarray(flow)
@@ -242,6 +266,8 @@ def check_flow(flow, name="flow", field=True):
     finite = np.isfinite(flow)
     if not finite.all():
         bad = flow.size - int(np.count_nonzero(finite))
-        raise FlowError(f"{name}: {bad} NaN/inf value(s) in the flow field (of {flow.size}); "
-                        "recompute it or replace them (e.g. np.nan_to_num) before use")
+        raise FlowError(
+            f"{name}: {bad} NaN/inf value(s) in the flow field (of {flow.size}); "
+            "recompute it or replace them (e.g. np.nan_to_num) before use"
+        )
     return flow

@@ -39,7 +39,7 @@ def _in_chunks(fn, x, channels):
     pixels = x.reshape(-1, x.shape[-1])
     out = np.empty((len(pixels), channels), np.float32)
     for start in range(0, len(pixels), _CHUNK):
-        out[start:start + _CHUNK] = fn(pixels[start:start + _CHUNK])
+        out[start : start + _CHUNK] = fn(pixels[start : start + _CHUNK])
     return out.reshape(x.shape[:-1] + (channels,))
 
 
@@ -119,12 +119,19 @@ def dequantize(quantized, bound=20.0):
     if xp is np:
         codes = np.asarray(quantized)
         if codes.dtype != np.uint8 and codes.size:
-            if codes.dtype.kind not in "uif" or not np.isfinite(codes).all() or codes.min() < 0 or codes.max() > 255 \
-                    or not np.array_equal(codes, np.round(codes)):
+            if (
+                codes.dtype.kind not in "uif"
+                or not np.isfinite(codes).all()
+                or codes.min() < 0
+                or codes.max() > 255
+                or not np.array_equal(codes, np.round(codes))
+            ):
                 low, high = (codes.min(), codes.max()) if codes.dtype.kind in "uif" else ("?", "?")
-                raise FlowError(f"dequantize takes the uint8 codes of quantize (whole numbers 0..255), got "
-                                f"{codes.dtype} values {low}..{high}, which would decode beyond ±bound={bound:g}; pass "
-                                "quantize's output (a flow in px needs no dequantize)")
+                raise FlowError(
+                    f"dequantize takes the uint8 codes of quantize (whole numbers 0..255), got "
+                    f"{codes.dtype} values {low}..{high}, which would decode beyond ±bound={bound:g}; pass "
+                    "quantize's output (a flow in px needs no dequantize)"
+                )
     return _float32(quantized, xp) * (2.0 * bound / 255.0) - bound
 
 

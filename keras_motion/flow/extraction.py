@@ -81,8 +81,10 @@ def flow_output_path(video_path, root, out_dir):
     """
     relative = os.path.relpath(os.path.abspath(video_path), os.path.abspath(root))
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        raise ValueError(f"video {video_path} is not under root {root}, so its output would land outside {out_dir}; "
-                         "pass as root a folder that holds every video.")
+        raise ValueError(
+            f"video {video_path} is not under root {root}, so its output would land outside {out_dir}; "
+            "pass as root a folder that holds every video."
+        )
     return os.path.join(out_dir, relative + ".npz")
 
 
@@ -103,12 +105,19 @@ def flow_settings(method="dis", size=None, step=1, max_frames=None, bound=20.0):
         raise ValueError(f"max_frames must be >= 2 (a flow needs two frames) or None, got {max_frames}")
     if not float(bound) > 0:
         raise ValueError(f"bound must be a positive number of px, got {bound}")
-    return {"format": _FORMAT, "method": method, "size": list(size) if isinstance(size, tuple) else size,
-            "step": int(step), "max_frames": None if max_frames is None else int(max_frames), "bound": float(bound)}
+    return {
+        "format": _FORMAT,
+        "method": method,
+        "size": list(size) if isinstance(size, tuple) else size,
+        "step": int(step),
+        "max_frames": None if max_frames is None else int(max_frames),
+        "bound": float(bound),
+    }
 
 
-def extract_video_flow(video_path, out_path, method="dis", size=None, step=1, max_frames=None, bound=20.0,
-                       estimator=None):
+def extract_video_flow(
+    video_path, out_path, method="dis", size=None, step=1, max_frames=None, bound=20.0, estimator=None
+):
     """Flow between consecutive decoded frames of one video, saved as `out_path` (written atomically).
 
     Flow map i is the flow from decoded frame i to i+1 of `read_video(video_path, size=size, step=step,
@@ -165,15 +174,21 @@ class _FlowFile:
 
     def __exit__(self, exc_type, exc, tb):
         self.archive.close()
-        if exc_type is not None and not issubclass(exc_type, (KerasMotionError, IndexError, FileNotFoundError)) \
-                and issubclass(exc_type, (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError,
-                                          cv2.error)):
+        if (
+            exc_type is not None
+            and not issubclass(exc_type, (KerasMotionError, IndexError, FileNotFoundError))
+            and issubclass(
+                exc_type, (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError, cv2.error)
+            )
+        ):
             raise self._corrupt(exc) from None
         return False
 
     def _corrupt(self, error):
-        return CorruptFileError(f"{self.path} exists but cannot be read (truncated or damaged? "
-                                f"{type(error).__name__}: {str(error)[:200]}); {self.fix}.")
+        return CorruptFileError(
+            f"{self.path} exists but cannot be read (truncated or damaged? "
+            f"{type(error).__name__}: {str(error)[:200]}); {self.fix}."
+        )
 
     def _npy(self, name):
         import io
@@ -198,8 +213,9 @@ class _FlowFile:
         if self._whole():
             with self.archive.open("flow.npy") as member:
                 version = np.lib.format.read_magic(member)
-                header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
+                header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
                 return int(header(member)[0][0])
         return sum(name.startswith(_MAPS) for name in self.archive.namelist())
 
@@ -222,10 +238,12 @@ class _FlowFile:
         for row, i in enumerate(indices):
             code = cv2.imdecode(png if row == 0 else self._png(i), cv2.IMREAD_UNCHANGED)
             if code is None or code.shape != (height, width):
-                raise CorruptFileError(f"{self.path}: flow map {i} is not a {height}x{width} grayscale PNG of x "
-                                       f"above y (damaged?); {self.fix}.")
-            out[row, ..., 0] = dequantize(code[:height // 2], bound)
-            out[row, ..., 1] = dequantize(code[height // 2:], bound)
+                raise CorruptFileError(
+                    f"{self.path}: flow map {i} is not a {height}x{width} grayscale PNG of x "
+                    f"above y (damaged?); {self.fix}."
+                )
+            out[row, ..., 0] = dequantize(code[: height // 2], bound)
+            out[row, ..., 1] = dequantize(code[height // 2 :], bound)
         return out
 
     def _check(self, indices, count):
@@ -234,8 +252,9 @@ class _FlowFile:
             raise IndexError(f"{self.path}: flow indices must be a 1-D list of integers, got {indices!r}")
         bad = indices[(indices < 0) | (indices >= count)]
         if bad.size:
-            raise IndexError(f"{self.path} holds {count} flow maps (indices 0..{count - 1}); index {int(bad[0])} is "
-                             "outside them")
+            raise IndexError(
+                f"{self.path} holds {count} flow maps (indices 0..{count - 1}); index {int(bad[0])} is outside them"
+            )
         return [int(i) for i in indices]
 
 
@@ -277,14 +296,22 @@ def load_flow_settings(path):
 def _check_recorded(path, recorded, settings, fix):
     """`SettingsMismatchError` unless the settings `recorded` in `path` are `settings` (no record: an older layout)."""
     if recorded is None:
-        raise SettingsMismatchError(f"the existing output {path} records no settings (an older keras_motion "
-                                    f"wrote it), so it may not match these settings; {fix}.")
-    check_settings(recorded, settings, f"the existing output {path} was made",
-                   f"{fix[0].upper()}{fix[1:]}" + ("" if fix.endswith(".") else "."))
+        raise SettingsMismatchError(
+            f"the existing output {path} records no settings (an older keras_motion "
+            f"wrote it), so it may not match these settings; {fix}."
+        )
+    check_settings(
+        recorded,
+        settings,
+        f"the existing output {path} was made",
+        f"{fix[0].upper()}{fix[1:]}" + ("" if fix.endswith(".") else "."),
+    )
 
 
-_RERUN_FIX = ("rerun with the same settings, write to another output folder, or pass overwrite=True "
-              "(--overwrite in tools/extract_flow.py) to recompute")
+_RERUN_FIX = (
+    "rerun with the same settings, write to another output folder, or pass overwrite=True "
+    "(--overwrite in tools/extract_flow.py) to recompute"
+)
 
 
 def _check_existing(out_path, settings):
@@ -314,8 +341,12 @@ def check_folder_settings(out_dir, settings, fix=_RERUN_FIX):
     record = read_record(out_dir)
     recorded = (record or {}).get("settings")
     if recorded is not None:
-        check_settings(recorded, settings, f"the flow folder {out_dir} was made ({os.path.join(out_dir, RECORD)})",
-                       f"{fix[0].upper()}{fix[1:]}" + ("" if fix.endswith(".") else "."))
+        check_settings(
+            recorded,
+            settings,
+            f"the flow folder {out_dir} was made ({os.path.join(out_dir, RECORD)})",
+            f"{fix[0].upper()}{fix[1:]}" + ("" if fix.endswith(".") else "."),
+        )
 
 
 def shard(items, num_shards=1, shard_index=0):
@@ -325,8 +356,21 @@ def shard(items, num_shards=1, shard_index=0):
     return sorted(items)[shard_index::num_shards]
 
 
-def extract_flows(videos, root, out_dir, method="dis", size=None, step=1, max_frames=None, bound=20.0,
-                  workers=None, num_shards=1, shard_index=0, overwrite=False, show_progress=True):
+def extract_flows(
+    videos,
+    root,
+    out_dir,
+    method="dis",
+    size=None,
+    step=1,
+    max_frames=None,
+    bound=20.0,
+    workers=None,
+    num_shards=1,
+    shard_index=0,
+    overwrite=False,
+    show_progress=True,
+):
     """Extracts the flow of every video (paths under `root`) into `out_dir`, mirroring the folder layout.
 
     `root/a/clip.avi` → `out_dir/a/clip.avi.npz` (`flow_output_path`). Outputs that exist are skipped if they were
@@ -351,8 +395,11 @@ def extract_flows(videos, root, out_dir, method="dis", size=None, step=1, max_fr
     outputs = {video: flow_output_path(video, root, out_dir) for video in unique.values()}
     mine = shard(outputs, num_shards, shard_index)
     check_writable_folder(out_dir)
-    lock = FolderLock(out_dir, LOCK if num_shards == 1 else f".keras_motion.shard{shard_index}of{num_shards}.lock",
-                      what="flow extraction")
+    lock = FolderLock(
+        out_dir,
+        LOCK if num_shards == 1 else f".keras_motion.shard{shard_index}of{num_shards}.lock",
+        what="flow extraction",
+    )
     try:
         return _extract(mine, outputs, out_dir, settings, workers, overwrite, show_progress)
     finally:
@@ -373,15 +420,16 @@ def _extract(mine, outputs, out_dir, settings, workers, overwrite, show_progress
     if not overwrite:
         check_folder_settings(out_dir, settings)  # shards of one folder, on other machines, use the same settings
     if overwrite or (read_record(out_dir) or {}).get("settings") is None:
-        atomic_write_text(record, json.dumps({"made_by": "keras_motion.flow.extract_flows", "settings": settings})
-                          + "\n")
+        atomic_write_text(
+            record, json.dumps({"made_by": "keras_motion.flow.extract_flows", "settings": settings}) + "\n"
+        )
     removed = remove_temporaries(outputs[video] for video in mine)
 
     failed = SkipLog("flow extraction")
     written = flow_maps = 0
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     try:
-        with (_Workers(workers, settings) if workers > 1 else _InProcess(settings)) as pool:
+        with _Workers(workers, settings) if workers > 1 else _InProcess(settings) as pool:
             results = pool.imap_unordered(jobs)
             for video, count, error in progress(results, total=len(jobs), desc="flow") if show_progress else results:
                 if error:
@@ -393,8 +441,9 @@ def _extract(mine, outputs, out_dir, settings, workers, overwrite, show_progress
         # Workers clean up their own temporaries when stopped; this catches any that were killed before they could.
         remove_temporaries(out for _, out in jobs)
         raise
-    return dict(written=written, flow_maps=flow_maps, skipped_existing=existing, failed=failed,
-                removed_temporaries=removed)
+    return dict(
+        written=written, flow_maps=flow_maps, skipped_existing=existing, failed=failed, removed_temporaries=removed
+    )
 
 
 def _run_job(job, settings, estimator):
@@ -512,8 +561,12 @@ class _Workers:
     def __init__(self, n, settings):
         FlowEstimator(settings["method"])  # a missing dependency (TV-L1's contrib build) is reported here, once
         self.n = n
-        self.init = dict(settings=settings, sys_path=list(sys.path), parent_pid=os.getpid(),
-                         package_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.init = dict(
+            settings=settings,
+            sys_path=list(sys.path),
+            parent_pid=os.getpid(),
+            package_dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
         self.messages = queue.Queue()
         self.procs = []
         self.starts = 0
@@ -601,8 +654,9 @@ class _Workers:
                         remove_temporaries([job[1]])  # a kill mid-write leaves one
                         yield job[0], 0, f"the flow worker died (exit code {code}) while extracting it"
                 elif not proc.ready and code >= 0:  # an error at start (not a kill) would repeat in every worker
-                    raise RuntimeError(f"a flow-extraction worker failed to start (exit code {code}); its error is "
-                                       "printed above")
+                    raise RuntimeError(
+                        f"a flow-extraction worker failed to start (exit code {code}); its error is printed above"
+                    )
                 if todo and self.starts < self.n + len(jobs):
                     self._start()
                 elif remaining and not self.procs:

@@ -45,8 +45,9 @@ def flow_grid(images, true_flows, pred_flows, max_magnitude=None, separator=2):
     if true_flows.ndim == 3:  # one example
         images, true_flows, pred_flows = np.asarray(images)[None], true_flows[None], pred_flows[None]
     if true_flows.shape != pred_flows.shape or true_flows.ndim != 4 or true_flows.shape[-1] != 2:
-        raise ValueError(f"true flows {true_flows.shape} and predicted flows {pred_flows.shape} must both be "
-                         "(N, H, W, 2)")
+        raise ValueError(
+            f"true flows {true_flows.shape} and predicted flows {pred_flows.shape} must both be (N, H, W, 2)"
+        )
     images = to_display_uint8(images)
     if len(images) != len(true_flows):
         raise ValueError(f"{len(images)} images but {len(true_flows)} flows")
@@ -67,7 +68,7 @@ def flow_grid(images, true_flows, pred_flows, max_magnitude=None, separator=2):
         top = i * (height + separator)
         for j, cell in enumerate((image, true_rgb[i], pred_rgb[i])):
             left = j * (width + separator)
-            grid[top:top + height, left:left + width] = cell
+            grid[top : top + height, left : left + width] = cell
     return grid
 
 

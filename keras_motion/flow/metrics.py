@@ -28,7 +28,8 @@ def _check_region(shape, epe_shape, name, flow_ndim, single, expected):
     if len(shape) < 2 or spatial != (height, width) or count not in ((1, batch) if not single else (1,)):
         raise FlowError(
             f"flow_metrics: {name} of shape {tuple(shape)} does not match the flow ({batch} map(s) of {height} x "
-            f"{width}); pass {expected}, resized (or cropped) like the flow.")
+            f"{width}); pass {expected}, resized (or cropped) like the flow."
+        )
 
 
 def canny_edges(images, thresholds=(100, 200)):
@@ -36,8 +37,7 @@ def canny_edges(images, thresholds=(100, 200)):
     return np.stack([cv2.Canny(to_gray(im), *thresholds) > 0 for im in images])
 
 
-def flow_metrics(pred, true, image=None, foreground=None, min_magnitude=MIN_MAGNITUDE, canny=(100, 200),
-                 reduce=True):
+def flow_metrics(pred, true, image=None, foreground=None, min_magnitude=MIN_MAGNITUDE, canny=(100, 200), reduce=True):
     """EPE, DS and OS of predicted against true flow, both (H, W, 2) or (B, H, W, 2) in pixels.
 
     - epe: mean end-point error ‖pred − true‖₂.
@@ -69,14 +69,26 @@ def flow_metrics(pred, true, image=None, foreground=None, min_magnitude=MIN_MAGN
     if image is not None:
         image = np.asarray(image)
         has_channels = image.ndim == flow_ndim  # (…, H, W, C) beside (…, H, W, 2); else grayscale (…, H, W)
-        _check_region(image.shape[:-1] if has_channels else image.shape, epe.shape, "image", flow_ndim, single,
-                      "the image(s) the flow was predicted from, (B, H, W[, C]) beside (B, H, W, 2) flow")
-        image = image.reshape((-1,) + image.shape[-3 if has_channels else -2:])
+        _check_region(
+            image.shape[:-1] if has_channels else image.shape,
+            epe.shape,
+            "image",
+            flow_ndim,
+            single,
+            "the image(s) the flow was predicted from, (B, H, W[, C]) beside (B, H, W, 2) flow",
+        )
+        image = image.reshape((-1,) + image.shape[-3 if has_channels else -2 :])
         regions["_edges"] = canny_edges(image, canny)
     if foreground is not None:
         foreground = np.asarray(foreground, bool)
-        _check_region(foreground.shape, epe.shape, "foreground", flow_ndim, single,
-                      "a bool mask (H, W) or (B, H, W) of the flow's size")
+        _check_region(
+            foreground.shape,
+            epe.shape,
+            "foreground",
+            flow_ndim,
+            single,
+            "a bool mask (H, W) or (B, H, W) of the flow's size",
+        )
         regions["_fg"] = foreground.reshape((-1,) + foreground.shape[-2:])
     out = {}
     for suffix, mask in regions.items():

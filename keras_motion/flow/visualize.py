@@ -6,8 +6,14 @@ from keras_motion.flow.compute import check_flow
 
 # Hue segments of the Middlebury wheel (Baker et al., 2011): red→yellow→green→cyan→blue→magenta→red,
 # with more steps where the eye tells hues apart better.
-_SEGMENTS = ((15, (255, 0, 0), (255, 255, 0)), (6, (255, 255, 0), (0, 255, 0)), (4, (0, 255, 0), (0, 255, 255)),
-             (11, (0, 255, 255), (0, 0, 255)), (13, (0, 0, 255), (255, 0, 255)), (6, (255, 0, 255), (255, 0, 0)))
+_SEGMENTS = (
+    (15, (255, 0, 0), (255, 255, 0)),
+    (6, (255, 255, 0), (0, 255, 0)),
+    (4, (0, 255, 0), (0, 255, 255)),
+    (11, (0, 255, 255), (0, 0, 255)),
+    (13, (0, 0, 255), (255, 0, 255)),
+    (6, (255, 0, 255), (255, 0, 0)),
+)
 
 
 def color_wheel():

@@ -29,12 +29,38 @@ from keras_motion.im2flow.pairs import (
     pairs_from_videos,
 )
 from keras_motion.im2flow.presets import DATA_PRESETS, PRESETS
+from keras_motion.im2flow.report import print_report
 from keras_motion.im2flow.search import Im2FlowSearch
 from keras_motion.im2flow.task import Im2Flow
 from keras_motion.im2flow.unet import Im2FlowUNet
 
-__all__ = ["DATA_PRESETS", "EndPointError", "FlowImages", "Im2Flow", "Im2FlowInference", "Im2FlowLoss", "Im2FlowPairs",
-           "Im2FlowSearch", "Im2FlowUNet", "MeanFlow", "NearestNeighborFlow", "PRESETS", "concatenate_pairs",
-           "frame_indices", "image_splits", "labeled_video_splits", "magnitude_weighted", "motion_potential",
-           "pairs_from_cache", "pairs_from_exact_flow", "pairs_from_videos", "real_clip_pairs", "resize_flow",
-           "synthetic_splits", "tiny_features", "video_folder_pairs", "zero_flow"]
+__all__ = [
+    "DATA_PRESETS",
+    "EndPointError",
+    "FlowImages",
+    "Im2Flow",
+    "Im2FlowInference",
+    "Im2FlowLoss",
+    "Im2FlowPairs",
+    "Im2FlowSearch",
+    "Im2FlowUNet",
+    "MeanFlow",
+    "NearestNeighborFlow",
+    "PRESETS",
+    "concatenate_pairs",
+    "frame_indices",
+    "image_splits",
+    "labeled_video_splits",
+    "magnitude_weighted",
+    "motion_potential",
+    "pairs_from_cache",
+    "pairs_from_exact_flow",
+    "pairs_from_videos",
+    "print_report",
+    "real_clip_pairs",
+    "resize_flow",
+    "synthetic_splits",
+    "tiny_features",
+    "video_folder_pairs",
+    "zero_flow",
+]

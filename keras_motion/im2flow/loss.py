@@ -39,8 +39,16 @@ class Im2FlowLoss(ConfigFromArguments, keras.losses.Loss):
     0.25
     """
 
-    def __init__(self, content_network=None, content_weight=0.02, pixel_weight=1.0, magnitude_weighting=True,
-                 name="im2flow_loss", reduction="sum_over_batch_size", **kwargs):
+    def __init__(
+        self,
+        content_network=None,
+        content_weight=0.02,
+        pixel_weight=1.0,
+        magnitude_weighting=True,
+        name="im2flow_loss",
+        reduction="sum_over_batch_size",
+        **kwargs,
+    ):
         super().__init__(name=name, reduction=reduction, **kwargs)
         if content_network is not None:
             content_network.trainable = False

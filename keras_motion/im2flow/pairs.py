@@ -19,8 +19,18 @@ def frame_indices(num_frames, per_video, n, rng):
     return np.sort(rng.choice(candidates, size=min(per_video, candidates), replace=False))
 
 
-def pairs_from_videos(videos, per_video=4, n=5, size=None, max_frames=None, method="dis", seed=0, skips=None,
-                      show_progress=True, square=False):
+def pairs_from_videos(
+    videos,
+    per_video=4,
+    n=5,
+    size=None,
+    max_frames=None,
+    method="dis",
+    seed=0,
+    skips=None,
+    show_progress=True,
+    square=False,
+):
     """Decodes each video of `videos` (a `VideoDataset` or paths) and returns Im2Flow pairs.
 
     Videos of different shapes stack when `size` is a (height, width) tuple, or an int with `square=True` (short side
@@ -75,8 +85,10 @@ def pairs_from_cache(videos, flow_cache, per_video=4, n=5, seed=0, skips=None, s
 
     settings = flow_cache.settings
     if settings["step"] != 1:
-        raise ValueError(f"pairs_from_cache needs the flow of consecutive frames, but {flow_cache!r} holds flow every "
-                         f"{settings['step']} frames; use a cache made with step=1")
+        raise ValueError(
+            f"pairs_from_cache needs the flow of consecutive frames, but {flow_cache!r} holds flow every "
+            f"{settings['step']} frames; use a cache made with step=1"
+        )
     paths = videos.paths if hasattr(videos, "paths") else [str(v) for v in videos]
     skips = skips if skips is not None else SkipLog("Im2Flow pairs")
     size = tuple(settings["size"]) if isinstance(settings["size"], list) else settings["size"]
@@ -98,8 +110,12 @@ def pairs_from_cache(videos, flow_cache, per_video=4, n=5, seed=0, skips=None, s
         times.extend(chosen)
     if not owners:
         raise KerasMotionError(f"no Im2Flow pair could be made from {len(paths)} video(s); {skips.summary()}")
-    return (FrameRows(frames, owners, times), FrameRows(flows, owners, times, span=n),
-            np.asarray(owners, np.int64), np.asarray(times, np.int64))
+    return (
+        FrameRows(frames, owners, times),
+        FrameRows(flows, owners, times, span=n),
+        np.asarray(owners, np.int64),
+        np.asarray(times, np.int64),
+    )
 
 
 def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):
@@ -110,7 +126,7 @@ def pairs_from_exact_flow(frames, flows, per_video=4, n=5, seed=0):
     for v in range(len(frames)):
         for t in frame_indices(frames.shape[1] + 1, per_video, n, rng):  # flow t..t+n-1 exists when t+n-1 < T
             images.append(frames[v, t])
-            targets.append(flows[v, t:t + n].mean(axis=0))
+            targets.append(flows[v, t : t + n].mean(axis=0))
             owners.append(v)
             times.append(t)
     return np.stack(images), np.stack(targets).astype(np.float32), np.asarray(owners, np.int64), np.asarray(times)
@@ -143,27 +159,45 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
     ((4, 64, 64, 3), (4, 64, 64, 3))
     """
 
-    def __init__(self, images, flows, batch_size=32, crop_size=None, training=True, flip=True, max_magnitude=30.0,
-                 seed=0, drop_remainder=False, **kwargs):
+    def __init__(
+        self,
+        images,
+        flows,
+        batch_size=32,
+        crop_size=None,
+        training=True,
+        flip=True,
+        max_magnitude=30.0,
+        seed=0,
+        drop_remainder=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         images = check_images(images, "images (Im2FlowPairs)")  # float or grayscale batches would train silently
         flows = check_flow(flows, "flows (Im2FlowPairs)")  # so would NaN / inf targets
         if len(images) != len(flows) or images.shape[1:3] != flows.shape[1:3]:
-            raise ValueError(f"Im2FlowPairs: images {images.shape} and flows {flows.shape} do not pair up (one "
-                             "(H, W, 2) flow per image, of the image's size)")
+            raise ValueError(
+                f"Im2FlowPairs: images {images.shape} and flows {flows.shape} do not pair up (one "
+                "(H, W, 2) flow per image, of the image's size)"
+            )
         self.images, self.flows = images, flows
         batch_size = check_int(batch_size, "Im2FlowPairs batch_size", low=1)
         self.batch_size, self.training, self.flip = batch_size, training, flip
-        self.crop_size = min(images.shape[1:3]) if crop_size is None else check_int(
-            crop_size, "Im2FlowPairs crop_size", 1, min(images.shape[1:3]))
+        self.crop_size = (
+            min(images.shape[1:3])
+            if crop_size is None
+            else check_int(crop_size, "Im2FlowPairs crop_size", 1, min(images.shape[1:3]))
+        )
         # 0 divides by zero and a negative bound turns every magnitude into -1: refused before any batch
         self.max_magnitude = check_number(max_magnitude, "Im2FlowPairs max_magnitude", low=0, low_open=True)
         self.seed = seed
         self.drop_remainder = bool(drop_remainder)
         if self.drop_remainder and len(images) < batch_size:
-            raise ValueError(f"Im2FlowPairs: {len(images)} pair(s) do not fill one batch of batch_size={batch_size}, "
-                             f"and drop_remainder=True drops partial batches; use batch_size ≤ {len(images)} or "
-                             "drop_remainder=False")
+            raise ValueError(
+                f"Im2FlowPairs: {len(images)} pair(s) do not fill one batch of batch_size={batch_size}, "
+                f"and drop_remainder=True drops partial batches; use batch_size ≤ {len(images)} or "
+                "drop_remainder=False"
+            )
         self.epoch = 0
         self.order = np.arange(len(images))
         self.on_epoch_end()
@@ -179,7 +213,7 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
         self.epoch += 1
 
     def __getitem__(self, index):
-        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         images, flows = self.images[batch], self.flows[batch]
         if self.training:
             rng = np.random.default_rng((self.seed, self.epoch, index))
@@ -187,8 +221,8 @@ class Im2FlowPairs(EpochSeeded, keras.utils.PyDataset):
             c = self.crop_size
             tops = rng.integers(0, h - c + 1, len(batch))
             lefts = rng.integers(0, w - c + 1, len(batch))
-            images = np.stack([im[t:t + c, l:l + c] for im, t, l in zip(images, tops, lefts)])
-            flows = np.stack([f[t:t + c, l:l + c] for f, t, l in zip(flows, tops, lefts)])
+            images = np.stack([im[t : t + c, l : l + c] for im, t, l in zip(images, tops, lefts)])
+            flows = np.stack([f[t : t + c, l : l + c] for f, t, l in zip(flows, tops, lefts)])
             if self.flip:
                 mirror = rng.random(len(batch)) < 0.5
                 images = np.where(mirror[:, None, None, None], images[:, :, ::-1], images)

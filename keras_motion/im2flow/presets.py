@@ -9,15 +9,32 @@
 
 PRESETS = {
     "cpu": {},  # the constructor's defaults
-    "paper": dict(image_size=256, base_filters=64, learning_rate=2e-4, beta_1=0.5, batch_size=32,
-                  magnitude_weighting=True, max_magnitude=30.0, content_weight=0.02, stream_filters=64),
-    "quick": dict(image_size=32, base_filters=8, epochs=2, batch_size=16, phi_epochs=2, stream_epochs=2,
-                  stream_filters=8),
+    "paper": dict(
+        image_size=256,
+        base_filters=64,
+        learning_rate=2e-4,
+        beta_1=0.5,
+        batch_size=32,
+        magnitude_weighting=True,
+        max_magnitude=30.0,
+        content_weight=0.02,
+        stream_filters=64,
+    ),
+    "quick": dict(
+        image_size=32, base_filters=8, epochs=2, batch_size=16, phi_epochs=2, stream_epochs=2, stream_filters=8
+    ),
 }
 
 DATA_PRESETS = {
-    "cpu": dict(num_videos=480, num_frames=12, render_size=72, jitter=0.0, pairs_per_video=4, future=5,
-                fractions=(0.5, 0.15, 0.1, 0.25)),
+    "cpu": dict(
+        num_videos=480,
+        num_frames=12,
+        render_size=72,
+        jitter=0.0,
+        pairs_per_video=4,
+        future=5,
+        fractions=(0.5, 0.15, 0.1, 0.25),
+    ),
     "paper": dict(render_size=286),  # pix2pix loads 286 px and crops 256
     "quick": dict(num_videos=36, num_frames=8, render_size=40, pairs_per_video=2),
 }

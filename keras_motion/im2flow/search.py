@@ -42,9 +42,11 @@ class Im2FlowSearch(MethodSearch):
         self._content_network = None
 
     def space(self, hp):
-        return {"content_weight": hp.Float("content_weight", 0.002, 0.2, sampling="log"),
-                "magnitude_weighting": hp.Boolean("magnitude_weighting"),
-                "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log")}
+        return {
+            "content_weight": hp.Float("content_weight", 0.002, 0.2, sampling="log"),
+            "magnitude_weighting": hp.Boolean("magnitude_weighting"),
+            "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
+        }
 
     def build(self, hp):
         return self.make_task(hp).build_unet()
@@ -57,8 +59,15 @@ class Im2FlowSearch(MethodSearch):
                 self._content_network = task.content_network
             task.content_network = self._content_network
         keras.utils.set_random_seed(task.seed)  # every trial draws the same batches
-        return task.train_unet(model, self.splits["flow"], self.splits["val"], callbacks=self.monitor(hp, callbacks),
-                               log_dir=self.trial_log_dir(callbacks), epochs=epochs, initial_epoch=initial_epoch)
+        return task.train_unet(
+            model,
+            self.splits["flow"],
+            self.splits["val"],
+            callbacks=self.monitor(hp, callbacks),
+            log_dir=self.trial_log_dir(callbacks),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+        )
 
     @classmethod
     def default_data(cls, preset="cpu"):

@@ -25,11 +25,17 @@ from keras_motion.utils import Run, atomic_save_npz
 from keras_motion.video.lazy import LazyArray, store_rows
 
 # The recognition streams (name, seed offset, input) and the late fusions of Table 2 (name, stream a, stream b).
-STREAMS = (("appearance", 0, "appearance"), ("appearance_2", 1, "appearance"),
-           ("motion_hallucinated", 0, "motion_hallucinated"), ("motion_true", 0, "motion_true"))
-FUSIONS = (("appearance+appearance", "appearance", "appearance_2"),
-           ("appearance+motion_hallucinated", "appearance", "motion_hallucinated"),
-           ("appearance+motion_true", "appearance", "motion_true"))
+STREAMS = (
+    ("appearance", 0, "appearance"),
+    ("appearance_2", 1, "appearance"),
+    ("motion_hallucinated", 0, "motion_hallucinated"),
+    ("motion_true", 0, "motion_true"),
+)
+FUSIONS = (
+    ("appearance+appearance", "appearance", "appearance_2"),
+    ("appearance+motion_hallucinated", "appearance", "motion_hallucinated"),
+    ("appearance+motion_true", "appearance", "motion_true"),
+)
 
 
 def _pairs(data, name):
@@ -39,8 +45,10 @@ def _pairs(data, name):
         raise ValueError(f"{name}: no flows (static images cannot train or score flow prediction)")
     images, flows = check_images(images, f"{name} images"), check_flow(flows, f"{name} flows")
     if len(images) != len(flows) or images.shape[1:3] != flows.shape[1:3]:
-        raise ValueError(f"{name}: images {images.shape} and flows {flows.shape} do not pair up (one (H, W, 2) "
-                         "flow per image, of the image's size)")
+        raise ValueError(
+            f"{name}: images {images.shape} and flows {flows.shape} do not pair up (one (H, W, 2) "
+            "flow per image, of the image's size)"
+        )
     return images, flows
 
 
@@ -112,10 +120,29 @@ class Im2Flow(Task):
 
     PRESETS = PRESETS
 
-    def __init__(self, image_size=64, base_filters=16, dilated=False, epochs=60, batch_size=32, learning_rate=1e-3,
-                 beta_1=0.5, constant_epochs=None, content_loss=True, content_weight=0.02, magnitude_weighting=False,
-                 max_magnitude=None, phi_epochs=15, stream_epochs=30, stream_model="cnn", stream_filters=16,
-                 stream_learning_rate=3e-3, seed=0, run=None, distribution=None):
+    def __init__(
+        self,
+        image_size=64,
+        base_filters=16,
+        dilated=False,
+        epochs=60,
+        batch_size=32,
+        learning_rate=1e-3,
+        beta_1=0.5,
+        constant_epochs=None,
+        content_loss=True,
+        content_weight=0.02,
+        magnitude_weighting=False,
+        max_magnitude=None,
+        phi_epochs=15,
+        stream_epochs=30,
+        stream_model="cnn",
+        stream_filters=16,
+        stream_learning_rate=3e-3,
+        seed=0,
+        run=None,
+        distribution=None,
+    ):
         if stream_model not in ("cnn", "resnet"):
             raise ValueError(f"stream_model must be 'cnn' or 'resnet', got {stream_model!r}")
         self.image_size, self.base_filters, self.dilated = int(image_size), int(base_filters), bool(dilated)
@@ -133,7 +160,6 @@ class Im2Flow(Task):
             distribution_lib.check_batch(self.batch_size, self.distribution)
         self.content_network = None  # φ, the flow-image classifier
         self.unet = None
-
 
     # ------------------------------------------------------------------------------------------------- inputs
     def _images(self, images):
@@ -167,12 +193,20 @@ class Im2Flow(Task):
         """
         if not self.content_loss:
             return None
-        x = {name: (self._encoded_flows(split["flows"]), split["labels"])
-             for name, split in (("train", train), ("val", validation))}
+        x = {
+            name: (self._encoded_flows(split["flows"]), split["labels"])
+            for name, split in (("train", train), ("val", validation))
+        }
         keras.utils.set_random_seed(self.seed)  # φ's initialisation depends on the seed only, not on what ran before
         # The ImageNet stem (stride 4) keeps φ cheap: it runs on twice every U-Net batch.
-        self.content_network = ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters,
-                                        stem="imagenet", rescale=False, name="content_network")
+        self.content_network = ResNet2D(
+            depth=10,
+            num_classes=num_classes,
+            base_filters=self.stream_filters,
+            stem="imagenet",
+            rescale=False,
+            name="content_network",
+        )
         # φ keeps its best epoch (early stopping), which a per-epoch backup does not capture: a killed φ trains
         # again from its seeded start; a finished one is recorded in the run and reused.
         settings = {**self.get_config(), "train": len(train["labels"]), "val": len(validation["labels"])}
@@ -181,8 +215,15 @@ class Im2Flow(Task):
         if done is not None:
             return done["accuracy"]
         self.run.log(f"training the content-loss network φ on {len(train['labels'])} true flow images")
-        fit_stream(self.content_network, x["train"], x["val"], epochs=self.phi_epochs, batch_size=self.batch_size,
-                   callbacks=self.run.callbacks("content_network", backup=False), verbose=self._verbose)
+        fit_stream(
+            self.content_network,
+            x["train"],
+            x["val"],
+            epochs=self.phi_epochs,
+            batch_size=self.batch_size,
+            callbacks=self.run.callbacks("content_network", backup=False),
+            verbose=self._verbose,
+        )
         scores = class_probabilities(self.content_network, x["val"][0], batch_size=self.batch_size)
         accuracy = float((scores.argmax(-1) == np.asarray(x["val"][1])).mean())
         self.run.log(f"φ validation accuracy from true flow: {accuracy:.3f}")
@@ -222,8 +263,9 @@ class Im2Flow(Task):
         return Im2FlowUNet(image_size=self.image_size, base_filters=self.base_filters, dilated=self.dilated)
 
     @distributed
-    def train_unet(self, net, train, validation, callbacks=None, log_dir=None, epochs=None, initial_epoch=0,
-                   settings=None):
+    def train_unet(
+        self, net, train, validation, callbacks=None, log_dir=None, epochs=None, initial_epoch=0, settings=None
+    ):
         """Compiles `net` (pixel + λ·content loss with φ = `self.content_network` where `content_loss` is on, Adam
         with pix2pix's constant-then-linear schedule, the end-point error `epe` as metric) and trains it on random
         crops and flips of `train` for `epochs` (default: `self.epochs`), validated on the central windows of
@@ -237,41 +279,74 @@ class Im2Flow(Task):
         val_images, val_flows = _pairs(validation, "validation")
         content = self.content_network.stage_features(2) if self.content_loss and self.content_network else None
         if self.content_loss and content is None:
-            raise NotFittedError("Im2Flow: content_loss is on but φ is not trained: call fit_content_network(train, "
-                               "validation, num_classes) first (or content_loss=False)")
-        loss = Im2FlowLoss(content_network=content, content_weight=self.content_weight,
-                           magnitude_weighting=self.magnitude_weighting)
+            raise NotFittedError(
+                "Im2Flow: content_loss is on but φ is not trained: call fit_content_network(train, "
+                "validation, num_classes) first (or content_loss=False)"
+            )
+        loss = Im2FlowLoss(
+            content_network=content, content_weight=self.content_weight, magnitude_weighting=self.magnitude_weighting
+        )
         # Every training batch holds batch_size pairs (the last partial one of each reshuffled epoch dropped): one
         # batch shape, one compiled train step on JAX, where a partial batch compiles the step again.
         # Lazy pairs (on disk) are read in a few threads: decoding and PNG reads release the GIL (2 threads read
         # 1.2x faster than 1 on 2 busy cores); the batches stay in order and a pure function of (seed, epoch).
         workers = dict(workers=min(4, os.cpu_count() or 1)) if isinstance(train_images, LazyArray) else {}
-        pairs = Im2FlowPairs(train_images, train_flows, self.batch_size, crop_size=self.image_size,
-                             max_magnitude=self.max_magnitude, seed=self.seed,
-                             drop_remainder=self.distribution is not None or len(train_images) >= self.batch_size,
-                             **workers)
+        pairs = Im2FlowPairs(
+            train_images,
+            train_flows,
+            self.batch_size,
+            crop_size=self.image_size,
+            max_magnitude=self.max_magnitude,
+            seed=self.seed,
+            drop_remainder=self.distribution is not None or len(train_images) >= self.batch_size,
+            **workers,
+        )
         epochs = self.epochs if epochs is None else int(epochs)
         constant = epochs // 2 if self.constant_epochs is None else self.constant_epochs
         schedule = ConstantThenLinear(self.learning_rate, epochs * len(pairs), constant * len(pairs))
-        net.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1), loss=loss,
-                    metrics=[EndPointError(self.max_magnitude)])
+        net.compile(
+            optimizer=keras.optimizers.Adam(schedule, beta_1=self.beta_1),
+            loss=loss,
+            metrics=[EndPointError(self.max_magnitude)],
+        )
         # Validation keeps every batch, its last one cut to a multiple of the devices (at most devices − 1 pairs out).
         shown = slice(0, distribution_lib.evenly(len(val_images), self.distribution))
-        val_pairs = Im2FlowPairs(val_images[shown], val_flows[shown], self.batch_size, crop_size=self.image_size,
-                                 training=False, max_magnitude=self.max_magnitude)
+        val_pairs = Im2FlowPairs(
+            val_images[shown],
+            val_flows[shown],
+            self.batch_size,
+            crop_size=self.image_size,
+            training=False,
+            max_magnitude=self.max_magnitude,
+        )
         callbacks = self.run.callbacks("unet", data=pairs, settings=settings) + list(callbacks or ())
         log_dir = log_dir or self.run.log_dir("unet")
         if log_dir is not None:
             shown = slice(0, 6)
-            callbacks.append(FlowImages(center_crop(val_images[shown], self.image_size),
-                                        center_crop(val_flows[shown], self.image_size), log_dir,
-                                        max_magnitude=self.max_magnitude, batch_size=self.batch_size))
-        self.run.log(f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
-                     f"content loss {'off' if content is None else f'λ={self.content_weight}'}")
+            callbacks.append(
+                FlowImages(
+                    center_crop(val_images[shown], self.image_size),
+                    center_crop(val_flows[shown], self.image_size),
+                    log_dir,
+                    max_magnitude=self.max_magnitude,
+                    batch_size=self.batch_size,
+                )
+            )
+        self.run.log(
+            f"training the Im2Flow U-Net ({net.count_params():,} parameters) on {len(train_images)} pairs, "
+            f"content loss {'off' if content is None else f'λ={self.content_weight}'}"
+        )
         # The pairs shuffle themselves per (seed, epoch): Keras' own shuffling of the batch order would draw on
         # Python's global random state, which a data-parallel strategy consumes differently from one device.
-        return net.fit(pairs, validation_data=val_pairs, epochs=epochs, initial_epoch=initial_epoch,
-                       callbacks=callbacks, verbose=self._verbose, shuffle=False)
+        return net.fit(
+            pairs,
+            validation_data=val_pairs,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=self._verbose,
+            shuffle=False,
+        )
 
     @property
     def _verbose(self):
@@ -285,8 +360,10 @@ class Im2Flow(Task):
         unet = self.fitted("unet", "call fit(train, validation) before predicting flow")
         images, s = self._images(images), self.image_size
         if isinstance(images, LazyArray):  # predicted a chunk at a time and kept on disk (in the run's folder)
-            chunks = (distribution_lib.predict(unet, chunk, batch_size=self.batch_size)
-                      for chunk in images.batches(16 * self.batch_size))
+            chunks = (
+                distribution_lib.predict(unet, chunk, batch_size=self.batch_size)
+                for chunk in images.batches(16 * self.batch_size)
+            )
             scratch = None if self.run.out is None else os.path.join(self.run.out, ".scratch")  # not /tmp: may be RAM
             return store_rows(chunks, (s, s, 3), np.float32, directory=scratch)
         return distribution_lib.predict(unet, images, batch_size=self.batch_size)
@@ -342,32 +419,50 @@ class Im2Flow(Task):
             images, true = center_crop(test_images[rows], s), center_crop(test_flows[rows], s)  # read now
             region = None if masks is None else center_crop(np.asarray(masks[rows])[..., None], s)[..., 0]
             predicted = self.predict_flow(images)
-            predictions = {"im2flow": predicted, "zero": zero_flow(images), "mean": mean.predict(images),
-                           "nearest_neighbor": nearest.predict(images)}
+            predictions = {
+                "im2flow": predicted,
+                "zero": zero_flow(images),
+                "mean": mean.predict(images),
+                "nearest_neighbor": nearest.predict(images),
+            }
             for name, pred in predictions.items():
                 for key, v in flow_metrics(pred, true, image=images, foreground=region, reduce=False).items():
                     values.setdefault(name, {}).setdefault(key, []).append(v)
             potentials["im2flow"].append(motion_potential(predicted, region))
             potentials["true"].append(motion_potential(true, region))
-        table = {name: {key: _nanmean(np.concatenate(v)) for key, v in metrics.items()}
-                 for name, metrics in values.items()}
+        table = {
+            name: {key: _nanmean(np.concatenate(v)) for key, v in metrics.items()} for name, metrics in values.items()
+        }
         table["im2flow"]["motion_potential"] = float(np.nanmean(np.concatenate(potentials["im2flow"])))
         table["true_flow_motion_potential"] = float(np.nanmean(np.concatenate(potentials["true"])))
         return table
 
     def example_grid(self, test, count=8):
         """uint8 RGB rows [image | true flow | predicted flow] for the first pair of up to `count` test videos."""
-        shown = np.unique(test["videos"], return_index=True)[1][:count] if "videos" in test \
+        shown = (
+            np.unique(test["videos"], return_index=True)[1][:count]
+            if "videos" in test
             else np.arange(min(count, len(test["images"])))
+        )
         s = self.image_size
-        return flow_grid(center_crop(test["images"][shown], s), center_crop(test["flows"][shown], s),
-                         self.predict_flow(test["images"][shown]))
+        return flow_grid(
+            center_crop(test["images"][shown], s),
+            center_crop(test["flows"][shown], s),
+            self.predict_flow(test["images"][shown]),
+        )
 
     def _stream(self, name, num_classes, images):
         """A stream's classifier; `images`: it takes uint8 images (scaled inside), else flow images in [-1, 1]."""
         if self.stream_model == "resnet":
-            return ResNet2D(depth=10, num_classes=num_classes, base_filters=self.stream_filters, stem="small",
-                            dropout=0.3, rescale=images, name=f"{name}_stream")
+            return ResNet2D(
+                depth=10,
+                num_classes=num_classes,
+                base_filters=self.stream_filters,
+                stem="small",
+                dropout=0.3,
+                rescale=images,
+                name=f"{name}_stream",
+            )
         return StreamCNN(num_classes, width=self.stream_filters, rescale=images, name=f"{name}_stream")
 
     @distributed
@@ -388,8 +483,10 @@ class Im2Flow(Task):
             Im2Flow (CVPR 2018), §4.3 and its Table 2.
         """
         splits = {"train": train, "val": validation, "test": test}
-        inputs = {"appearance": lambda split: self._images(splits[split]["images"]),
-                  "motion_hallucinated": lambda split: self.hallucinate(splits[split]["images"])}
+        inputs = {
+            "appearance": lambda split: self._images(splits[split]["images"]),
+            "motion_hallucinated": lambda split: self.hallucinate(splits[split]["images"]),
+        }
         if test.get("flows") is not None:
             inputs["motion_true"] = lambda split: self._encoded_flows(splits[split]["flows"])
         labels = {split: splits[split]["labels"] for split in splits}
@@ -400,8 +497,13 @@ class Im2Flow(Task):
             keras.utils.set_random_seed(self.seed + 100 + seed_offset)
             # A stream keeps its best epoch, so a killed one trains again from its seeded start; a finished one's
             # scores are recorded in the run and reused.
-            settings = {**self.get_config(), "stream": stream, "train": len(labels["train"]),
-                        "val": len(labels["val"]), "test": len(labels["test"])}
+            settings = {
+                **self.get_config(),
+                "stream": stream,
+                "train": len(labels["train"]),
+                "val": len(labels["val"]),
+                "test": len(labels["test"]),
+            }
             done = self.run.phase(f"{stream}_stream", settings)
             if done is not None:
                 with np.load(os.path.join(self.run.out, done["result"]["scores"])) as f:
@@ -411,16 +513,23 @@ class Im2Flow(Task):
             x = {split: inputs[source](split) for split in splits}
             model = self._stream(stream, num_classes, images=source == "appearance")
             self.run.log(f"training the {stream} stream on {len(x['train'])} labeled images")
-            fit_stream(model, (x["train"], labels["train"]), (x["val"], labels["val"]), epochs=self.stream_epochs,
-                       batch_size=self.batch_size, learning_rate=self.stream_learning_rate,
-                       callbacks=self.run.callbacks(f"{stream}_stream", backup=False), verbose=self._verbose)
-            scores[stream] = tuple(class_probabilities(model, x[split], batch_size=self.batch_size)
-                                   for split in ("val", "test"))
+            fit_stream(
+                model,
+                (x["train"], labels["train"]),
+                (x["val"], labels["val"]),
+                epochs=self.stream_epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.stream_learning_rate,
+                callbacks=self.run.callbacks(f"{stream}_stream", backup=False),
+                verbose=self._verbose,
+            )
+            scores[stream] = tuple(
+                class_probabilities(model, x[split], batch_size=self.batch_size) for split in ("val", "test")
+            )
             path = self.run.path("phases", f"{stream}_stream_scores.npz")
             if path is not None:
                 atomic_save_npz(path, val=scores[stream][0], test=scores[stream][1])
-                self.run.finish_phase(f"{stream}_stream", settings,
-                                      {"scores": os.path.relpath(path, self.run.out)})
+                self.run.finish_phase(f"{stream}_stream", settings, {"scores": os.path.relpath(path, self.run.out)})
         fusions = [f for f in FUSIONS if f[1] in scores and f[2] in scores]
         table = recognition_table(scores, labels["val"], labels["test"], fusions)
         table["chance"] = {"accuracy": 1.0 / num_classes}

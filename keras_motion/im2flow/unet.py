@@ -31,17 +31,30 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
     (1, 64, 64, 3)
     """
 
-    def __init__(self, image_size=256, base_filters=64, depth=None, dilated=False, dilated_levels=3,
-                 dropout=0.5, dropout_blocks=3, max_filter_multiplier=8, input_channels=3, norm_momentum=0.9,
-                 rescale=True, name="im2flow_unet", **kwargs):
+    def __init__(
+        self,
+        image_size=256,
+        base_filters=64,
+        depth=None,
+        dilated=False,
+        dilated_levels=3,
+        dropout=0.5,
+        dropout_blocks=3,
+        max_filter_multiplier=8,
+        input_channels=3,
+        norm_momentum=0.9,
+        rescale=True,
+        name="im2flow_unet",
+        **kwargs,
+    ):
         if depth is None:
             depth = int(round(math.log2(image_size)))
-            if 2 ** depth != image_size:
+            if 2**depth != image_size:
                 raise ValueError(f"image_size must be a power of 2 (or pass depth=...), got {image_size}")
         if dilated and not 0 < dilated_levels < depth:
             raise ValueError(f"dilated_levels must be in [1, depth - 1] = [1, {depth - 1}], got {dilated_levels}")
         strided = depth - (dilated_levels if dilated else 0)
-        filters = [base_filters * min(2 ** i, max_filter_multiplier) for i in range(depth)]
+        filters = [base_filters * min(2**i, max_filter_multiplier) for i in range(depth)]
 
         layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((None, None, input_channels), name="image")
@@ -51,8 +64,7 @@ class Im2FlowUNet(ConfigFromArguments, keras.Model):
                 x = layers.Conv2D(filters[i], 4, strides=2, padding="same", name=f"enc{i}_conv")(x)
             else:
                 rate = 2 ** (i - strided + 1)
-                x = layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same",
-                                  name=f"enc{i}_dilated{rate}")(x)
+                x = layers.Conv2D(filters[i], 3, dilation_rate=rate, padding="same", name=f"enc{i}_dilated{rate}")(x)
             if i > 0 and i < depth - 1:  # pix2pix: no norm on the first block nor on the 1×1 bottleneck
                 x = layers(BatchNormalization, momentum=norm_momentum, name=f"enc{i}_bn")(x)
             x = layers.LeakyReLU(0.2, name=f"enc{i}_act")(x)

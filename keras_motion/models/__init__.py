@@ -11,5 +11,15 @@ from keras_motion.models.stream_cnn import StreamCNN
 from keras_motion.models.vggm import VGGMFeatures
 from keras_motion.models.video_resnet import R2D3D, R2Plus1D, VideoResNet
 
-__all__ = ["AlexNetEncoder", "BatchNormalization", "Conv3D", "ImageScaling", "R2D3D", "R2Plus1D", "ResNet2D",
-           "StreamCNN", "VGGMFeatures", "VideoResNet"]
+__all__ = [
+    "AlexNetEncoder",
+    "BatchNormalization",
+    "Conv3D",
+    "ImageScaling",
+    "R2D3D",
+    "R2Plus1D",
+    "ResNet2D",
+    "StreamCNN",
+    "VGGMFeatures",
+    "VideoResNet",
+]

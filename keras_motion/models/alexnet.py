@@ -28,8 +28,19 @@ class AlexNetEncoder(ConfigFromArguments, keras.Model):
     (2, 64)
     """
 
-    def __init__(self, image_size=224, width=1.0, feature_dim=4096, stem="imagenet", dropout=0.5, norm=None,
-                 norm_momentum=0.9, rescale=True, name="alexnet", **kwargs):
+    def __init__(
+        self,
+        image_size=224,
+        width=1.0,
+        feature_dim=4096,
+        stem="imagenet",
+        dropout=0.5,
+        norm=None,
+        norm_momentum=0.9,
+        rescale=True,
+        name="alexnet",
+        **kwargs,
+    ):
         if stem not in ("imagenet", "small"):
             raise ValueError(f"stem must be 'imagenet' or 'small', got {stem!r}")
         if norm not in (None, "batch"):
@@ -40,8 +51,15 @@ class AlexNetEncoder(ConfigFromArguments, keras.Model):
         inputs = keras.Input((image_size, image_size, 3), name="images")
 
         def conv(x, filters, kernel, i, strides=1):
-            x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=norm is None,
-                              activation="relu" if norm is None else None, name=f"conv{i}")(x)
+            x = layers.Conv2D(
+                filters,
+                kernel,
+                strides=strides,
+                padding="same",
+                use_bias=norm is None,
+                activation="relu" if norm is None else None,
+                name=f"conv{i}",
+            )(x)
             if norm is None:
                 return x
             x = layers(BatchNormalization, momentum=norm_momentum, name=f"bn{i}")(x)

@@ -96,8 +96,12 @@ class Conv3D(keras.layers.Conv3D):
         return {**super().get_config(), "implementation": self.implementation}
 
     def _factorizable(self):
-        return (self.data_format == "channels_last" and self.groups == 1 and self.padding in ("same", "valid")
-                and all(d == 1 for d in self.dilation_rate))
+        return (
+            self.data_format == "channels_last"
+            and self.groups == 1
+            and self.padding in ("same", "valid")
+            and all(d == 1 for d in self.dilation_rate)
+        )
 
     def convolution_op(self, inputs, kernel):
         if resolve_implementation(self.implementation) == "conv3d" or not self._factorizable():
@@ -115,11 +119,11 @@ class Conv3D(keras.layers.Conv3D):
             if isinstance(before, int):
                 x = ops.pad(x, ((0, 0), (before, after), (0, 0), (0, 0), (0, 0)))
             else:  # unknown length (TensorFlow only): pad the most "same" can need, then skip what it did not
-                x = ops.pad(x, ((0, 0), (kt - 1, kt - 1), (0, 0), (0, 0), (0, 0)))[:, kt - 1 - before:]
-                x = x[:, :size + before + after]
+                x = ops.pad(x, ((0, 0), (kt - 1, kt - 1), (0, 0), (0, 0), (0, 0)))[:, kt - 1 - before :]
+                x = x[:, : size + before + after]
             size = size + before + after
         frames = (size - kt) // st + 1
-        shifted = [x[:, dt:dt + (frames - 1) * st + 1:st] if (st, kt) != (1, 1) else x for dt in range(kt)]
+        shifted = [x[:, dt : dt + (frames - 1) * st + 1 : st] if (st, kt) != (1, 1) else x for dt in range(kt)]
         x = shifted[0] if kt == 1 else ops.concatenate(shifted, axis=-1)
         # The kernel in the same (time, channel) order: (kh, kw, kt * C, F).
         kernel = ops.reshape(ops.transpose(kernel, (1, 2, 0, 3, 4)), (kh, kw, kt * channels, filters))
@@ -129,7 +133,8 @@ class Conv3D(keras.layers.Conv3D):
             y = ops.matmul(ops.reshape(x, (-1, kt * channels)), ops.reshape(kernel, (kt * channels, filters)))
             return ops.reshape(y, (-1, shape[1], shape[2], shape[3], filters))
         shape = ops.shape(x)
-        y = ops.conv(ops.reshape(x, (-1, shape[2], shape[3], kt * channels)), kernel, strides=(sh, sw),
-                     padding=self.padding)
+        y = ops.conv(
+            ops.reshape(x, (-1, shape[2], shape[3], kt * channels)), kernel, strides=(sh, sw), padding=self.padding
+        )
         out = ops.shape(y)
         return ops.reshape(y, (-1, shape[1], out[1], out[2], filters))

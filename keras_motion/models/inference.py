@@ -20,7 +20,8 @@ def _check_pixels(inputs, name):
             raise ImageInputError(
                 f"{name}: takes uint8 pixels (0-255), got {dtype}: a float image may be 0-1 or 0-255, which cannot be "
                 "told apart safely; convert it with keras_motion.transforms.to_uint8(x, value_range=(0, 1)) (or "
-                "(0, 255))")
+                "(0, 255))"
+            )
 
 
 class Uint8Inputs:
@@ -82,7 +83,7 @@ class SquareResize(ConfigFromArguments, keras.layers.Layer):
         if self.crop:
             side = min(h, w) if _static(h) is not None and _static(w) is not None else ops.minimum(h, w)
             top, left = (h - side) // 2, (w - side) // 2
-            x = x[..., top:top + side, left:left + side, :]
+            x = x[..., top : top + side, left : left + side, :]
         flat = ops.reshape(x, (-1,) + tuple(ops.shape(x)[-3:]))  # clips: their frames as one batch
         flat = ops.image.resize(flat, (self.size, self.size), interpolation="bilinear", antialias=True)
         return ops.reshape(flat, tuple(shape[:-3]) + (self.size, self.size, shape[-1]))

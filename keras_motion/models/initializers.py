@@ -54,8 +54,9 @@ class FlatDraws:
         scale = self.scale / max(1.0, fan)
         count, flat = math.prod(shape), (draw_size(math.prod(shape)),)
         if self.distribution == "truncated_normal":
-            values = keras.random.truncated_normal(flat, mean=0.0, stddev=math.sqrt(scale) / 0.87962566103423978,
-                                                   dtype=dtype, seed=self.seed)
+            values = keras.random.truncated_normal(
+                flat, mean=0.0, stddev=math.sqrt(scale) / 0.87962566103423978, dtype=dtype, seed=self.seed
+            )
         elif self.distribution == "untruncated_normal":
             values = keras.random.normal(flat, mean=0.0, stddev=math.sqrt(scale), dtype=dtype, seed=self.seed)
         else:

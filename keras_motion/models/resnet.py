@@ -46,8 +46,19 @@ class ResNet2D(ConfigFromArguments, keras.Model):
     (2, 6)
     """
 
-    def __init__(self, depth=18, num_classes=None, base_filters=64, input_channels=3, stem="imagenet", dropout=0.0,
-                 norm_momentum=0.9, rescale=True, name=None, **kwargs):
+    def __init__(
+        self,
+        depth=18,
+        num_classes=None,
+        base_filters=64,
+        input_channels=3,
+        stem="imagenet",
+        dropout=0.0,
+        norm_momentum=0.9,
+        rescale=True,
+        name=None,
+        **kwargs,
+    ):
         if depth not in BLOCKS:
             raise ValueError(f"depth must be one of {sorted(BLOCKS)}, got {depth}")
         if stem not in ("imagenet", "small"):

@@ -21,8 +21,7 @@ class StreamCNN(ConfigFromArguments, keras.Model):
     (2, 6)
     """
 
-    def __init__(self, num_classes, width=16, input_channels=3, dropout=0.3, rescale=True, name="stream_cnn",
-                 **kwargs):
+    def __init__(self, num_classes, width=16, input_channels=3, dropout=0.3, rescale=True, name="stream_cnn", **kwargs):
         layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((None, None, input_channels), name="inputs")
         x = layers(ImageScaling, name="rescale")(inputs) if rescale else inputs

@@ -26,8 +26,21 @@ class VGGMFeatures(ConfigFromArguments, keras.Model):
     (2, 64)
     """
 
-    def __init__(self, image_size=224, input_channels=3, width=1.0, feature_dim=4096, stem_stride=2, batch_norm=True,
-                 norm_momentum=0.9, dropout=0.5, input_scale=1.0, rescale=True, name="vgg_m_features", **kwargs):
+    def __init__(
+        self,
+        image_size=224,
+        input_channels=3,
+        width=1.0,
+        feature_dim=4096,
+        stem_stride=2,
+        batch_norm=True,
+        norm_momentum=0.9,
+        dropout=0.5,
+        input_scale=1.0,
+        rescale=True,
+        name="vgg_m_features",
+        **kwargs,
+    ):
         layers = PolicyLayers(kwargs.get("dtype"))
         inputs = keras.Input((image_size, image_size, input_channels), name="inputs")
         x = layers(ImageScaling, name="rescale")(inputs) if rescale else inputs
@@ -35,8 +48,14 @@ class VGGMFeatures(ConfigFromArguments, keras.Model):
             x = layers.Rescaling(input_scale, name="input_scale")(x)
         for i, (filters, kernel, stride, pool) in enumerate(VGG_M, start=1):
             stride = stem_stride if stride > 1 else 1
-            x = layers.Conv2D(max(1, int(round(filters * width))), kernel, strides=stride, padding="same",
-                              use_bias=not batch_norm, name=f"conv{i}")(x)
+            x = layers.Conv2D(
+                max(1, int(round(filters * width))),
+                kernel,
+                strides=stride,
+                padding="same",
+                use_bias=not batch_norm,
+                name=f"conv{i}",
+            )(x)
             if batch_norm:
                 x = layers(BatchNormalization, momentum=norm_momentum, name=f"conv{i}_bn")(x)
             x = layers.ReLU(name=f"conv{i}_relu")(x)

@@ -25,8 +25,9 @@ def _bn(layers, x, name, momentum):
 
 
 def _conv3d(layers, x, filters, kernel, name, impl, strides=(1, 1, 1)):
-    return layers(Conv3D, filters, kernel, strides=strides, padding="same", use_bias=False, implementation=impl,
-                  name=name)(x)
+    return layers(
+        Conv3D, filters, kernel, strides=strides, padding="same", use_bias=False, implementation=impl, name=name
+    )(x)
 
 
 def _conv(layers, x, filters, kernel, strides, name, factorised, momentum, impl):
@@ -64,13 +65,27 @@ class VideoResNet(ConfigFromArguments, keras.Model):
     ARCH = None  # "r2plus1d" | "r2d3d"
     PAPER_FILTERS = None
 
-    def __init__(self, depth=10, num_classes=None, filters=None, stem="video", dropout=0.5, norm_momentum=0.9,
-                 input_channels=3, rescale=True, conv="auto", name=None, **kwargs):
+    def __init__(
+        self,
+        depth=10,
+        num_classes=None,
+        filters=None,
+        stem="video",
+        dropout=0.5,
+        norm_momentum=0.9,
+        input_channels=3,
+        rescale=True,
+        conv="auto",
+        name=None,
+        **kwargs,
+    ):
         if depth not in BLOCKS:
             raise ValueError(f"depth must be one of {sorted(BLOCKS)}, got {depth}")
         if stem not in ("video", "small"):
-            raise ValueError(f"stem must be 'video' (the paper's, spatial stride 4 or 2) or 'small' (3×3, stride 1, "
-                             f"for tiny clips), got {stem!r}")
+            raise ValueError(
+                f"stem must be 'video' (the paper's, spatial stride 4 or 2) or 'small' (3×3, stride 1, "
+                f"for tiny clips), got {stem!r}"
+            )
         if conv not in IMPLEMENTATIONS:
             raise ValueError(f"conv must be one of {IMPLEMENTATIONS} (see `keras_motion.models.Conv3D`), got {conv!r}")
         filters = tuple(int(f) for f in (filters or self.PAPER_FILTERS))
@@ -81,11 +96,29 @@ class VideoResNet(ConfigFromArguments, keras.Model):
         inputs = keras.Input((None, None, None, input_channels), name="clips")
         x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(inputs) if rescale else inputs
         if stem == "video":
-            x = _conv(layers, x, filters[0], (3, 7, 7) if factorised else (1, 7, 7), (1, 2, 2), "conv1", factorised,
-                      norm_momentum, conv)
+            x = _conv(
+                layers,
+                x,
+                filters[0],
+                (3, 7, 7) if factorised else (1, 7, 7),
+                (1, 2, 2),
+                "conv1",
+                factorised,
+                norm_momentum,
+                conv,
+            )
         else:
-            x = _conv(layers, x, filters[0], (3, 3, 3) if factorised else (1, 3, 3), (1, 1, 1), "conv1", factorised,
-                      norm_momentum, conv)
+            x = _conv(
+                layers,
+                x,
+                filters[0],
+                (3, 3, 3) if factorised else (1, 3, 3),
+                (1, 1, 1),
+                "conv1",
+                factorised,
+                norm_momentum,
+                conv,
+            )
         x = layers.ReLU(name="conv1_relu")(_bn(layers, x, "conv1_bn", norm_momentum))
         if stem == "video" and not factorised:
             x = layers.MaxPooling3D((1, 3, 3), strides=(1, 2, 2), padding="same", name="conv1_pool")(x)
@@ -96,8 +129,17 @@ class VideoResNet(ConfigFromArguments, keras.Model):
                 kernel = (1, 3, 3) if stage <= 3 else (3, 3, 3)
                 stride = (1, 1, 1) if stage == 2 else ((1, 2, 2) if stage == 3 else (2, 2, 2))
             for b in range(blocks):
-                x = _block(layers, x, filters[stage - 1], kernel, stride if b == 0 else (1, 1, 1),
-                           f"conv{stage}_block{b}", factorised, norm_momentum, conv)
+                x = _block(
+                    layers,
+                    x,
+                    filters[stage - 1],
+                    kernel,
+                    stride if b == 0 else (1, 1, 1),
+                    f"conv{stage}_block{b}",
+                    factorised,
+                    norm_momentum,
+                    conv,
+                )
             x = layers.Identity(name=f"conv{stage}_out")(x)
         x = layers.GlobalAveragePooling3D(name="pool")(x)
         if num_classes:
@@ -129,7 +171,8 @@ class VideoResNet(ConfigFromArguments, keras.Model):
                 target = self.get_layer(layer.name)
             except ValueError as e:
                 raise ValueError(
-                    f"{self.name} has no layer {layer.name!r}: {source.name} is another architecture") from e
+                    f"{self.name} has no layer {layer.name!r}: {source.name} is another architecture"
+                ) from e
             target.set_weights(layer.get_weights())
             copied += 1
         return copied

@@ -55,8 +55,20 @@ class PseudoMotionClips(ImageLogger):
     file_prefix = "pseudo_motion"
     text_width = 96
 
-    def __init__(self, generator, image, log_dir, every=1, frames=4, model=None, training=True, seed=0, cell=48,
-                 name="mosi/pseudo_motion_clips", use_tensorboard=None):
+    def __init__(
+        self,
+        generator,
+        image,
+        log_dir,
+        every=1,
+        frames=4,
+        model=None,
+        training=True,
+        seed=0,
+        cell=48,
+        name="mosi/pseudo_motion_clips",
+        use_tensorboard=None,
+    ):
         super().__init__(log_dir, every, name, use_tensorboard)
         self.generator, self.image = generator, np.asarray(image)
         self.frames, self.video_model = max(1, min(int(frames), generator.num_frames)), model
@@ -90,17 +102,32 @@ class PseudoMotionClips(ImageLogger):
         rows = []
         for label, clip in enumerate(clips):
             text = np.full((cell, self.text_width, 3), 255, np.uint8)
-            cv2.putText(text, label_name(pool[label]), (4, cell // 2 - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                        (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                text,
+                label_name(pool[label]),
+                (4, cell // 2 - 2),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.45,
+                (0, 0, 0),
+                1,
+                cv2.LINE_AA,
+            )
             if predicted is not None:
                 right = predicted[label] == label
-                cv2.putText(text, f"> {label_name(pool[predicted[label]])}", (4, cell // 2 + 14),
-                            cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 140, 0) if right else (200, 0, 0), 1, cv2.LINE_AA)
+                cv2.putText(
+                    text,
+                    f"> {label_name(pool[predicted[label]])}",
+                    (4, cell // 2 + 14),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.4,
+                    (0, 140, 0) if right else (200, 0, 0),
+                    1,
+                    cv2.LINE_AA,
+                )
             frames = [cv2.resize(clip[t], (cell, cell), interpolation=cv2.INTER_NEAREST) for t in shown]
             rows.append(np.concatenate([text] + frames, axis=1))
         strip = np.concatenate(rows, axis=0)
-        strip[:: cell][1:] = 128  # a grey line between the rows
+        strip[::cell][1:] = 128  # a grey line between the rows
         return strip
 
     make_image = make_strip
-

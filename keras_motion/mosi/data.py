@@ -34,7 +34,7 @@ def source_square(image, size, rng=None):
     h, w = image.shape[:2]
     top = (h - size) // 2 if rng is None else int(rng.integers(0, h - size + 1))
     left = (w - size) // 2 if rng is None else int(rng.integers(0, w - size + 1))
-    return image[top:top + size, left:left + size]
+    return image[top : top + size, left : left + size]
 
 
 def _is_path(item):
@@ -45,8 +45,10 @@ def _source_pixels(item, name):
     """A source given as pixels, checked once up front: uint8 (`to_uint8`'s contract) image or decoded video."""
     item = to_uint8(item, name=name)
     if not (item.ndim == 2 or (item.ndim in (3, 4) and item.shape[-1] in (1, 3))) or item.size == 0:
-        raise ImageInputError(f"{name}: expected an image (H, W), (H, W, 1), (H, W, 3) or a decoded video "
-                              f"(T, H, W, 3), got shape {item.shape}")
+        raise ImageInputError(
+            f"{name}: expected an image (H, W), (H, W, 1), (H, W, 3) or a decoded video "
+            f"(T, H, W, 3), got shape {item.shape}"
+        )
     return item
 
 
@@ -90,9 +92,11 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
             raise ValueError("SourceImages got no source images")
         self.drop_remainder = bool(drop_remainder)
         if self.drop_remainder and len(sources) < int(batch_images):
-            raise ValueError(f"SourceImages: {len(sources)} source(s) do not fill one batch of batch_images="
-                             f"{int(batch_images)}, and drop_remainder=True drops partial batches; use batch_images ≤ "
-                             f"{len(sources)} or drop_remainder=False")
+            raise ValueError(
+                f"SourceImages: {len(sources)} source(s) do not fill one batch of batch_images="
+                f"{int(batch_images)}, and drop_remainder=True drops partial batches; use batch_images ≤ "
+                f"{len(sources)} or drop_remainder=False"
+            )
         self.generator = generator
         self.batch_images, self.training, self.seed = int(batch_images), bool(training), int(seed)
         self.size = generator.source_size
@@ -144,7 +148,7 @@ class SourceImages(EpochSeeded, keras.utils.PyDataset):
         """The uint8 source squares of batch `index`: as many as the batch has sources, unreadable ones replaced by
         the next readable sources of the epoch's order."""
         start = index * self.batch_images
-        batch = self.order[start:start + self.batch_images]
+        batch = self.order[start : start + self.batch_images]
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.training else None
         out = [self._square(i, rng) for i in batch]
         missing = [k for k, square in enumerate(out) if square is None]
@@ -178,8 +182,10 @@ def mosi_dataset(images, generator, batch_images=5, shuffle=True, seed=None, rep
 
     images = np.asarray(images)
     if images.ndim != 4 or len(images) == 0:
-        raise ValueError(f"mosi_dataset expects source images (N, H, W, C) of one size, got shape {images.shape}; "
-                         "make them with keras_motion.mosi.source_square")
+        raise ValueError(
+            f"mosi_dataset expects source images (N, H, W, C) of one size, got shape {images.shape}; "
+            "make them with keras_motion.mosi.source_square"
+        )
     ds = tf.data.Dataset.from_tensor_slices(images)
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
@@ -216,7 +222,7 @@ def photo_crops(photos, count, seed=0):
             side = int(short * rng.uniform(0.4, 1.0))
             top = int(rng.integers(0, photo.shape[0] - side + 1))
             left = int(rng.integers(0, photo.shape[1] - side + 1))
-            crops.append(photo[top:top + side, left:left + side])
+            crops.append(photo[top : top + side, left : left + side])
     return crops
 
 
@@ -227,8 +233,17 @@ def _files(root, extensions):
     return paths
 
 
-def pretext_sources(images=None, videos=None, unlabeled_videos=None, heldout_videos=None, photos=None,
-                    heldout_photos=2, crops_per_photo=16, seed=0, skips=None):
+def pretext_sources(
+    images=None,
+    videos=None,
+    unlabeled_videos=None,
+    heldout_videos=None,
+    photos=None,
+    heldout_photos=2,
+    crops_per_photo=16,
+    seed=0,
+    skips=None,
+):
     """`(train, heldout)` MoSI source lists for `SourceImages`: the held-out sources are never trained on, and
     measure the pretext accuracy on images the network has not seen.
 
@@ -289,8 +304,9 @@ def pretext_sources(images=None, videos=None, unlabeled_videos=None, heldout_vid
 SyntheticSplits = collections.namedtuple("SyntheticSplits", "unlabeled labeled test grad_cam")
 
 
-def synthetic_splits(unlabeled=120, labeled=60, test=90, num_frames=16, size=40, grad_cam_size=None,
-                     grad_cam_videos=24, seed=0):
+def synthetic_splits(
+    unlabeled=120, labeled=60, test=90, num_frames=16, size=40, grad_cam_size=None, grad_cam_videos=24, seed=0
+):
     """Disjoint renders of the synthetic action benchmark for MoSI: unlabeled videos (pretext sources), a labeled
     pool (few-shot draws) and test videos, plus the first `grad_cam_videos` test videos rendered again at
     `grad_cam_size` (the network is fully convolutional; larger clips give larger conv5 maps for Grad-CAM).

@@ -40,8 +40,7 @@ class MoSIInference(ConfigFromArguments, Uint8Inputs, keras.Model):
         clips = keras.Input((None, None, None, 3), dtype="uint8", name="clips")
         x = layers(SquareResize, crop_size, name="square_resize")(clips) if crop_size else clips
         # One sub-model sharing the backbone's layers gives its pooled features beside its logits.
-        both = keras.Model(backbone.inputs, [backbone.get_layer("pool").output, backbone.output],
-                           name=backbone.name)
+        both = keras.Model(backbone.inputs, [backbone.get_layer("pool").output, backbone.output], name=backbone.name)
         both.dtype_policy = backbone.dtype_policy  # a functional model drops the `dtype` it is given
         features, logits = both(x)
         super().__init__(clips, {"logits": logits, "features": features}, name=name, **kwargs)

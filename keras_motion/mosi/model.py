@@ -15,8 +15,10 @@ def pseudo_motion_classifier(generator, backbone, channels=3, name="mosi_pretext
     """
     out = backbone.output_shape[-1]
     if out != generator.num_classes:
-        raise ValueError(f"the backbone outputs {out} classes but the generator makes {generator.num_classes} "
-                         f"labels; build it with num_classes={generator.num_classes}")
+        raise ValueError(
+            f"the backbone outputs {out} classes but the generator makes {generator.num_classes} "
+            f"labels; build it with num_classes={generator.num_classes}"
+        )
     images = keras.Input((None, None, channels), dtype="uint8", name="source_images")
     clips, _ = generator(images)
     return keras.Model(images, backbone(clips), name=name)

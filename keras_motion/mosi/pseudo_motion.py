@@ -62,8 +62,26 @@ class _KerasOps:
         self.seed_generator = seed_generator
         self.take = lambda x, indices, axis=0: fast_ops.take_rows(x, indices)  # every gather here is along axis 0
         self.clip = fast_ops.clip
-        for name in ("cast", "reshape", "where", "arange", "floor", "round", "minimum", "maximum",
-                     "stack", "concatenate", "tile", "matmul", "einsum", "mean", "cos", "sin", "transpose", "pad"):
+        for name in (
+            "cast",
+            "reshape",
+            "where",
+            "arange",
+            "floor",
+            "round",
+            "minimum",
+            "maximum",
+            "stack",
+            "concatenate",
+            "tile",
+            "matmul",
+            "einsum",
+            "mean",
+            "cos",
+            "sin",
+            "transpose",
+            "pad",
+        ):
             setattr(self, name, getattr(ops, name))
         self.convert = ops.convert_to_tensor
 
@@ -120,19 +138,26 @@ class _TFOps:
             return tf.random.uniform(tf.stack(dims), seed=self.seed)
         index = tf.get_static_value(replica.replica_id_in_sync_group)
         if index is None:
-            raise ValueError("PseudoMotion under tf.distribute needs a replica id known when tracing "
-                             "(tf.distribute.MirroredStrategy gives one)")
+            raise ValueError(
+                "PseudoMotion under tf.distribute needs a replica id known when tracing "
+                "(tf.distribute.MirroredStrategy gives one)"
+            )
         rows = dims[0]
         numbers = tf.random.uniform(tf.stack([rows * count] + dims[1:]), seed=self.seed)
-        return numbers[rows * int(index):rows * (int(index) + 1)]
+        return numbers[rows * int(index) : rows * (int(index) + 1)]
 
     def resize(self, images, height, width):
         return self.tf.image.resize(self.tf.cast(images, "float32"), self.tf.stack([height, width]), antialias=True)
 
     def check_nonempty(self, images):
         tf = self.tf
-        with tf.control_dependencies([tf.debugging.assert_positive(
-                tf.shape(images)[0], message="PseudoMotion got an empty batch of images (0 images)")]):
+        with tf.control_dependencies(
+            [
+                tf.debugging.assert_positive(
+                    tf.shape(images)[0], message="PseudoMotion got an empty batch of images (0 images)"
+                )
+            ]
+        ):
             return tf.identity(images)
 
 
@@ -190,17 +215,32 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
     ((18, 4, 16, 16, 3), 9, (-2, 0))
     """
 
-    def __init__(self, num_frames=16, crop_size=112, source_size=320, speeds=2, axes="xy", mask_size=(0.3, 0.5),
-                 color_jitter=(0.4, 0.4, 0.4, 0.1), grayscale=0.3, frame_wise_jitter=True, flip=True,
-                 value_range=(0.0, 255.0), seed=None, **kwargs):
+    def __init__(
+        self,
+        num_frames=16,
+        crop_size=112,
+        source_size=320,
+        speeds=2,
+        axes="xy",
+        mask_size=(0.3, 0.5),
+        color_jitter=(0.4, 0.4, 0.4, 0.1),
+        grayscale=0.3,
+        frame_wise_jitter=True,
+        flip=True,
+        value_range=(0.0, 255.0),
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_frames, self.crop_size, self.source_size = int(num_frames), int(crop_size), int(source_size)
         self.speeds, self.axes = int(speeds), axes
         if self.num_frames < 1 or self.crop_size < 1:
             raise ValueError(f"num_frames and crop_size must be ≥ 1, got {num_frames} and {crop_size}")
         if self.source_size < self.crop_size:
-            raise ValueError(f"source_size {source_size} must be ≥ crop_size {crop_size}: the crop window moves "
-                             "inside the source image")
+            raise ValueError(
+                f"source_size {source_size} must be ≥ crop_size {crop_size}: the crop window moves "
+                "inside the source image"
+            )
         if self.speeds < 1:
             raise ValueError(f"speeds (K, speeds per direction) must be ≥ 1, got {speeds}")
         self._pool = label_pool(self.speeds, axes)
@@ -214,8 +254,10 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         if color_jitter is not None:
             color_jitter = tuple(float(c) for c in color_jitter)
             if len(color_jitter) != 4 or min(color_jitter) < 0 or color_jitter[3] > 0.5:
-                raise ValueError("color_jitter must be (brightness, contrast, saturation, hue) strengths ≥ 0 with "
-                                 f"hue ≤ 0.5, or None; got {color_jitter}")
+                raise ValueError(
+                    "color_jitter must be (brightness, contrast, saturation, hue) strengths ≥ 0 with "
+                    f"hue ≤ 0.5, or None; got {color_jitter}"
+                )
         self.color_jitter = color_jitter
         self.grayscale, self.flip, self.frame_wise_jitter = float(grayscale), bool(flip), bool(frame_wise_jitter)
         self.value_range = tuple(float(v) for v in value_range)
@@ -245,20 +287,23 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         if images.dtype.kind == "f" and not np.isfinite(images).all():  # min / max would let NaN through
             raise ImageInputError(
                 f"PseudoMotion: {images.size - int(np.isfinite(images).sum())} NaN/inf pixel value(s); every clip "
-                "made from them would be NaN: replace them (e.g. np.nan_to_num) first")
+                "made from them would be NaN: replace them (e.g. np.nan_to_num) first"
+            )
         low, high = self.value_range
         lowest, highest = images.min(), images.max()
         if lowest < low or highest > high:
             raise ImageInputError(
                 f"PseudoMotion: pixel values {lowest}..{highest} ({images.dtype}) lie outside value_range "
                 f"{self.value_range}; pass uint8 images, or build the layer with the range the data has (e.g. "
-                "value_range=(0, 65535) for 16-bit images)")
+                "value_range=(0, 65535) for 16-bit images)"
+            )
         fractional = images.dtype.kind == "f" and not np.array_equal(images, np.round(images))
         if fractional and high > 1 and highest <= 1:
             raise ImageInputError(
                 f"PseudoMotion: float images in 0..1 but value_range is {self.value_range}: they would make "
                 "near-black clips; build the layer with value_range=(0, 1), or pass "
-                "keras_motion.transforms.to_uint8(images, value_range=(0, 1))")
+                "keras_motion.transforms.to_uint8(images, value_range=(0, 1))"
+            )
 
     @property
     def num_classes(self):
@@ -283,23 +328,30 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
             if isinstance(shape[-1], int) and shape[-1] not in (1, 3):
                 raise ValueError(
                     f"PseudoMotion: a rank-3 input is one image (H, W, C) with C = 1 or 3, got shape {shape}. For a "
-                    "batch of grayscale images (B, H, W) add a channel axis: images[..., None].")
+                    "batch of grayscale images (B, H, W) add a channel axis: images[..., None]."
+                )
             images, single = xp.reshape(images, (1,) + shape), True
         elif rank == 4:
             single = False
         else:
-            raise ValueError(f"PseudoMotion expects images (B, H, W, C), one image (H, W, C) or (H, W); got shape "
-                             f"{shape} (rank {rank})")
+            raise ValueError(
+                f"PseudoMotion expects images (B, H, W, C), one image (H, W, C) or (H, W); got shape "
+                f"{shape} (rank {rank})"
+            )
         b, h, w, c = xp.shape(images)
         if isinstance(c, int) and c not in (1, 3):
-            raise ValueError(f"PseudoMotion expects RGB (3 channels) or grayscale (1 channel) images, got {c} "
-                             f"channels (shape {shape}). Drop an alpha channel with images[..., :3].")
+            raise ValueError(
+                f"PseudoMotion expects RGB (3 channels) or grayscale (1 channel) images, got {c} "
+                f"channels (shape {shape}). Drop an alpha channel with images[..., :3]."
+            )
         if c is None:
             raise ValueError(f"PseudoMotion needs a known channel count, got shape {shape}")
         for n, v in (("batch", b), ("height", h), ("width", w)):
             if isinstance(v, int) and v == 0:
-                raise ValueError(f"PseudoMotion got an empty {n} axis (images of shape {shape}); pass at least one "
-                                 "image of at least 1 × 1 pixels")
+                raise ValueError(
+                    f"PseudoMotion got an empty {n} axis (images of shape {shape}); pass at least one "
+                    "image of at least 1 × 1 pixels"
+                )
         return images, single
 
     # ------------------------------------------------------------------------------------------------ call
@@ -341,8 +393,8 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         jitter = training and (self.color_jitter is not None or self.grayscale > 0)
         per_clip, per_frame = 6, 4 if jitter else 0
         u = xp.uniform((b, 2 + ct * (per_clip + 1 + n * per_frame)))
-        image_u, clip_u = u[:, :2], xp.reshape(u[:, 2:2 + ct * (per_clip + 1)], (b, ct, per_clip + 1))
-        frame_u = xp.reshape(u[:, 2 + ct * (per_clip + 1):], (b, ct, n, per_frame)) if jitter else None
+        image_u, clip_u = u[:, :2], xp.reshape(u[:, 2 : 2 + ct * (per_clip + 1)], (b, ct, per_clip + 1))
+        frame_u = xp.reshape(u[:, 2 + ct * (per_clip + 1) :], (b, ct, n, per_frame)) if jitter else None
         if jitter and not self.frame_wise_jitter:  # one colour change for the whole clip
             frame_u = xp.tile(frame_u[:, :, :1], (1, 1, n, 1))
         if not training:
@@ -394,9 +446,11 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         cols = cols + left[:, None, None, None]
         index = (base[:, None, None, None, None] + rows[..., :, None] * width) + cols[..., None, :]  # (B,C_T,N,L,L)
         if moving is not None:
-            background = xp.take(xp.reshape(index, (-1, crop, crop)),
-                                 xp.reshape(xp.arange(b * ct, dtype="int32") * n + xp.reshape(q, (-1,)), (-1,)),
-                                 axis=0)
+            background = xp.take(
+                xp.reshape(index, (-1, crop, crop)),
+                xp.reshape(xp.arange(b * ct, dtype="int32") * n + xp.reshape(q, (-1,)), (-1,)),
+                axis=0,
+            )
             index = xp.where(moving, index, xp.reshape(background, (b, ct, 1, crop, crop)))
         # Float32 rows gather as fast as uint8 ones (the cost is per row), so the cast is done on the small source.
         flat = xp.cast(xp.reshape(images, (-1, channels)), "float32")
@@ -411,8 +465,19 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         labels = xp.reshape(xp.tile(xp.arange(ct, dtype="int32")[None], (b, 1)), (-1,))
         params = None
         if return_params:
-            params = dict(rows=row, cols=col, top=top, left=left, flipped=flipped, background_frame=q,
-                          mask_side=side, mask_top=mask_top, mask_left=mask_left, height=height, width=width)
+            params = dict(
+                rows=row,
+                cols=col,
+                top=top,
+                left=left,
+                flipped=flipped,
+                background_frame=q,
+                mask_side=side,
+                mask_top=mask_top,
+                mask_left=mask_left,
+                height=height,
+                width=width,
+            )
         return clips, labels, params
 
     def _jitter(self, pixels, frame_u, gray_u, xp):
@@ -450,8 +515,10 @@ class PseudoMotion(ConfigFromArguments, keras.layers.Layer):
         batch = 1 if len(shape) in (2, 3) else shape[0]
         total = None if batch is None else batch * self.num_classes
         n, crop = self.num_frames, self.crop_size
-        return (keras.KerasTensor((total, n, crop, crop, 3), dtype="float32"),
-                keras.KerasTensor((total,), dtype="int32"))
+        return (
+            keras.KerasTensor((total, n, crop, crop, 3), dtype="float32"),
+            keras.KerasTensor((total,), dtype="int32"),
+        )
 
     def compute_output_shape(self, input_shape):
         batch = 1 if len(input_shape) in (2, 3) else input_shape[0]

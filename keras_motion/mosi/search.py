@@ -50,21 +50,36 @@ class MoSISearch(MethodSearch):
     objective = kt.Objective("val_few_shot_accuracy", "max")
     epochs_argument = "pretext_epochs"
 
-    def __init__(self, sources, videos, labels, val_videos, val_labels, class_names=None, heldout_sources=None,
-                 preset="cpu", log_dir=None, **fixed):
+    def __init__(
+        self,
+        sources,
+        videos,
+        labels,
+        val_videos,
+        val_labels,
+        class_names=None,
+        heldout_sources=None,
+        preset="cpu",
+        log_dir=None,
+        **fixed,
+    ):
         super().__init__(preset, log_dir, **fixed)
         if len(val_videos) == 0 or len(val_videos) != len(val_labels):
-            raise ValueError(f"MoSISearch needs validation videos with one label each, got {len(val_videos)} videos "
-                             f"and {len(val_labels)} labels")
+            raise ValueError(
+                f"MoSISearch needs validation videos with one label each, got {len(val_videos)} videos "
+                f"and {len(val_labels)} labels"
+            )
         self.sources, self.heldout_sources = sources, heldout_sources
         self.videos, self.labels = videos, np.asarray(labels)
         self.val_videos, self.val_labels = val_videos, np.asarray(val_labels)
         self.class_names = class_names
 
     def space(self, hp):
-        return {"mask_size": MASKS[hp.Choice("mask", list(MASKS))],
-                "speeds": hp.Int("speeds", 1, 3),
-                "pretext_learning_rate": hp.Float("pretext_learning_rate", 2e-4, 5e-3, sampling="log")}
+        return {
+            "mask_size": MASKS[hp.Choice("mask", list(MASKS))],
+            "speeds": hp.Int("speeds", 1, 3),
+            "pretext_learning_rate": hp.Float("pretext_learning_rate", 2e-4, 5e-3, sampling="log"),
+        }
 
     def build(self, hp):
         task = self.make_task(hp)
@@ -74,15 +89,31 @@ class MoSISearch(MethodSearch):
     def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
         task = self.make_task(hp)
         # One batch shape: on JAX each phase of each trial compiles one training step, not two.
-        task.train_pretext(model, self.sources, self.heldout_sources, callbacks=self.monitor(hp, callbacks),
-                           log_dir=self.trial_log_dir(callbacks), epochs=epochs, initial_epoch=initial_epoch,
-                           grad_cam_clips=task.grad_cam_clips(self.val_videos, count=4)[0], drop_remainder=True)
+        task.train_pretext(
+            model,
+            self.sources,
+            self.heldout_sources,
+            callbacks=self.monitor(hp, callbacks),
+            log_dir=self.trial_log_dir(callbacks),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            grad_cam_clips=task.grad_cam_clips(self.val_videos, count=4)[0],
+            drop_remainder=True,
+        )
         task.backbone = task.pretext_parts(model)[1]
-        report = task.finetune(self.videos, self.labels, self.val_videos, self.val_labels, self.class_names,
-                               seeds=task.finetune_seeds[:1], scratch=False)
+        report = task.finetune(
+            self.videos,
+            self.labels,
+            self.val_videos,
+            self.val_labels,
+            self.class_names,
+            seeds=task.finetune_seeds[:1],
+            scratch=False,
+        )
         last_epoch = (task.pretext_epochs if epochs is None else int(epochs)) - 1
-        return self.report(model, callbacks, {"val_few_shot_accuracy": report["mosi"]["video_accuracy"]["mean"]},
-                           last_epoch)
+        return self.report(
+            model, callbacks, {"val_few_shot_accuracy": report["mosi"]["video_accuracy"]["mean"]}, last_epoch
+        )
 
     @classmethod
     def default_data(cls, preset="cpu"):
@@ -104,7 +135,17 @@ class MoSISearch(MethodSearch):
             more = synthetic_actions(missing, start=unlabeled + labeled + sizes["synthetic_test"], **render)
             frames, labels = np.concatenate([frames, more.frames]), np.concatenate([labels, more.labels])
         train, validation = holdout_per_class(labels, keep=shots, seed=0)
-        sources, _ = pretext_sources(unlabeled_videos=data.unlabeled.frames, heldout_photos=sizes["heldout_photos"],
-                                     crops_per_photo=sizes["crops_per_photo"], seed=0)
-        return {"sources": sources, "videos": frames[train], "labels": labels[train],
-                "val_videos": frames[validation], "val_labels": labels[validation], "class_names": list(names)}
+        sources, _ = pretext_sources(
+            unlabeled_videos=data.unlabeled.frames,
+            heldout_photos=sizes["heldout_photos"],
+            crops_per_photo=sizes["crops_per_photo"],
+            seed=0,
+        )
+        return {
+            "sources": sources,
+            "videos": frames[train],
+            "labels": labels[train],
+            "val_videos": frames[validation],
+            "val_labels": labels[validation],
+            "class_names": list(names),
+        }

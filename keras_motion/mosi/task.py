@@ -91,12 +91,40 @@ class MoSI(Task):
 
     PRESETS = PRESETS
 
-    def __init__(self, backbone="r2plus1d", depth=None, filters=(16, 16, 32, 64, 128), stem="video", dropout=0.5,
-                 num_frames=8, crop_size=40, source_size=80, speeds=2, axes="xy", mask_size=(0.3, 0.5), jitter=True,
-                 frame_wise_jitter=False, pretext_epochs=12, unmasked_epochs=3, pretext_warmup=1, batch_images=4,
-                 pretext_learning_rate=1e-3, pretext_weight_decay=1e-4, shots=5, seeds=3, finetune_epochs=40,
-                 finetune_warmup=4, finetune_learning_rate=1e-3, finetune_weight_decay=1e-3, finetune_batch_size=10,
-                 freeze_stages=0, eval_clips=10, seed=0, run=None, distribution=None):
+    def __init__(
+        self,
+        backbone="r2plus1d",
+        depth=None,
+        filters=(16, 16, 32, 64, 128),
+        stem="video",
+        dropout=0.5,
+        num_frames=8,
+        crop_size=40,
+        source_size=80,
+        speeds=2,
+        axes="xy",
+        mask_size=(0.3, 0.5),
+        jitter=True,
+        frame_wise_jitter=False,
+        pretext_epochs=12,
+        unmasked_epochs=3,
+        pretext_warmup=1,
+        batch_images=4,
+        pretext_learning_rate=1e-3,
+        pretext_weight_decay=1e-4,
+        shots=5,
+        seeds=3,
+        finetune_epochs=40,
+        finetune_warmup=4,
+        finetune_learning_rate=1e-3,
+        finetune_weight_decay=1e-3,
+        finetune_batch_size=10,
+        freeze_stages=0,
+        eval_clips=10,
+        seed=0,
+        run=None,
+        distribution=None,
+    ):
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {backbone!r}")
         self.backbone_name, self.depth = backbone, depth or (10 if backbone == "r2plus1d" else 18)
@@ -120,7 +148,6 @@ class MoSI(Task):
         # One generator for masked training and evaluation: its random state carries on from one to the other.
         self.generator = self.make_generator(self.seed)  # in the distribution's scope: its random state too
         self.backbone = None
-
 
     @property
     def finetune_seeds(self):
@@ -147,10 +174,18 @@ class MoSI(Task):
         Reference: MoSI §3.1-3.2 (pseudo motions, static masks).
         """
         jitter = jitter and self.jitter
-        return PseudoMotion(num_frames=self.num_frames, crop_size=self.crop_size, source_size=self.source_size,
-                            speeds=self.speeds, axes=self.axes, mask_size=self.mask_size if mask else None,
-                            color_jitter=(0.4, 0.4, 0.4, 0.1) if jitter else None, grayscale=0.3 if jitter else 0.0,
-                            frame_wise_jitter=self.frame_wise_jitter, seed=seed)
+        return PseudoMotion(
+            num_frames=self.num_frames,
+            crop_size=self.crop_size,
+            source_size=self.source_size,
+            speeds=self.speeds,
+            axes=self.axes,
+            mask_size=self.mask_size if mask else None,
+            color_jitter=(0.4, 0.4, 0.4, 0.1) if jitter else None,
+            grayscale=0.3 if jitter else 0.0,
+            frame_wise_jitter=self.frame_wise_jitter,
+            seed=seed,
+        )
 
     def make_backbone(self, num_classes, name=None):
         """A fresh video classifier of these settings (logits, `dropout` before the head).
@@ -166,12 +201,18 @@ class MoSI(Task):
 
         Reference: MoSI §4.1 (R(2+1)D-10 and R-2D3D-18 backbones).
         """
-        return BACKBONES[self.backbone_name](depth=self.depth, num_classes=num_classes, filters=self.filters,
-                                             stem=self.stem, dropout=self.dropout, name=name)
+        return BACKBONES[self.backbone_name](
+            depth=self.depth,
+            num_classes=num_classes,
+            filters=self.filters,
+            stem=self.stem,
+            dropout=self.dropout,
+            name=name,
+        )
 
     def _even(self, items):
         """`items` cut to a multiple of the device count (all of them on one device)."""
-        return None if items is None else items[:distribution_lib.evenly(len(items), self.distribution)]
+        return None if items is None else items[: distribution_lib.evenly(len(items), self.distribution)]
 
     # ------------------------------------------------------------------------------------------------- pretext
     @distributed
@@ -225,8 +266,10 @@ class MoSI(Task):
         keras.utils.set_random_seed(self.seed)
         model = self.build_pretext()
         backbone = self.pretext_parts(model)[1]
-        self.run.log(f"pretext: {backbone.count_params():,} parameters, {len(sources)} source images × "
-                     f"{self.generator.num_classes} labels per epoch, {len(heldout_sources or ())} held out")
+        self.run.log(
+            f"pretext: {backbone.count_params():,} parameters, {len(sources)} source images × "
+            f"{self.generator.num_classes} labels per epoch, {len(heldout_sources or ())} held out"
+        )
         settings = {**self.get_config(), "sources": len(sources), "heldout_sources": len(heldout_sources or ())}
         self.train_pretext(model, sources, heldout_sources, grad_cam_clips=grad_cam_clips, settings=settings)
         self.run.save_model(backbone, "pretext_backbone.keras")
@@ -234,8 +277,19 @@ class MoSI(Task):
         return backbone
 
     @distributed
-    def train_pretext(self, model, sources, heldout_sources=None, callbacks=None, log_dir=None, epochs=None,
-                      initial_epoch=0, grad_cam_clips=None, drop_remainder=False, settings=None):
+    def train_pretext(
+        self,
+        model,
+        sources,
+        heldout_sources=None,
+        callbacks=None,
+        log_dir=None,
+        epochs=None,
+        initial_epoch=0,
+        grad_cam_clips=None,
+        drop_remainder=False,
+        settings=None,
+    ):
         """Trains the pretext `model` (`build_pretext`) on pseudo motions of `sources`: starting from epoch 0,
         first `unmasked_epochs` of unmasked MoSI without jitter (its backbone behind an easy generator), then
         epochs `initial_epoch`..`epochs` (default `pretext_epochs`) of MoSI with the model's own generator;
@@ -267,10 +321,20 @@ class MoSI(Task):
         history = None
         for phase, phase_model, phase_epochs in phases:
             generator, tuned = self.pretext_parts(phase_model)[0], phase_model is model
-            train = SourceImages(sources, generator, self.batch_images, seed=self.seed,
-                                 drop_remainder=drop_remainder or self.distribution is not None)
-            compile_classifier(phase_model, self.pretext_learning_rate, self.pretext_weight_decay,
-                               phase_epochs * len(train), self.pretext_warmup * len(train))
+            train = SourceImages(
+                sources,
+                generator,
+                self.batch_images,
+                seed=self.seed,
+                drop_remainder=drop_remainder or self.distribution is not None,
+            )
+            compile_classifier(
+                phase_model,
+                self.pretext_learning_rate,
+                self.pretext_weight_decay,
+                phase_epochs * len(train),
+                self.pretext_warmup * len(train),
+            )
             name = os.path.join("pretext", phase)
             # A phase an earlier run finished: its weights and generator state (evaluation carries it on) back.
             if self.run.restore_phase(name, settings, {"model": phase_model}) is not None:
@@ -283,24 +347,36 @@ class MoSI(Task):
                 if grad_cam_clips is not None:
                     phase_callbacks.append(GradCamImages(grad_cam_clips, pictures, every=every, model=backbone))
                 shown = SourceImages((heldout_sources or sources)[:1], generator, 1, training=False).squares(0)[0]
-                phase_callbacks.append(PseudoMotionClips(generator, shown, pictures, every=every, model=backbone,
-                                                         seed=self.seed))
-            heldout = (None if not heldout_sources else
-                       SourceImages(self._even(heldout_sources), generator, self.batch_images, training=False))
+                phase_callbacks.append(
+                    PseudoMotionClips(generator, shown, pictures, every=every, model=backbone, seed=self.seed)
+                )
+            heldout = (
+                None
+                if not heldout_sources
+                else SourceImages(self._even(heldout_sources), generator, self.batch_images, training=False)
+            )
             self.run.log(f"pretext, {phase} MoSI: {phase_epochs} epochs")
             # The sources shuffle themselves per (seed, epoch): Keras' own shuffling of the batch order would draw
             # on Python's global random state, which a data-parallel strategy consumes differently from one device.
-            fitted = phase_model.fit(train, validation_data=heldout, validation_freq=max(1, phase_epochs // 3),
-                                     epochs=phase_epochs, initial_epoch=initial_epoch if tuned else 0, shuffle=False,
-                                     callbacks=phase_callbacks, verbose=2 if self.run.verbose else 0)
+            fitted = phase_model.fit(
+                train,
+                validation_data=heldout,
+                validation_freq=max(1, phase_epochs // 3),
+                epochs=phase_epochs,
+                initial_epoch=initial_epoch if tuned else 0,
+                shuffle=False,
+                callbacks=phase_callbacks,
+                verbose=2 if self.run.verbose else 0,
+            )
             if tuned:
                 history = fitted
             self.run.finish_phase(name, settings, {"epochs": phase_epochs}, {"model": phase_model})
         return history
 
     def _require_backbone(self):
-        return self.fitted("backbone", "call pretrain(...) first (or set task.backbone to a loaded "
-                                       "pretext_backbone.keras)")
+        return self.fitted(
+            "backbone", "call pretrain(...) first (or set task.backbone to a loaded pretext_backbone.keras)"
+        )
 
     def inference_model(self):
         """The pretrained backbone as a self-contained model, `MoSIInference`: uint8 clips of any size → its
@@ -332,8 +408,12 @@ class MoSI(Task):
         accuracy = float(model.evaluate(data, verbose=0, return_dict=True)["accuracy"])
         chance = 1 / self.generator.num_classes
         self.run.log(f"held-out pretext accuracy: {accuracy:.3f} (chance {chance:.3f})")
-        return {"heldout_accuracy": accuracy, "chance": chance, "labels": self.generator.label_pool,
-                "heldout_sources": len(sources)}
+        return {
+            "heldout_accuracy": accuracy,
+            "chance": chance,
+            "labels": self.generator.label_pool,
+            "heldout_sources": len(sources),
+        }
 
     # ------------------------------------------------------------------------------------------------ finetune
     @distributed
@@ -384,15 +464,30 @@ class MoSI(Task):
             if batch == 0:
                 raise distribution_lib.DistributionError(
                     f"the few-shot set of {drawn} video(s) does not fill one batch across "
-                    f"{distribution_lib.replicas(self.distribution)} devices: use more shots or fewer devices")
+                    f"{distribution_lib.replicas(self.distribution)} devices: use more shots or fewer devices"
+                )
         inits = {"mosi": mosi} if self.backbone is not None else {}
         inits.update({"scratch": fresh} if scratch else {})
         report = few_shot_finetune(
-            inits, videos, labels, test_videos, test_labels, num_classes=num_classes, shots=self.shots,
-            seeds=self.finetune_seeds if seeds is None else list(seeds), clip_len=self.num_frames,
-            crop_size=self.crop_size, epochs=self.finetune_epochs, warmup_epochs=self.finetune_warmup,
-            learning_rate=self.finetune_learning_rate, weight_decay=self.finetune_weight_decay, batch_size=batch,
-            eval_clips=self.eval_clips, run=self.run, drop_remainder=self.distribution is not None)
+            inits,
+            videos,
+            labels,
+            test_videos,
+            test_labels,
+            num_classes=num_classes,
+            shots=self.shots,
+            seeds=self.finetune_seeds if seeds is None else list(seeds),
+            clip_len=self.num_frames,
+            crop_size=self.crop_size,
+            epochs=self.finetune_epochs,
+            warmup_epochs=self.finetune_warmup,
+            learning_rate=self.finetune_learning_rate,
+            weight_decay=self.finetune_weight_decay,
+            batch_size=batch,
+            eval_clips=self.eval_clips,
+            run=self.run,
+            drop_remainder=self.distribution is not None,
+        )
         return {**report, "classes": class_names}
 
     # ------------------------------------------------------------------------------------------------ Grad-CAM
@@ -411,8 +506,9 @@ class MoSI(Task):
 
         Reference: MoSI §4.4 (Grad-CAM).
         """
-        return grad_cam_clips(videos, self.num_frames, crop_size=None if flows is not None else self.crop_size,
-                              flows=flows, count=count)
+        return grad_cam_clips(
+            videos, self.num_frames, crop_size=None if flows is not None else self.crop_size, flows=flows, count=count
+        )
 
     def grad_cam(self, clips, regions=None, fine=None):
         """Grad-CAM of the pretrained (not finetuned) backbone, predicted pseudo-motion class: `<out>/gradcam.png`
@@ -443,10 +539,13 @@ class MoSI(Task):
             result["at_gradcam_size"] = grad_cam_motion_mass(backbone, *fine)
             self._strip(fine[0][:6], "gradcam_fine.png")
         main = result.get("at_gradcam_size", result["at_training_size"])
-        result.update(motion_mass_ratio=main["conv5"], clips=int(len(clips)),
-                      what="heat-map mass inside pixels moving > 0.5 px (exact flow) / their area share; held-out "
-                           "videos, pretext-only backbone, predicted pseudo-motion class; motion_mass_ratio = conv5 "
-                           "at the larger size when given")
+        result.update(
+            motion_mass_ratio=main["conv5"],
+            clips=int(len(clips)),
+            what="heat-map mass inside pixels moving > 0.5 px (exact flow) / their area share; held-out "
+            "videos, pretext-only backbone, predicted pseudo-motion class; motion_mass_ratio = conv5 "
+            "at the larger size when given",
+        )
         self.run.log(f"Grad-CAM motion mass ratio (pretext only, conv5): {result['motion_mass_ratio']:.2f}")
         return result
 

@@ -19,6 +19,7 @@ from keras_motion.pose_from_action.data import (
 from keras_motion.pose_from_action.finetune import compare_initialisations
 from keras_motion.pose_from_action.inference import PoseFromActionInference
 from keras_motion.pose_from_action.presets import DATA_PRESETS, PRESETS
+from keras_motion.pose_from_action.report import print_report
 from keras_motion.pose_from_action.search import PoseSearch
 from keras_motion.pose_from_action.task import PoseFromAction
 from keras_motion.pose_from_action.triplets import (
@@ -31,8 +32,32 @@ from keras_motion.pose_from_action.triplets import (
 from keras_motion.pose_from_action.verification import verification_report
 from keras_motion.pose_from_action.verifier import AppearanceClassifier, TripletVerifier
 
-__all__ = ["AppearanceClassifier", "DATA_PRESETS", "DownstreamSplits", "PRESETS", "PoseFromAction",
-           "PoseFromActionInference", "PoseSearch", "TripletBatches", "TripletImages", "TripletSplits",
-           "TripletVerifier", "TripletVideos", "augment_triplet", "compare_initialisations", "frames_of", "image_data",
-           "in_batch_negatives", "labeled_images", "labeled_video_data", "square_images", "synthetic_data",
-           "triplet_dataset", "triplet_grid", "unlabeled_video_data", "validation_split", "verification_report"]
+__all__ = [
+    "AppearanceClassifier",
+    "DATA_PRESETS",
+    "DownstreamSplits",
+    "PRESETS",
+    "PoseFromAction",
+    "PoseFromActionInference",
+    "PoseSearch",
+    "TripletBatches",
+    "TripletImages",
+    "TripletSplits",
+    "TripletVerifier",
+    "TripletVideos",
+    "augment_triplet",
+    "compare_initialisations",
+    "frames_of",
+    "image_data",
+    "in_batch_negatives",
+    "labeled_images",
+    "labeled_video_data",
+    "print_report",
+    "square_images",
+    "synthetic_data",
+    "triplet_dataset",
+    "triplet_grid",
+    "unlabeled_video_data",
+    "validation_split",
+    "verification_report",
+]

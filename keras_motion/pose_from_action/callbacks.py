@@ -50,17 +50,23 @@ def triplet_grid(frame_a, frame_b, stacks, labels, probabilities, max_magnitude=
         top = header + i * (cell + gap)
         for j, picture in enumerate((frames[0][i], frames[1][i], colours[i])):
             left = j * (cell + gap)
-            grid[top:top + cell, left:left + cell] = cv2.resize(picture, (cell, cell),
-                                                                interpolation=cv2.INTER_NEAREST)
+            grid[top : top + cell, left : left + cell] = cv2.resize(
+                picture, (cell, cell), interpolation=cv2.INTER_NEAREST
+            )
         correct = (probabilities[i] > 0.5) == (labels[i] == 1)
         colour = (0, 150, 0) if correct else (210, 0, 0)
         left = 3 * (cell + gap)
-        grid[top:top + cell, left:left + 4] = colour  # a bar the eye finds the mistakes by
-        lines = ("positive" if labels[i] == 1 else "negative", "(its stack)" if labels[i] == 1 else "(other video)",
-                 f"P(true) {probabilities[i]:.2f}", "correct" if correct else "WRONG")
+        grid[top : top + cell, left : left + 4] = colour  # a bar the eye finds the mistakes by
+        lines = (
+            "positive" if labels[i] == 1 else "negative",
+            "(its stack)" if labels[i] == 1 else "(other video)",
+            f"P(true) {probabilities[i]:.2f}",
+            "correct" if correct else "WRONG",
+        )
         for k, line in enumerate(lines):
-            cv2.putText(grid, line, (left + 10, top + 16 + 18 * k), font, 0.42,
-                        colour if k == 3 else (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                grid, line, (left + 10, top + 16 + 18 * k), font, 0.42, colour if k == 3 else (0, 0, 0), 1, cv2.LINE_AA
+            )
     return grid
 
 
@@ -89,16 +95,35 @@ class TripletImages(ImageLogger):
 
     file_prefix = "triplets"
 
-    def __init__(self, frame_a, frame_b, stacks, labels, log_dir, every=1, name="triplets/image_verdicts",
-                 cell=96, use_tensorboard=None):
+    def __init__(
+        self,
+        frame_a,
+        frame_b,
+        stacks,
+        labels,
+        log_dir,
+        every=1,
+        name="triplets/image_verdicts",
+        cell=96,
+        use_tensorboard=None,
+    ):
         super().__init__(log_dir, every, name, use_tensorboard)
-        self.inputs = {"frame_a": np.asarray(frame_a), "frame_b": np.asarray(frame_b),
-                       "flow": np.asarray(stacks, np.float32)}
+        self.inputs = {
+            "frame_a": np.asarray(frame_a),
+            "frame_b": np.asarray(frame_b),
+            "flow": np.asarray(stacks, np.float32),
+        }
         self.labels = np.asarray(labels).reshape(-1)
-        if not len(self.labels) == len(self.inputs["frame_a"]) == len(self.inputs["frame_b"]) \
-                == len(self.inputs["flow"]):
-            raise ValueError(f"TripletImages: {len(self.labels)} labels for {len(self.inputs['frame_a'])}, "
-                             f"{len(self.inputs['frame_b'])} and {len(self.inputs['flow'])} frames / stacks")
+        if (
+            not len(self.labels)
+            == len(self.inputs["frame_a"])
+            == len(self.inputs["frame_b"])
+            == len(self.inputs["flow"])
+        ):
+            raise ValueError(
+                f"TripletImages: {len(self.labels)} labels for {len(self.inputs['frame_a'])}, "
+                f"{len(self.inputs['frame_b'])} and {len(self.inputs['flow'])} frames / stacks"
+            )
         self.cell = int(cell)
         # one colour scale for every epoch's picture: the same stacks are shown each time
         self.max_magnitude = float(np.percentile(np.linalg.norm(stack_displacement(stacks), axis=-1), 99))
@@ -116,8 +141,14 @@ class TripletImages(ImageLogger):
             anchors = stacks = np.arange(len(labels))
         shown = np.arange(min(count, positives))
         rows = np.stack([shown, positives + k * shown], axis=1).reshape(-1)
-        return cls(x["frame_a"][anchors[rows]], x["frame_b"][anchors[rows]], x["flow"][stacks[rows]],
-                   np.asarray(labels)[rows], log_dir, **kwargs)
+        return cls(
+            x["frame_a"][anchors[rows]],
+            x["frame_b"][anchors[rows]],
+            x["flow"][stacks[rows]],
+            np.asarray(labels)[rows],
+            log_dir,
+            **kwargs,
+        )
 
     def probabilities(self):
         """The current model's P(positive) for the shown triplets (its outputs are logits, as `TripletVerifier`'s)."""
@@ -126,5 +157,12 @@ class TripletImages(ImageLogger):
         return keras.ops.convert_to_numpy(keras.ops.softmax(keras.ops.cast(logits, "float32"), axis=-1))[:, 1]
 
     def make_image(self):
-        return triplet_grid(self.inputs["frame_a"], self.inputs["frame_b"], self.inputs["flow"], self.labels,
-                            self.probabilities(), self.max_magnitude, self.cell)
+        return triplet_grid(
+            self.inputs["frame_a"],
+            self.inputs["frame_b"],
+            self.inputs["flow"],
+            self.labels,
+            self.probabilities(),
+            self.max_magnitude,
+            self.cell,
+        )

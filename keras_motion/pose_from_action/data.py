@@ -110,8 +110,18 @@ def labeled_images(pool, pool_labels, count, seed):
     return np.stack([_square(pool[owners[i]][frames[i]]) for i in chosen]), labels[chosen]
 
 
-def synthetic_data(num_videos=400, num_frames=16, size=40, delta=12, flow="exact", jitter=0.0,
-                   fractions=(0.6, 0.2, 0.2), test_frames=4, seed=0, run=None):
+def synthetic_data(
+    num_videos=400,
+    num_frames=16,
+    size=40,
+    delta=12,
+    flow="exact",
+    jitter=0.0,
+    fractions=(0.6, 0.2, 0.2),
+    test_frames=4,
+    seed=0,
+    run=None,
+):
     """The embedded default: synthetic action videos over real photos, split by video into pretraining, held-out
     (the labeled pool) and test videos (`test_frames` evenly spaced frames of each are the test images).
 
@@ -146,17 +156,36 @@ def synthetic_data(num_videos=400, num_frames=16, size=40, delta=12, flow="exact
     data = synthetic_actions(num_videos, num_frames=num_frames, size=size, seed=seed, jitter=jitter)
     flows = data.flows[:, :-1] if flow == "exact" else None  # flows[:, t] is t → t+1; the last leaves the clip
     run.log(f"flow stacks from {'the renderer (exact)' if flows is not None else f'OpenCV {flow}'}")
-    videos = TripletVideos(data.frames, flows, delta, method=flow if flows is None else "dis",
-                           show_progress=flows is None)
+    videos = TripletVideos(
+        data.frames, flows, delta, method=flow if flows is None else "dis", show_progress=flows is None
+    )
     pretrain, heldout, test = split_groups(np.arange(len(data.labels)), fractions, seed=seed)
     test_images, owners = frames_of(data.frames[test], test_frames)
-    return (TripletSplits(videos.subset(pretrain), videos.subset(heldout)),
-            DownstreamSplits(list(data.frames[heldout]), data.labels[heldout], test_images,
-                             data.labels[test][owners], list(data.class_names)))
+    return (
+        TripletSplits(videos.subset(pretrain), videos.subset(heldout)),
+        DownstreamSplits(
+            list(data.frames[heldout]),
+            data.labels[heldout],
+            test_images,
+            data.labels[test][owners],
+            list(data.class_names),
+        ),
+    )
 
 
-def labeled_video_data(train, test, delta=12, size=128, max_frames=64, flow="dis", fractions=(0.6, 0.2),
-                       test_frames=4, max_videos=None, seed=0, run=None):
+def labeled_video_data(
+    train,
+    test,
+    delta=12,
+    size=128,
+    max_frames=64,
+    flow="dis",
+    fractions=(0.6, 0.2),
+    test_frames=4,
+    max_videos=None,
+    seed=0,
+    run=None,
+):
     """A labeled video data set's split (UCF101, HMDB51 ...): its train videos split by video into pretraining and
     held-out (the labeled pool), frames of its test videos as the test images. Undecodable and too short videos are
     warned about, skipped and counted.
@@ -199,13 +228,19 @@ def labeled_video_data(train, test, delta=12, size=128, max_frames=64, flow="dis
         test_labels.append(label)
     test_images, owners = frames_of(test_videos, test_frames)
     run.log(videos.skips.summary())
-    return (TripletSplits(videos.subset(pretrain), videos.subset(heldout), videos.skips),
-            DownstreamSplits([videos.frames[i] for i in heldout], labels[heldout], test_images,
-                             np.asarray(test_labels)[owners], list(train.class_names)))
+    return (
+        TripletSplits(videos.subset(pretrain), videos.subset(heldout), videos.skips),
+        DownstreamSplits(
+            [videos.frames[i] for i in heldout],
+            labels[heldout],
+            test_images,
+            np.asarray(test_labels)[owners],
+            list(train.class_names),
+        ),
+    )
 
 
-def unlabeled_video_data(videos, delta=12, size=128, max_frames=64, flow="dis", fractions=(0.6, 0.2), seed=0,
-                         run=None):
+def unlabeled_video_data(videos, delta=12, size=128, max_frames=64, flow="dis", fractions=(0.6, 0.2), seed=0, run=None):
     """Unlabeled videos for the verifier (a folder, a `VideoDataset` or paths): every decodable video of at least
     Δ + 1 frames, split by video into pretraining and held-out; the others are warned about, skipped and counted.
 
@@ -274,16 +309,20 @@ def image_data(images=None, voc=None, size=128, fractions=(0.6, 0.4), seed=0, ru
     if voc is not None:
         train, val = (VOCActions(voc, subset, square=True) for subset in ("train", "val"))
         if val.class_names != train.class_names:
-            raise DatasetLayoutError(f"VOC Actions: train classes {train.class_names} but val classes "
-                                     f"{val.class_names} in {train.voc_dir}/ImageSets/Action; check the list files.")
+            raise DatasetLayoutError(
+                f"VOC Actions: train classes {train.class_names} but val classes "
+                f"{val.class_names} in {train.voc_dir}/ImageSets/Action; check the list files."
+            )
         (pool_x, pool_y), (test_x, test_y) = (square_images(d, size, run) for d in (train, val))
-        return DownstreamSplits(list(pool_x[:, None]), pool_y, test_x, test_y, list(train.class_names),
-                                train.skips.count + val.skips.count)
+        return DownstreamSplits(
+            list(pool_x[:, None]), pool_y, test_x, test_y, list(train.class_names), train.skips.count + val.skips.count
+        )
     dataset = ImageFolder(images)
     x, y = square_images(dataset, size, run)
     pool, test = split_groups(np.arange(len(y)), fractions, seed=seed)
-    return DownstreamSplits(list(x[pool][:, None]), y[pool], x[test], y[test], list(dataset.class_names),
-                            dataset.skips.count)
+    return DownstreamSplits(
+        list(x[pool][:, None]), y[pool], x[test], y[test], list(dataset.class_names), dataset.skips.count
+    )
 
 
 def validation_split(downstream, fraction=0.3, frames=4, seed=0):
@@ -306,9 +345,12 @@ def validation_split(downstream, fraction=0.3, frames=4, seed=0):
     labels = np.asarray(downstream.pool_labels)
     kept, held = holdout_per_class(labels, fraction, keep=1, seed=seed)
     if len(held) == 0:
-        raise ValueError(f"validation_split: no class of the pool has 2 videos or more ({len(labels)} videos); "
-                         "give more labeled videos")
+        raise ValueError(
+            f"validation_split: no class of the pool has 2 videos or more ({len(labels)} videos); "
+            "give more labeled videos"
+        )
     videos = [downstream.pool[i] for i in held]
     images, owners = frames_of(videos, min(frames, *(len(video) for video in videos)))
-    return DownstreamSplits([downstream.pool[i] for i in kept], labels[kept], images, labels[held][owners],
-                            list(downstream.class_names))
+    return DownstreamSplits(
+        [downstream.pool[i] for i in kept], labels[kept], images, labels[held][owners], list(downstream.class_names)
+    )

@@ -9,8 +9,18 @@ from keras_motion.evaluation.recognition import accuracy, outputs_logits
 from keras_motion.utils.runs import Run
 
 
-def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, learning_rate=3e-4, batch_size=16,
-                            run=None, runs_file="downstream_runs.json"):
+def compare_initialisations(
+    builders,
+    draw,
+    test_x,
+    test_y,
+    seeds,
+    epochs=60,
+    learning_rate=3e-4,
+    batch_size=16,
+    run=None,
+    runs_file="downstream_runs.json",
+):
     """Per seed: draws the few labeled examples, then builds, finetunes (Adam, cross-entropy) and tests one
     classifier per initialisation, each built right after `keras.utils.set_random_seed(seed)` so that the
     initialisations differ only where their builders do.
@@ -56,15 +66,24 @@ def compare_initialisations(builders, draw, test_x, test_y, seeds, epochs=60, le
             model = build()
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
             model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
-            model.fit(*trim(x, y), epochs=epochs, batch_size=batch_size,
-                      callbacks=run.callbacks(f"downstream_{name}_seed{seed}", backup=False), verbose=0)
+            model.fit(
+                *trim(x, y),
+                epochs=epochs,
+                batch_size=batch_size,
+                callbacks=run.callbacks(f"downstream_{name}_seed{seed}", backup=False),
+                verbose=0,
+            )
             score = accuracy(predict(model, test_x), test_y)
             results[name].append(score)
             done[key] = score
             run.write_json(runs_file, done)
-            run.log(f"seed {seed}, {name}: {len(y)} labeled images ({len(np.unique(y))} classes) → "
-                    f"test accuracy {100 * score:.1f} % on {len(test_x)} images")
-    table = {name: {"mean": float(np.mean(r)), "std": float(np.std(r)), "runs": [float(v) for v in r]}
-             for name, r in results.items()}
+            run.log(
+                f"seed {seed}, {name}: {len(y)} labeled images ({len(np.unique(y))} classes) → "
+                f"test accuracy {100 * score:.1f} % on {len(test_x)} images"
+            )
+    table = {
+        name: {"mean": float(np.mean(r)), "std": float(np.std(r)), "runs": [float(v) for v in r]}
+        for name, r in results.items()
+    }
     table.update(labeled=int(len(y)), test_images=int(len(test_x)))
     return table

@@ -44,8 +44,10 @@ class PoseSearch(MethodSearch):
         self.videos, self.validation = videos, validation
 
     def space(self, hp):
-        return {"negatives": hp.Int("negatives", 1, 4),
-                "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log")}
+        return {
+            "negatives": hp.Int("negatives", 1, 4),
+            "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
+        }
 
     def build(self, hp):
         return self.make_task(hp).build_verifier(compile=False)
@@ -53,8 +55,15 @@ class PoseSearch(MethodSearch):
     def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
         task = self.make_task(hp)
         keras.utils.set_random_seed(task.seed)  # every trial draws the same batch order
-        task.train_verifier(model, self.videos.pretrain, self.videos.heldout, callbacks=self.monitor(hp, callbacks),
-                            log_dir=self.trial_log_dir(callbacks), epochs=epochs, initial_epoch=initial_epoch)
+        task.train_verifier(
+            model,
+            self.videos.pretrain,
+            self.videos.heldout,
+            callbacks=self.monitor(hp, callbacks),
+            log_dir=self.trial_log_dir(callbacks),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+        )
         accuracy = task.validate_downstream(self.validation)
         last_epoch = (task.epochs if epochs is None else int(epochs)) - 1
         return self.report(model, callbacks, {"val_downstream_accuracy": accuracy}, last_epoch)

@@ -77,16 +77,40 @@ class PoseFromAction(Task):
 
     PRESETS = PRESETS
 
-    def __init__(self, delta=12, render_size=40, crop_size=32, width=0.25, feature_dim=256, hidden=256,
-                 stem_stride=1, dropout=0.0, negatives=2, batch_positives=16, per_video=4, epochs=18,
-                 learning_rate=3e-4, flip=True, reverse=True, balance=True, num_labeled=50, seeds=3,
-                 classifier_hidden=256, finetune_epochs=60, finetune_learning_rate=3e-4, finetune_batch_size=16,
-                 seed=0, run=None, distribution=None):
+    def __init__(
+        self,
+        delta=12,
+        render_size=40,
+        crop_size=32,
+        width=0.25,
+        feature_dim=256,
+        hidden=256,
+        stem_stride=1,
+        dropout=0.0,
+        negatives=2,
+        batch_positives=16,
+        per_video=4,
+        epochs=18,
+        learning_rate=3e-4,
+        flip=True,
+        reverse=True,
+        balance=True,
+        num_labeled=50,
+        seeds=3,
+        classifier_hidden=256,
+        finetune_epochs=60,
+        finetune_learning_rate=3e-4,
+        finetune_batch_size=16,
+        seed=0,
+        run=None,
+        distribution=None,
+    ):
         if crop_size > render_size:
             raise ValueError(f"crop_size {crop_size} exceeds render_size {render_size}: crops come from the frames")
         self.delta, self.render_size, self.crop_size = int(delta), int(render_size), int(crop_size)
-        self.convnet = dict(image_size=self.crop_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
-                            dropout=dropout)
+        self.convnet = dict(
+            image_size=self.crop_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride, dropout=dropout
+        )
         self.hidden, self.negatives, self.batch_positives = hidden, negatives, batch_positives
         self.per_video, self.epochs, self.learning_rate = per_video, epochs, learning_rate
         self.flip, self.reverse, self.balance = flip, reverse, balance
@@ -100,7 +124,6 @@ class PoseFromAction(Task):
             distribution_lib.check_batch(self.finetune_batch_size, self.distribution, "finetune_batch_size")
         self.verifier = None
 
-
     @property
     def chance(self):
         """Held-out verification accuracy of always answering "negative"."""
@@ -109,12 +132,19 @@ class PoseFromAction(Task):
     def triplet_batches(self, videos, training=True):
         """`TripletBatches` of `videos` with this task's settings: augmented and redrawn every epoch for training
         (seed `seed`), fixed and unaugmented for evaluation (seed `seed + 1`)."""
-        common = dict(batch_positives=self.batch_positives, negatives=self.negatives, crop_size=self.crop_size,
-                      per_video=self.per_video, in_batch=True, drop_remainder=self.distribution is not None)
+        common = dict(
+            batch_positives=self.batch_positives,
+            negatives=self.negatives,
+            crop_size=self.crop_size,
+            per_video=self.per_video,
+            in_batch=True,
+            drop_remainder=self.distribution is not None,
+        )
         if not training:
             return TripletBatches(videos, training=False, seed=self.seed + 1, **common)
-        return TripletBatches(videos, flip=self.flip, reverse=self.reverse, balance=self.balance, seed=self.seed,
-                              **common)
+        return TripletBatches(
+            videos, flip=self.flip, reverse=self.reverse, balance=self.balance, seed=self.seed, **common
+        )
 
     def build_verifier(self, compile=True):
         """A fresh `TripletVerifier` (seeded by `seed`), compiled with the task's optimizer (`compile_verifier`)
@@ -127,8 +157,11 @@ class PoseFromAction(Task):
 
     def compile_verifier(self, verifier):
         """Compiles `verifier` for training: Adam at `learning_rate`, cross-entropy on its logits, accuracy."""
-        verifier.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
-                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        verifier.compile(
+            optimizer=keras.optimizers.Adam(self.learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
         return verifier
 
     @distributed
@@ -139,8 +172,12 @@ class PoseFromAction(Task):
         Returns the Keras `History`.
         """
         verifier = self.build_verifier()
-        settings = {**self.get_config(), "epochs": epochs or self.epochs, "videos": len(pretrain),
-                    "heldout": None if heldout is None else len(heldout)}
+        settings = {
+            **self.get_config(),
+            "epochs": epochs or self.epochs,
+            "videos": len(pretrain),
+            "heldout": None if heldout is None else len(heldout),
+        }
         if self.run.phase("verifier", settings) is not None:  # finished in an earlier run: its weights back
             verifier(self.triplet_batches(pretrain)[0][0])
             history = self.run.restore_phase("verifier", settings, {"model": verifier})["history"]
@@ -151,8 +188,17 @@ class PoseFromAction(Task):
         return history
 
     @distributed
-    def train_verifier(self, verifier, pretrain, heldout=None, callbacks=None, log_dir=None, epochs=None,
-                       initial_epoch=0, settings=None):
+    def train_verifier(
+        self,
+        verifier,
+        pretrain,
+        heldout=None,
+        callbacks=None,
+        log_dir=None,
+        epochs=None,
+        initial_epoch=0,
+        settings=None,
+    ):
         """Trains `verifier` (a `TripletVerifier` of these settings; compiled here by `compile_verifier` unless it
         already is) on triplets of `pretrain` from `initial_epoch` to `epochs` (default: `self.epochs`), validated
         on `heldout`, with the run's callbacks (`settings`: its backup's) plus `callbacks`. With `heldout`, a few of
@@ -167,24 +213,33 @@ class PoseFromAction(Task):
         if not verifier.compiled:
             self.compile_verifier(verifier)
         self.verifier = verifier
-        self.run.log(f"training the verifier ({verifier.count_params():,} parameters) on {len(pretrain)} videos: "
-                     f"{len(train)} batches of {self.batch_positives} positives × (1 + {self.negatives}) an epoch")
+        self.run.log(
+            f"training the verifier ({verifier.count_params():,} parameters) on {len(pretrain)} videos: "
+            f"{len(train)} batches of {self.batch_positives} positives × (1 + {self.negatives}) an epoch"
+        )
         callbacks = self.run.callbacks("verifier", data=train, settings=settings) + list(callbacks or ())
         log_dir = log_dir or self.run.log_dir("verifier")
         if log_dir is not None and held is not None:
             callbacks.append(TripletImages.from_batches(held, log_dir))
         # Every batch is a seeded draw of its own; Keras' shuffling would draw on Python's global random state.
-        return verifier.fit(train, validation_data=held, epochs=self.epochs if epochs is None else int(epochs),
-                            initial_epoch=initial_epoch, callbacks=callbacks, shuffle=False,
-                            verbose=2 if self.run.verbose else 0)
+        return verifier.fit(
+            train,
+            validation_data=held,
+            epochs=self.epochs if epochs is None else int(epochs),
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=2 if self.run.verbose else 0,
+        )
 
     @distributed
     def evaluate_verifier(self, heldout):
         """The held-out verification report (`verification_report`) on triplets of `heldout` videos: accuracy
         (`heldout_accuracy`) against chance, per-label accuracies, ranking, and the two probes."""
         report = verification_report(self._trained(), self.triplet_batches(heldout, training=False))
-        self.run.log(f"held-out verification accuracy {100 * report['accuracy']:.1f} % "
-                     f"(chance {100 * report['chance']:.1f} %)")
+        self.run.log(
+            f"held-out verification accuracy {100 * report['accuracy']:.1f} % (chance {100 * report['chance']:.1f} %)"
+        )
         return {"heldout_accuracy": report.pop("accuracy"), **report}
 
     def preprocess(self, images):
@@ -212,9 +267,12 @@ class PoseFromAction(Task):
             `{"verifier_init": {"mean", "std", "runs"}, "random_init": {...}, "chance", "labeled", "test_images"}`.
         """
         num_classes = len(downstream.class_names)
-        table = self._finetune(downstream, {init: lambda init=init: self.classifier(num_classes, init)
-                                            for init in INITIALISATIONS},
-                               range(self.seed, self.seed + self.seeds), "downstream_runs.json")
+        table = self._finetune(
+            downstream,
+            {init: lambda init=init: self.classifier(num_classes, init) for init in INITIALISATIONS},
+            range(self.seed, self.seed + self.seeds),
+            "downstream_runs.json",
+        )
         return {**table, "chance": 1.0 / num_classes}
 
     @distributed
@@ -229,21 +287,31 @@ class PoseFromAction(Task):
             The accuracy (a float).
         """
         num_classes = len(validation.class_names)
-        table = self._finetune(validation, {"validation": lambda: self.classifier(num_classes)}, (self.seed,),
-                               "downstream_validation.json")
+        table = self._finetune(
+            validation, {"validation": lambda: self.classifier(num_classes)}, (self.seed,), "downstream_validation.json"
+        )
         return table["validation"]["mean"]
 
     def _finetune(self, downstream, builders, seeds, runs_file):
         """`compare_initialisations` of `builders` with the task's finetuning settings, per seed on `num_labeled`
         images of `downstream.pool`, scored on `downstream.test_images`."""
+
         def draw(seed):
             x, y = labeled_images(downstream.pool, downstream.pool_labels, self.num_labeled, seed)
             return self.preprocess(x), y
 
-        return compare_initialisations(builders, draw, self.preprocess(downstream.test_images),
-                                       downstream.test_labels, seeds, epochs=self.finetune_epochs,
-                                       learning_rate=self.finetune_learning_rate,
-                                       batch_size=self.finetune_batch_size, run=self.run, runs_file=runs_file)
+        return compare_initialisations(
+            builders,
+            draw,
+            self.preprocess(downstream.test_images),
+            downstream.test_labels,
+            seeds,
+            epochs=self.finetune_epochs,
+            learning_rate=self.finetune_learning_rate,
+            batch_size=self.finetune_batch_size,
+            run=self.run,
+            runs_file=runs_file,
+        )
 
     def inference_model(self):
         """The verifier's Appearance ConvNet as a self-contained model, `PoseFromActionInference`: uint8 images of

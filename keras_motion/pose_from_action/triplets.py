@@ -62,16 +62,19 @@ class TripletVideos:
             if flows is None:
                 flow = video_flow(video, estimator=estimator)
             else:
-                flow = check_flow(flows[i], f"flow of video {names[i]}")[:len(video) - 1]
+                flow = check_flow(flows[i], f"flow of video {names[i]}")[: len(video) - 1]
                 if flow.shape != (len(video) - 1,) + video.shape[1:3] + (2,):
-                    raise ValueError(f"video {names[i]}: frames {video.shape} need flows of shape "
-                                     f"({len(video) - 1}, {video.shape[1]}, {video.shape[2]}, 2), got {flow.shape}")
+                    raise ValueError(
+                        f"video {names[i]}: frames {video.shape} need flows of shape "
+                        f"({len(video) - 1}, {video.shape[1]}, {video.shape[2]}, 2), got {flow.shape}"
+                    )
             self.frames.append(video)
             self.flows.append(flow.astype(np.float16))
             self.names.append(names[i])
         if not self.frames:
-            raise KerasMotionError(f"no video has the Δ + 1 = {self.delta + 1} frames a triplet needs; "
-                                   f"{self.skips.summary()}")
+            raise KerasMotionError(
+                f"no video has the Δ + 1 = {self.delta + 1} frames a triplet needs; {self.skips.summary()}"
+            )
 
     @classmethod
     def from_files(cls, videos, delta=12, size=None, max_frames=None, method="dis", skips=None, show_progress=True):
@@ -112,9 +115,9 @@ class TripletVideos:
 
     def triplet(self, video, t, top, left, crop_size):
         """Frame t, frame t + Δ and the stack (crop, crop, 2Δ) of flows t … t+Δ−1, all cropped at (top, left)."""
-        window = np.s_[top:top + crop_size, left:left + crop_size]
+        window = np.s_[top : top + crop_size, left : left + crop_size]
         frames, flows = self.frames[video], self.flows[video]
-        stack = flows[t:t + self.delta][(slice(None),) + window]  # (Δ, h, w, 2)
+        stack = flows[t : t + self.delta][(slice(None),) + window]  # (Δ, h, w, 2)
         stack = np.moveaxis(stack, 0, -2).reshape(crop_size, crop_size, 2 * self.delta)  # u0, v0, u1, v1, …
         return frames[t][window], frames[t + self.delta][window], stack.astype(np.float32)
 
@@ -169,8 +172,10 @@ def in_batch_negatives(video_ids, negatives, rng):
     for i, v in enumerate(video_ids):
         others = np.flatnonzero(video_ids != v)
         if len(others) == 0:
-            raise KerasMotionError("a triplet batch needs items from at least two videos to draw negatives from "
-                                   "other videos; use more videos or a larger batch")
+            raise KerasMotionError(
+                "a triplet batch needs items from at least two videos to draw negatives from "
+                "other videos; use more videos or a larger batch"
+            )
         out[i] = rng.choice(others, negatives, replace=len(others) < negatives)
     return out
 
@@ -218,8 +223,22 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
 
     epoch_offset = 0  # the constructor does not call on_epoch_end
 
-    def __init__(self, videos, batch_positives=32, negatives=2, crop_size=None, per_video=1, flip=True, reverse=True,
-                 training=True, balance=False, in_batch=False, seed=0, drop_remainder=False, **kwargs):
+    def __init__(
+        self,
+        videos,
+        batch_positives=32,
+        negatives=2,
+        crop_size=None,
+        per_video=1,
+        flip=True,
+        reverse=True,
+        training=True,
+        balance=False,
+        in_batch=False,
+        seed=0,
+        drop_remainder=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if len(videos) < 2:
             raise KerasMotionError(f"negatives come from other videos: need at least 2 videos, got {len(videos)}")
@@ -238,9 +257,11 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
         self.items = np.tile(np.arange(len(videos)), self.per_video)
         self.drop_remainder = bool(drop_remainder)
         if self.drop_remainder and len(self.items) < self.batch_positives:
-            raise ValueError(f"TripletBatches: {len(self.items)} item(s) an epoch (per_video · videos) do not fill one "
-                             f"batch of batch_positives={self.batch_positives}, and drop_remainder=True drops partial "
-                             f"batches; use batch_positives ≤ {len(self.items)} or drop_remainder=False")
+            raise ValueError(
+                f"TripletBatches: {len(self.items)} item(s) an epoch (per_video · videos) do not fill one "
+                f"batch of batch_positives={self.batch_positives}, and drop_remainder=True drops partial "
+                f"batches; use batch_positives ≤ {len(self.items)} or drop_remainder=False"
+            )
 
     @property
     def chance(self):
@@ -270,7 +291,7 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
     def positives(self, index):
         """The batch's positive triplets (uint8 frames, float32 stacks) and their video indices, augmented."""
         rng = self._rng(index, 0)
-        chosen = self._order()[index * self.batch_positives:(index + 1) * self.batch_positives]
+        chosen = self._order()[index * self.batch_positives : (index + 1) * self.batch_positives]
         if len(chosen) < 2:  # a last batch of one: top it up so that it has another video to take negatives from
             chosen = np.concatenate([chosen, rng.choice(np.setdiff1d(self.items, chosen), 1)])
         elif len(np.unique(chosen)) < 2:  # possible only when a batch spans more than a round (batch > videos)
@@ -282,8 +303,9 @@ class TripletBatches(EpochSeeded, keras.utils.PyDataset):
             t = rng.integers(0, len(self.videos.frames[v]) - d)
             fa, fb, st = self.videos.triplet(v, t, rng.integers(0, h - c + 1), rng.integers(0, w - c + 1), c)
             if self.training:
-                fa, fb, st = augment_triplet(fa, fb, st, self.flip and rng.random() < 0.5,
-                                             self.reverse and rng.random() < 0.5)
+                fa, fb, st = augment_triplet(
+                    fa, fb, st, self.flip and rng.random() < 0.5, self.reverse and rng.random() < 0.5
+                )
             a.append(fa), b.append(fb), s.append(st)
         return np.stack(a), np.stack(b), np.stack(s), chosen
 

@@ -56,7 +56,13 @@ def verification_report(model, batches):
         positives["flow"] = reverse_flow_stack(positives["flow"])
         rejected.append(class_probabilities(model, positives)[:, 1] <= 0.5)
     mean = lambda parts: float(np.concatenate(parts).mean())  # noqa: E731
-    return {"accuracy": mean(hits), "chance": batches.chance, "positive_accuracy": mean(pos_hits),
-            "negative_accuracy": mean(neg_hits), "ranking_accuracy": mean(ranked),
-            "static_frames_accuracy": mean(static_hits), "reversed_rejected": mean(rejected),
-            "triplets": int(sum(len(h) for h in hits))}
+    return {
+        "accuracy": mean(hits),
+        "chance": batches.chance,
+        "positive_accuracy": mean(pos_hits),
+        "negative_accuracy": mean(neg_hits),
+        "ranking_accuracy": mean(ranked),
+        "static_frames_accuracy": mean(static_hits),
+        "reversed_rejected": mean(rejected),
+        "triplets": int(sum(len(h) for h in hits)),
+    }

@@ -40,16 +40,37 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
     ((2, 2), (4, 2))
     """
 
-    def __init__(self, image_size=224, delta=12, width=1.0, feature_dim=4096, hidden=4096, stem_stride=2,
-                 batch_norm=True, norm_momentum=0.9, dropout=0.5, flow_scale=1.0, rescale=True, name="triplet_verifier",
-                 **kwargs):
+    def __init__(
+        self,
+        image_size=224,
+        delta=12,
+        width=1.0,
+        feature_dim=4096,
+        hidden=4096,
+        stem_stride=2,
+        batch_norm=True,
+        norm_momentum=0.9,
+        dropout=0.5,
+        flow_scale=1.0,
+        rescale=True,
+        name="triplet_verifier",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         layers = PolicyLayers(kwargs.get("dtype"))
-        common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
-                      batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
+        common = dict(
+            image_size=image_size,
+            width=width,
+            feature_dim=feature_dim,
+            stem_stride=stem_stride,
+            batch_norm=batch_norm,
+            norm_momentum=norm_momentum,
+            dropout=dropout,
+        )
         self.appearance = layers(VGGMFeatures, input_channels=3, rescale=rescale, name="appearance", **common)
-        self.motion = layers(VGGMFeatures, input_channels=2 * delta, input_scale=flow_scale, rescale=False,
-                             name="motion", **common)
+        self.motion = layers(
+            VGGMFeatures, input_channels=2 * delta, input_scale=flow_scale, rescale=False, name="motion", **common
+        )
         self.fc7 = layers.Dense(hidden, activation="relu", name="fc7")
         self.fc7_dropout = layers.Dropout(dropout, name="fc7_dropout") if dropout else None
         self.verification = layers.Dense(2, dtype="float32", name="verification")  # logits
@@ -60,9 +81,11 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
 
     def features(self, inputs, training=None):
         """(appearance of frame a, appearance of frame b, motion of the stack), each (B, feature_dim)."""
-        return (self.appearance(inputs["frame_a"], training=training),
-                self.appearance(inputs["frame_b"], training=training),
-                self.motion(inputs["flow"], training=training))
+        return (
+            self.appearance(inputs["frame_a"], training=training),
+            self.appearance(inputs["frame_b"], training=training),
+            self.motion(inputs["flow"], training=training),
+        )
 
     def call(self, inputs, training=None):
         a, b, m = self.features(inputs, training)
@@ -70,11 +93,15 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
         if partners is not None:
             partners = keras.ops.cast(partners, "int32")
             own = keras.ops.arange(keras.ops.shape(a)[0], dtype="int32")
-            anchors = keras.ops.concatenate([own, keras.ops.reshape(keras.ops.zeros_like(partners) + own[:, None],
-                                                                    (-1,))])
+            anchors = keras.ops.concatenate(
+                [own, keras.ops.reshape(keras.ops.zeros_like(partners) + own[:, None], (-1,))]
+            )
             stacks = keras.ops.concatenate([own, keras.ops.reshape(partners, (-1,))])
-            a, b, m = keras.ops.take(a, anchors, axis=0), keras.ops.take(b, anchors, axis=0), \
-                keras.ops.take(m, stacks, axis=0)
+            a, b, m = (
+                keras.ops.take(a, anchors, axis=0),
+                keras.ops.take(b, anchors, axis=0),
+                keras.ops.take(m, stacks, axis=0),
+            )
         x = self.fc7(keras.ops.concatenate([a, b, m], axis=-1))
         if self.fc7_dropout is not None:
             x = self.fc7_dropout(x, training=training)
@@ -82,8 +109,13 @@ class TripletVerifier(ConfigFromArguments, keras.Model):
 
     def classifier(self, num_classes, hidden=2048, name="action_classifier"):
         """An `AppearanceClassifier` whose ConvNet starts from this verifier's Appearance ConvNet (weights copied)."""
-        model = AppearanceClassifier(num_classes, hidden=hidden, name=name, dtype=self._arguments.get("dtype"),
-                                     **_convnet_config(self._arguments))
+        model = AppearanceClassifier(
+            num_classes,
+            hidden=hidden,
+            name=name,
+            dtype=self._arguments.get("dtype"),
+            **_convnet_config(self._arguments),
+        )
         model.appearance.set_weights(self.appearance.get_weights())
         return model
 
@@ -100,11 +132,31 @@ class AppearanceClassifier(ConfigFromArguments, keras.Model):
     (2, 6)
     """
 
-    def __init__(self, num_classes, image_size=224, width=1.0, feature_dim=4096, hidden=2048, stem_stride=2,
-                 batch_norm=True, norm_momentum=0.9, dropout=0.5, rescale=True, name="action_classifier", **kwargs):
+    def __init__(
+        self,
+        num_classes,
+        image_size=224,
+        width=1.0,
+        feature_dim=4096,
+        hidden=2048,
+        stem_stride=2,
+        batch_norm=True,
+        norm_momentum=0.9,
+        dropout=0.5,
+        rescale=True,
+        name="action_classifier",
+        **kwargs,
+    ):
         layers = PolicyLayers(kwargs.get("dtype"))
-        common = dict(image_size=image_size, width=width, feature_dim=feature_dim, stem_stride=stem_stride,
-                      batch_norm=batch_norm, norm_momentum=norm_momentum, dropout=dropout)
+        common = dict(
+            image_size=image_size,
+            width=width,
+            feature_dim=feature_dim,
+            stem_stride=stem_stride,
+            batch_norm=batch_norm,
+            norm_momentum=norm_momentum,
+            dropout=dropout,
+        )
         appearance = layers(VGGMFeatures, input_channels=3, rescale=rescale, name="appearance", **common)
         inputs = keras.Input((image_size, image_size, 3), name="image")
         x = layers.Dense(hidden, activation="relu", name="fc7")(appearance(inputs))

@@ -6,5 +6,12 @@ from keras_motion.tuning.report import summarize, trial_rows
 from keras_motion.tuning.search import MethodSearch, hyperparameter_values
 from keras_motion.tuning.tuners import TUNERS, is_chief_process, make_tuner
 
-__all__ = ["TUNERS", "MethodSearch", "hyperparameter_values", "is_chief_process", "make_tuner", "summarize",
-           "trial_rows"]
+__all__ = [
+    "TUNERS",
+    "MethodSearch",
+    "hyperparameter_values",
+    "is_chief_process",
+    "make_tuner",
+    "summarize",
+    "trial_rows",
+]

@@ -21,8 +21,14 @@ def trial_rows(tuner):
     for trial_id, trial in sorted(tuner.oracle.trials.items()):
         values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
         score = trial.score
-        rows.append({"trial": trial_id, "status": str(trial.status), **values,
-                     "objective": None if score is None else float(score)})
+        rows.append(
+            {
+                "trial": trial_id,
+                "status": str(trial.status),
+                **values,
+                "objective": None if score is None else float(score),
+            }
+        )
     return rows
 
 
@@ -73,10 +79,18 @@ def objective_plot(rows, objective_name, panel=(260, 200)):
         cv2.rectangle(canvas, (x0 + left, top), (x0 + width - right, height - bottom), (0, 0, 0), 1)
         cv2.putText(canvas, name[:32], (x0 + left, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1)
         if numeric:
-            cv2.putText(canvas, f"{min(values):.3g}", (x0 + left, height - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.32,
-                        (0, 0, 0), 1)
-            cv2.putText(canvas, f"{max(values):.3g}", (x0 + width - right - 40, height - 20),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.32, (0, 0, 0), 1)
+            cv2.putText(
+                canvas, f"{min(values):.3g}", (x0 + left, height - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.32, (0, 0, 0), 1
+            )
+            cv2.putText(
+                canvas,
+                f"{max(values):.3g}",
+                (x0 + width - right - 40, height - 20),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.32,
+                (0, 0, 0),
+                1,
+            )
         cv2.putText(canvas, f"{y_high:.3g}", (x0 + 2, top + 8), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 0, 0), 1)
         cv2.putText(canvas, f"{y_low:.3g}", (x0 + 2, height - bottom), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 0, 0), 1)
         for i, (position, y) in enumerate(zip(positions, ys)):
@@ -121,15 +135,18 @@ def summarize(tuner, out, model_name="best_model.keras", verbose=True):
     if not scored:
         return None
     best_trial = tuner.oracle.get_best_trials(1)[0]
-    best = {"trial": best_trial.trial_id, "objective": {objective.name: float(best_trial.score),
-                                                        "direction": direction},
-            "hyperparameters": {k: v for k, v in best_trial.hyperparameters.values.items()
-                                if not k.startswith("tuner/")}}
+    best = {
+        "trial": best_trial.trial_id,
+        "objective": {objective.name: float(best_trial.score), "direction": direction},
+        "hyperparameters": {k: v for k, v in best_trial.hyperparameters.values.items() if not k.startswith("tuner/")},
+    }
     atomic_write_text(place("best_hparams.json"), json.dumps(best, indent=2, default=str) + "\n")
     model = tuner.load_model(best_trial)
     with atomic_path(place(model_name)) as tmp:
         model.save(tmp)
     if verbose:
-        print(f"best: trial {best['trial']}, {objective.name} {best_trial.score:.4g}, "
-              f"{json.dumps(best['hyperparameters'], default=str)}")
+        print(
+            f"best: trial {best['trial']}, {objective.name} {best_trial.score:.4g}, "
+            f"{json.dumps(best['hyperparameters'], default=str)}"
+        )
     return best

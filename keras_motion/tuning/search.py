@@ -42,8 +42,9 @@ class MethodSearch(kt.HyperModel):
     def __init__(self, preset="cpu", log_dir=None, **fixed):
         super().__init__(name=type(self).__name__)
         if preset not in self.task_class.PRESETS:
-            raise ValueError(f"{type(self).__name__}: unknown preset {preset!r}; choose one of "
-                             f"{sorted(self.task_class.PRESETS)}")
+            raise ValueError(
+                f"{type(self).__name__}: unknown preset {preset!r}; choose one of {sorted(self.task_class.PRESETS)}"
+            )
         self.preset, self.fixed = preset, fixed
         self.log_dir = None if log_dir is None else os.fspath(log_dir)
 
@@ -63,12 +64,20 @@ class MethodSearch(kt.HyperModel):
             if hp.name.startswith("tuner/"):
                 continue
             kind = type(hp).__name__
-            domains[hp.name] = ([False, True] if kind == "Boolean" else list(hp.values) if kind == "Choice"
-                                else [hp.value] if kind == "Fixed" else (hp.min_value, hp.max_value))
+            domains[hp.name] = (
+                [False, True]
+                if kind == "Boolean"
+                else list(hp.values)
+                if kind == "Choice"
+                else [hp.value]
+                if kind == "Fixed"
+                else (hp.min_value, hp.max_value)
+            )
         name = self.objective.name
         with SummaryWriter(self.log_dir) as writer:
-            writer.hparams_config(domains, [(f"epoch_{name.removeprefix('val_')}",
-                                             "validation" if name.startswith("val_") else "train")])
+            writer.hparams_config(
+                domains, [(f"epoch_{name.removeprefix('val_')}", "validation" if name.startswith("val_") else "train")]
+            )
 
     def make_task(self, hp):
         """The method object of this trial: the preset, the fixed arguments, the trial's values."""

@@ -9,8 +9,17 @@ from keras_motion.utils.files import read_json
 TUNERS = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization, "hyperband": kt.Hyperband}
 
 
-def make_tuner(hypermodel, tuner="random", max_trials=10, directory="search", project_name="kt", overwrite=False,
-               seed=0, max_epochs=None, **kwargs):
+def make_tuner(
+    hypermodel,
+    tuner="random",
+    max_trials=10,
+    directory="search",
+    project_name="kt",
+    overwrite=False,
+    seed=0,
+    max_epochs=None,
+    **kwargs,
+):
     """A KerasTuner tuner over `hypermodel` (a `MethodSearch`), maximising or minimising its `objective`.
 
     Its state lives in `directory/project_name`: with `overwrite=False` (the default) a search that was killed
@@ -35,8 +44,14 @@ def make_tuner(hypermodel, tuner="random", max_trials=10, directory="search", pr
     if not overwrite:
         check_search_state(os.path.join(os.fspath(directory), project_name))
     # KerasTuner takes a seed of 0 for "none" (a random one each run): shifted, every seed is one.
-    common = dict(objective=hypermodel.objective, directory=os.fspath(directory), project_name=project_name,
-                  overwrite=overwrite, seed=int(seed) + 1, **kwargs)
+    common = dict(
+        objective=hypermodel.objective,
+        directory=os.fspath(directory),
+        project_name=project_name,
+        overwrite=overwrite,
+        seed=int(seed) + 1,
+        **kwargs,
+    )
     if tuner == "hyperband":
         max_epochs = max_epochs or getattr(hypermodel, "max_epochs", None) or 9
         made = kt.Hyperband(hypermodel, max_epochs=int(max_epochs), factor=3, **common)
@@ -57,8 +72,10 @@ def check_search_state(project_dir):
     """Reads back every JSON file of KerasTuner's state in `project_dir` (oracle.json, tuner0.json, each trial's
     trial.json) before KerasTuner resumes from it: a truncated one raises `CorruptFileError` naming it and the fix,
     where KerasTuner would stop with a bare `JSONDecodeError`."""
-    fix = (f"rerun with --overwrite (overwrite=True) to start the search afresh, or delete {project_dir} (the "
-           "finished trials are lost either way)")
+    fix = (
+        f"rerun with --overwrite (overwrite=True) to start the search afresh, or delete {project_dir} (the "
+        "finished trials are lost either way)"
+    )
     for folder, _, files in os.walk(project_dir):
         for name in sorted(files):
             if name.endswith(".json"):

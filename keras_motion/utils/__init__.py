@@ -8,6 +8,20 @@ from keras_motion.utils.runs import Run
 from keras_motion.utils.skips import SkipLog
 from keras_motion.utils.summaries import SummaryWriter, read_events, tensorboard_available
 
-__all__ = ["Run", "SkipLog", "SummaryWriter", "atomic_path", "atomic_save_npz", "atomic_write_text", "base_parser",
-           "check_output_dir", "output_dir_type", "parse_with_presets", "progress", "read_events", "run_main",
-           "start_run", "tensorboard_available"]
+__all__ = [
+    "Run",
+    "SkipLog",
+    "SummaryWriter",
+    "atomic_path",
+    "atomic_save_npz",
+    "atomic_write_text",
+    "base_parser",
+    "check_output_dir",
+    "output_dir_type",
+    "parse_with_presets",
+    "progress",
+    "read_events",
+    "run_main",
+    "start_run",
+    "tensorboard_available",
+]

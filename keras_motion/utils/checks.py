@@ -18,15 +18,21 @@ def describe_range(kind, low=None, high=None, low_open=False):
     what = "an integer" if kind is int else "a number"
     if low is not None and high is not None and not low_open:
         return f"{what} in {low}..{high}"
-    bounds = ([f"{'>' if low_open else '≥'} {low}"] if low is not None else []) + \
-        ([f"≤ {high}"] if high is not None else [])
+    bounds = ([f"{'>' if low_open else '≥'} {low}"] if low is not None else []) + (
+        [f"≤ {high}"] if high is not None else []
+    )
     return f"{what} {' and '.join(bounds)}".rstrip()
 
 
 def _check(value, name, kind, low, high, low_open):
     valid = describe_range(kind, low, high, low_open)
-    if kind is int and isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) \
-            and math.isfinite(value) and float(value).is_integer():
+    if (
+        kind is int
+        and isinstance(value, numbers.Real)
+        and not isinstance(value, numbers.Integral)
+        and math.isfinite(value)
+        and float(value).is_integer()
+    ):
         value = int(value)  # 3.0 (a count computed in floats) is unambiguous; 2.5 is refused below
     if isinstance(value, bool) or not isinstance(value, numbers.Integral if kind is int else numbers.Real):
         raise InvalidArgumentError(f"{name}={value!r} is not {valid}")

@@ -18,28 +18,49 @@ def base_parser(description, out, paper_help="the paper's settings where not giv
     p = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     common = p.add_argument_group("run")
     common.add_argument("--paper", action="store_true", help=paper_help)
-    common.add_argument("--quick", action="store_true",
-                        help="the whole recipe at tiny sizes (a couple of minutes on a CPU), to try a set-up")
+    common.add_argument(
+        "--quick",
+        action="store_true",
+        help="the whole recipe at tiny sizes (a couple of minutes on a CPU), to try a set-up",
+    )
     common.add_argument("--seed", type=int, default=0, help="seed of data splits, initialisation and batches")
-    common.add_argument("--out", default=out, type=output_dir_type,
-                        help="output folder. A rerun into it with the same flags resumes a killed run (finished "
-                             "phases are reused, the killed one continues from its last epoch) or, when the run "
-                             "had finished, reports its results again without training; other flags are refused")
-    common.add_argument("--overwrite", action="store_true",
-                        help="delete what an earlier run wrote into --out and start afresh")
-    common.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_bfloat16 (mixed_float16 on PyTorch): a GPU option")
-    common.add_argument("--distribute", action="store_true",
-                        help="train on every device, data-parallel (JAX: keras.distribution.DataParallel, also "
-                             "multi-host with KERAS_DISTRIBUTION_* set; TensorFlow: MirroredStrategy; PyTorch: "
-                             "refused); the batch sizes are global and must divide by the number of devices")
+    common.add_argument(
+        "--out",
+        default=out,
+        type=output_dir_type,
+        help="output folder. A rerun into it with the same flags resumes a killed run (finished "
+        "phases are reused, the killed one continues from its last epoch) or, when the run "
+        "had finished, reports its results again without training; other flags are refused",
+    )
+    common.add_argument(
+        "--overwrite", action="store_true", help="delete what an earlier run wrote into --out and start afresh"
+    )
+    common.add_argument(
+        "--mixed-precision", action="store_true", help="mixed_bfloat16 (mixed_float16 on PyTorch): a GPU option"
+    )
+    common.add_argument(
+        "--distribute",
+        action="store_true",
+        help="train on every device, data-parallel (JAX: keras.distribution.DataParallel, also "
+        "multi-host with KERAS_DISTRIBUTION_* set; TensorFlow: MirroredStrategy; PyTorch: "
+        "refused); the batch sizes are global and must divide by the number of devices",
+    )
     return p
 
 
 # Integer flags of the recipes that may be 0 (every other integer flag is a count or size, ≥ 1): 0 warm-up epochs,
 # unmasked epochs, frozen stages, Grad-CAM size (none), held-out photos; the seed and the verbosity start at 0 too.
-MAY_BE_ZERO = ("seed", "verbose", "constant_epochs", "unmasked_epochs", "pretext_warmup", "finetune_warmup",
-               "freeze_stages", "grad_cam_size", "heldout_photos")
+MAY_BE_ZERO = (
+    "seed",
+    "verbose",
+    "constant_epochs",
+    "unmasked_epochs",
+    "pretext_warmup",
+    "finetune_warmup",
+    "freeze_stages",
+    "grad_cam_size",
+    "heldout_photos",
+)
 # Integer flags with an upper bound as well.
 INT_RANGES = {"split": (1, 3), "verbose": (0, 2)}  # UCF101 and HMDB51 have 3 official splits
 
@@ -98,7 +119,8 @@ def mixed_precision_policy():
                 "--mixed-precision (mixed_bfloat16) is refused on TensorFlow without a GPU: TensorFlow's CPU "
                 "(oneDNN) bfloat16 gradient of the (3, 1, 1) temporal convolutions is inf when a stage has 2 frames "
                 "left, and training goes NaN after one step. Drop --mixed-precision (float32 is the CPU default), "
-                "run on a GPU or with KERAS_BACKEND=jax / torch, or start with TF_ENABLE_ONEDNN_OPTS=0.")
+                "run on a GPU or with KERAS_BACKEND=jax / torch, or start with TF_ENABLE_ONEDNN_OPTS=0."
+            )
     return "mixed_bfloat16"
 
 
@@ -110,8 +132,10 @@ def run_settings(args):
     """The settings a run's folder records (`out/run.json`): every flag but `NOT_SETTINGS`, and the backend."""
     import keras
 
-    return {**{k: v for k, v in sorted(vars(args).items()) if k not in NOT_SETTINGS},
-            "backend": keras.backend.backend()}
+    return {
+        **{k: v for k, v in sorted(vars(args).items()) if k not in NOT_SETTINGS},
+        "backend": keras.backend.backend(),
+    }
 
 
 def start_run(args, verbose=True):

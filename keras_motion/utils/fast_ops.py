@@ -51,8 +51,9 @@ def clip(x, low, high):
     if _tensorflow(x):
         import tensorflow as tf
 
-        return tf.raw_ops.ClipByValue(t=x, clip_value_min=tf.constant(low, x.dtype),
-                                      clip_value_max=tf.constant(high, x.dtype))
+        return tf.raw_ops.ClipByValue(
+            t=x, clip_value_min=tf.constant(low, x.dtype), clip_value_max=tf.constant(high, x.dtype)
+        )
     return ops.clip(x, low, high)
 
 

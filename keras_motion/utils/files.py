@@ -32,8 +32,10 @@ from keras_motion.errors import CorruptFileError, FolderInUseError, KerasMotionE
 
 # `.<name>.<host>-<pid>-<start>-<4 random>.tmp<ext>` beside the output: hidden (data-set scans skip dot files), and
 # naming its writer, so that a rerun removes only what a gone writer left (`remove_temporaries`).
-_TEMPORARY = re.compile(r"^\.(?P<base>.+)\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{4}"
-                        r"\.tmp(?P<ext>(\.weights)?\.[^.]*)?$")
+_TEMPORARY = re.compile(
+    r"^\.(?P<base>.+)\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{4}"
+    r"\.tmp(?P<ext>(\.weights)?\.[^.]*)?$"
+)
 
 _HINTS = {
     errno.ENOSPC: "the disk is full: free space or choose another output folder",
@@ -126,7 +128,7 @@ def atomic_path(path):
     directory = os.path.dirname(os.path.abspath(path))
     base, ext = os.path.splitext(os.path.basename(path))
     if base.endswith(".weights"):  # Keras' save_weights wants a name that ends in ".weights.h5"
-        base, ext = base[:-len(".weights")], ".weights" + ext
+        base, ext = base[: -len(".weights")], ".weights" + ext
     try:
         os.makedirs(directory, exist_ok=True)
         tmp = _create_temporary(directory, base, ext)
@@ -177,8 +179,11 @@ def remove_temporaries(paths):
             continue
         for entry in entries:
             match = _TEMPORARY.match(entry.name)
-            if match and match["base"] + (match["ext"] or "") in names and \
-                    writer_gone(match["host"], match["pid"], match["start"]):
+            if (
+                match
+                and match["base"] + (match["ext"] or "") in names
+                and writer_gone(match["host"], match["pid"], match["start"])
+            ):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(entry.path)
                     removed += 1
@@ -249,7 +254,8 @@ class FolderLock:
                 raise FolderInUseError(
                     f"{folder} is in use by another {what}: {holder}. Two jobs writing into one folder would break "
                     f"each other; wait for it to end (or stop it), or choose another output folder. ({self.path} "
-                    "is freed when that process ends.)") from None
+                    "is freed when that process ends.)"
+                ) from None
             # The holder before us may have deleted the file between our open and our lock: lock the file in place.
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))
@@ -258,8 +264,13 @@ class FolderLock:
             if not same:
                 os.close(fd)
                 continue
-            holder = {"pid": os.getpid(), "host": socket.gethostname(), "start": process_start(os.getpid()) or 0,
-                      "since": datetime.datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv)}
+            holder = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "start": process_start(os.getpid()) or 0,
+                "since": datetime.datetime.now().isoformat(timespec="seconds"),
+                "command": " ".join(sys.argv),
+            }
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, (json.dumps(holder) + "\n").encode())
@@ -286,8 +297,7 @@ def _read_holder(fd):
     try:
         os.lseek(fd, 0, os.SEEK_SET)
         holder = json.loads(os.read(fd, 4096).decode() or "{}")
-        return (f"process {holder['pid']} on {holder['host']} since {holder['since']} "
-                f"(`{holder.get('command', '?')}`)")
+        return f"process {holder['pid']} on {holder['host']} since {holder['since']} (`{holder.get('command', '?')}`)"
     except (OSError, ValueError, KeyError, TypeError):
         return "a process that has not yet written its name"
 
@@ -308,13 +318,17 @@ def check_owned(folder, written, record, flag="--overwrite"):
     others = sorted(name for name in os.listdir(folder) if not _ours(name))
     if written is None and not others:
         return
-    why = (f"no {record} records what a keras_motion job wrote there" if written is None else
-           f"its {record} was written by an older keras_motion that did not record which files it wrote")
+    why = (
+        f"no {record} records what a keras_motion job wrote there"
+        if written is None
+        else f"its {record} was written by an older keras_motion that did not record which files it wrote"
+    )
     shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
     raise OutputPathError(
         f"{flag}: {folder} holds files ({shown}) but {why}, so {flag} cannot tell them from yours and deletes "
         f"nothing; choose another output folder (a new or empty one), or move the files away (delete the folder "
-        f"yourself if none of them is yours).")
+        f"yourself if none of them is yours)."
+    )
 
 
 def remove_written(folder, written):

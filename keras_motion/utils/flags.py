@@ -26,7 +26,7 @@ def argument_help(cls):
     if "Args:" not in lines:
         return {}
     entries = []
-    for line in lines[lines.index("Args:") + 1:]:
+    for line in lines[lines.index("Args:") + 1 :]:
         if not line.strip() or not line.startswith("    "):
             break
         if line.startswith("        ") and entries:

@@ -15,14 +15,15 @@ def check_output_dir(path, name="--out"):
     """
     path = os.fspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
-        raise OutputPathError(f"{name} {path} is an existing file, not a folder; pass a folder (it is made if "
-                              "missing), or move the file away.")
+        raise OutputPathError(
+            f"{name} {path} is an existing file, not a folder; pass a folder (it is made if "
+            "missing), or move the file away."
+        )
     parent = os.path.dirname(os.path.abspath(path))
     while not os.path.exists(parent) and os.path.dirname(parent) != parent:
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent):
-        raise OutputPathError(f"{name} {path} cannot be made: {parent} is a file, not a folder; pass another "
-                              "folder.")
+        raise OutputPathError(f"{name} {path} cannot be made: {parent} is a file, not a folder; pass another folder.")
     return path
 
 

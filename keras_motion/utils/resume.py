@@ -52,8 +52,10 @@ def global_random_state():
     on PyTorch a Dropout without a seed of its own draws from PyTorch's global generator."""
     version, state, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    saved = {"python": [version, list(state), gauss],
-             "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+    saved = {
+        "python": [version, list(state), gauss],
+        "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)],
+    }
     if keras.backend.backend() == "torch":
         import torch
 
@@ -131,8 +133,10 @@ class ResumableBackup(keras.callbacks.Callback):
             return
         state_path = os.path.join(self.folder, STATE)
         if not os.path.exists(state_path):
-            self._discard("it has no state.json (a backup of an older keras_motion, or killed before its first "
-                          "epoch was complete)")
+            self._discard(
+                "it has no state.json (a backup of an older keras_motion, or killed before its first "
+                "epoch was complete)"
+            )
             return
         try:
             with open(state_path, encoding="utf-8") as f:
@@ -141,9 +145,13 @@ class ResumableBackup(keras.callbacks.Callback):
         except (OSError, ValueError, KeyError, TypeError) as e:
             self._discard(f"its state.json cannot be read ({type(e).__name__}: {e})")
             return
-        check_settings(state.get("settings"), self.settings, f"{self.folder}: the backup of this training was made",
-                       "Rerun with the same settings to resume it, use another output folder, or delete this folder "
-                       "(a recipe's --overwrite) to start afresh.")
+        check_settings(
+            state.get("settings"),
+            self.settings,
+            f"{self.folder}: the backup of this training was made",
+            "Rerun with the same settings to resume it, use another output folder, or delete this folder "
+            "(a recipe's --overwrite) to start afresh.",
+        )
         model = self.model
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
@@ -163,8 +171,10 @@ class ResumableBackup(keras.callbacks.Callback):
         self._say(f"{self.folder}: resuming after epoch {epoch}")
 
     def _discard(self, why):
-        message = (f"{self.folder}: discarded the backup of this training, because {why}; the training starts "
-                   "again from its first epoch")
+        message = (
+            f"{self.folder}: discarded the backup of this training, because {why}; the training starts "
+            "again from its first epoch"
+        )
         warnings.warn(message, RuntimeWarning, stacklevel=3)
         self._say(message)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -179,8 +189,13 @@ class ResumableBackup(keras.callbacks.Callback):
         name = f"epoch{epoch + 1:05d}.weights.h5"
         with atomic_path(os.path.join(self.folder, name)) as tmp:
             self.model.save_weights(tmp)
-        state = {"epoch": epoch + 1, "weights": name, "seed_states": seed_states(self.model),
-                 "random": global_random_state(), "settings": canonical(self.settings)}
+        state = {
+            "epoch": epoch + 1,
+            "weights": name,
+            "seed_states": seed_states(self.model),
+            "random": global_random_state(),
+            "settings": canonical(self.settings),
+        }
         atomic_write_text(os.path.join(self.folder, STATE), json.dumps(state) + "\n")
         for other in os.listdir(self.folder):  # older epochs: only once state.json names the new one
             if other.endswith(".weights.h5") and not other.startswith(".") and other != name:

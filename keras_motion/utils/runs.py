@@ -38,8 +38,10 @@ from keras_motion.utils.settings import check_settings
 RECORD = "run.json"
 _FIX = "rerun with --overwrite to start afresh there, or delete the file"
 # run.json lists what the run wrote: without it --overwrite cannot clear the folder either.
-_RECORD_FIX = ("it records what earlier runs wrote there, so --overwrite cannot clear the folder either: delete "
-               "the folder (keep any files of yours) or choose another --out")
+_RECORD_FIX = (
+    "it records what earlier runs wrote there, so --overwrite cannot clear the folder either: delete "
+    "the folder (keep any files of yours) or choose another --out"
+)
 _CHECKED = (".npz", ".h5", ".json", ".keras")  # files of a finished phase read back before it is trusted
 
 
@@ -107,16 +109,26 @@ class Run:
             if self.settings is not None and os.path.exists(os.path.join(self.out, "metrics.json")):
                 raise SettingsMismatchError(
                     f"{self.out} holds the results of an earlier run whose settings were not recorded (no "
-                    f"{RECORD}): rerun with --overwrite to start afresh there, or choose another --out")
+                    f"{RECORD}): rerun with --overwrite to start afresh there, or choose another --out"
+                )
             if self.settings is not None:
                 self._write_record()
             return
         if self.settings is not None:
-            check_settings(stored.get("settings"), self.settings, f"{self.out} was made by a run",
-                           "Rerun with the same flags to resume (or to reuse) it, choose another --out, or add "
-                           "--overwrite to start afresh there.", key=_flag)
-        self.record = {"settings": stored.get("settings"), "phases": stored.get("phases", {}),
-                       "finished": bool(stored.get("finished")), "written": list(stored.get("written", []))}
+            check_settings(
+                stored.get("settings"),
+                self.settings,
+                f"{self.out} was made by a run",
+                "Rerun with the same flags to resume (or to reuse) it, choose another --out, or add "
+                "--overwrite to start afresh there.",
+                key=_flag,
+            )
+        self.record = {
+            "settings": stored.get("settings"),
+            "phases": stored.get("phases", {}),
+            "finished": bool(stored.get("finished")),
+            "written": list(stored.get("written", [])),
+        }
 
     def _write_record(self):
         if self.out is not None:
@@ -148,16 +160,21 @@ class Run:
     @property
     def finished(self):
         """Whether an earlier run with these settings finished in `out` (its metrics.json is there)."""
-        return bool(self.record.get("finished")) and self.out is not None and \
-            os.path.exists(os.path.join(self.out, "metrics.json"))
+        return (
+            bool(self.record.get("finished"))
+            and self.out is not None
+            and os.path.exists(os.path.join(self.out, "metrics.json"))
+        )
 
     def report_finished(self, report):
         """When an earlier run with these settings finished in `out`: says so, calls `report(metrics)` with its
         stored metrics.json and returns True (a rerun into a finished folder redoes nothing); else False."""
         if not self.finished:
             return False
-        self.log(f"{self.out} holds a finished run with these settings: its results, nothing retrained "
-                 "(--overwrite redoes it)")
+        self.log(
+            f"{self.out} holds a finished run with these settings: its results, nothing retrained "
+            "(--overwrite redoes it)"
+        )
         report(self.load_json("metrics.json"))
         self.close()
         return True
@@ -168,12 +185,17 @@ class Run:
         entry = self.record["phases"].get(name)
         if entry is None or self.out is None:
             return None
-        check_settings(entry.get("settings"), settings, f"{self.out}: phase {name!r} was trained",
-                       "Use the same settings, another output folder, or --overwrite to start afresh.")
+        check_settings(
+            entry.get("settings"),
+            settings,
+            f"{self.out}: phase {name!r} was trained",
+            "Use the same settings, another output folder, or --overwrite to start afresh.",
+        )
         # The backups' rule for finished phases too: a file of the phase that cannot be read back (truncated, lost)
         # discards the phase, which is then trained again.
         files = [saved["weights"] for saved in entry.get("models", {}).values()] + _named_files(
-            entry.get("result"), self.out)
+            entry.get("result"), self.out
+        )
         for relative in files:
             path = os.path.join(self.out, relative)
             if path in self._verified:
@@ -181,8 +203,10 @@ class Run:
             try:
                 check_readable(path)
             except (CorruptFileError, FileNotFoundError) as e:
-                message = (f"{self.out}: discarded the finished phase {name!r}, because {path} cannot be read "
-                           f"({type(e).__name__}); the phase is trained again")
+                message = (
+                    f"{self.out}: discarded the finished phase {name!r}, because {path} cannot be read "
+                    f"({type(e).__name__}); the phase is trained again"
+                )
                 warnings.warn(message, RuntimeWarning, stacklevel=2)
                 self.log(message)
                 del self.record["phases"][name]
@@ -207,9 +231,12 @@ class Run:
             with atomic_path(path) as tmp:
                 model.save_weights(tmp)
             saved[label] = {"weights": os.path.relpath(path, self.out), "seed_states": seed_states(model)}
-        self.record["phases"][name] = json.loads(json.dumps(
-            {"settings": settings, "result": result, "models": saved, "random": global_random_state()},
-            default=_jsonable))
+        self.record["phases"][name] = json.loads(
+            json.dumps(
+                {"settings": settings, "result": result, "models": saved, "random": global_random_state()},
+                default=_jsonable,
+            )
+        )
         self._write_record()
         shutil.rmtree(os.path.join(self.out, "backup", name), ignore_errors=True)
 
@@ -269,8 +296,11 @@ class Run:
             return sync + [guard]
         logs = self.log_dir(name)
         os.makedirs(logs, exist_ok=True)
-        callbacks = [TensorBoardLogger(logs) if self.tensorboard
-                     else keras.callbacks.CSVLogger(os.path.join(logs, "history.csv"), append=True)]
+        callbacks = [
+            TensorBoardLogger(logs)
+            if self.tensorboard
+            else keras.callbacks.CSVLogger(os.path.join(logs, "history.csv"), append=True)
+        ]
         if backup:
             self._wrote("backup", name)
             callbacks.append(ResumableBackup(os.path.join(self.out, "backup", name), settings, log=self.log))
@@ -313,8 +343,9 @@ class Run:
         the run is then recorded as finished in `out/run.json`."""
         import keras
 
-        path = self.write_json("metrics.json", {**metrics, "backend": keras.backend.backend(),
-                                                "minutes": self.minutes, **extra})
+        path = self.write_json(
+            "metrics.json", {**metrics, "backend": keras.backend.backend(), "minutes": self.minutes, **extra}
+        )
         self.record["finished"] = True
         self._write_record()
         return path

@@ -17,8 +17,10 @@ import numpy as np
 from keras_motion.errors import ImageInputError, InvalidArgumentError
 from keras_motion.utils.paths import check_output_dir
 
-MISSING = ("tensorboard is not installed, so no TensorBoard logs are written (a CSV history and PNG pictures are "
-           "written instead): `pip install tensorboard` to get them")
+MISSING = (
+    "tensorboard is not installed, so no TensorBoard logs are written (a CSV history and PNG pictures are "
+    "written instead): `pip install tensorboard` to get them"
+)
 
 
 def tensorboard_available():
@@ -62,12 +64,12 @@ class SummaryWriter:
 
             os.makedirs(self.log_dir, exist_ok=True)
             SummaryWriter._count += 1
-            name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}."
-                    f"{SummaryWriter._count}")
+            name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{SummaryWriter._count}"
             self._file = open(os.path.join(self.log_dir, name), "wb")
             self._records = RecordWriter(self._file)
-            self._records.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
-                                .SerializeToString())
+            self._records.write(
+                event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString()
+            )
         event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
         self._records.write(event.SerializeToString())
         self._file.flush()
@@ -82,8 +84,10 @@ class SummaryWriter:
         except (TypeError, ValueError, RuntimeError):
             number = None
         if number is None:
-            raise InvalidArgumentError(f"scalar {tag!r}: expected a number, got {type(value).__name__} "
-                                       f"{repr(value)[:60]}; log numbers only (a string goes into hparams)")
+            raise InvalidArgumentError(
+                f"scalar {tag!r}: expected a number, got {type(value).__name__} "
+                f"{repr(value)[:60]}; log numbers only (a string goes into hparams)"
+            )
         self._write(scalar_pb(tag, number), step)
 
     def image(self, tag, image, step):
@@ -95,16 +99,27 @@ class SummaryWriter:
         image = np.asarray(image)
         if image.ndim == 3 and image.shape[-1] == 1:
             image = image[..., 0]
-        if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.ndim == 3 and image.shape[-1] != 3 \
-                or image.size == 0:
-            raise ImageInputError(f"image {tag!r}: expected uint8 RGB (H, W, 3) or grayscale (H, W[, 1]) pixels, got "
-                                  f"{image.dtype} {image.shape}; convert with keras_motion.transforms.to_uint8 and "
-                                  "keep 3 channels (e.g. image[..., :3])")
+        if (
+            image.dtype != np.uint8
+            or image.ndim not in (2, 3)
+            or image.ndim == 3
+            and image.shape[-1] != 3
+            or image.size == 0
+        ):
+            raise ImageInputError(
+                f"image {tag!r}: expected uint8 RGB (H, W, 3) or grayscale (H, W[, 1]) pixels, got "
+                f"{image.dtype} {image.shape}; convert with keras_motion.transforms.to_uint8 and "
+                "keep 3 channels (e.g. image[..., :3])"
+            )
         ok, png = cv2.imencode(".png", image if image.ndim == 2 else image[..., ::-1])
         if not ok:
             raise ValueError(f"image {tag!r}: OpenCV could not encode a {image.shape} picture as PNG")
-        picture = summary_pb2.Summary.Image(height=image.shape[0], width=image.shape[1],
-                                            colorspace=1 if image.ndim == 2 else 3, encoded_image_string=png.tobytes())
+        picture = summary_pb2.Summary.Image(
+            height=image.shape[0],
+            width=image.shape[1],
+            colorspace=1 if image.ndim == 2 else 3,
+            encoded_image_string=png.tobytes(),
+        )
         self._write(summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=picture)]), step)
 
     def hparams(self, values, trial_id=None, start_time=None):
@@ -112,18 +127,21 @@ class SummaryWriter:
         int, float or str}); its metrics are the scalars of this run's folder and its subfolders."""
         from tensorboard.plugins.hparams.summary_v2 import hparams_pb
 
-        self._write(hparams_pb(_plain(values), trial_id=None if trial_id is None else str(trial_id),
-                               start_time_secs=start_time))
+        self._write(
+            hparams_pb(_plain(values), trial_id=None if trial_id is None else str(trial_id), start_time_secs=start_time)
+        )
 
     def end_session(self, status="success"):
         """Ends the HParams session: `status` "success", "failure" or "running"."""
         from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
         from tensorboard.plugins.hparams.summary_v2 import _summary_pb
 
-        info = plugin_data_pb2.SessionEndInfo(status=api_pb2.Status.Value(f"STATUS_{status.upper()}"),
-                                              end_time_secs=time.time())
-        self._write(_summary_pb(metadata.SESSION_END_INFO_TAG, plugin_data_pb2.HParamsPluginData(
-            session_end_info=info)))
+        info = plugin_data_pb2.SessionEndInfo(
+            status=api_pb2.Status.Value(f"STATUS_{status.upper()}"), end_time_secs=time.time()
+        )
+        self._write(
+            _summary_pb(metadata.SESSION_END_INFO_TAG, plugin_data_pb2.HParamsPluginData(session_end_info=info))
+        )
 
     def hparams_config(self, hparams, metrics):
         """Declares an HParams experiment at the root of a search's logs: `hparams` {name: list of values, or a
@@ -134,8 +152,11 @@ class SummaryWriter:
         for name, domain in hparams.items():
             if isinstance(domain, tuple):
                 low, high = domain
-                domain = (hp.IntInterval(int(low), int(high)) if all(isinstance(v, int) for v in domain)
-                          else hp.RealInterval(float(low), float(high)))
+                domain = (
+                    hp.IntInterval(int(low), int(high))
+                    if all(isinstance(v, int) for v in domain)
+                    else hp.RealInterval(float(low), float(high))
+                )
             else:
                 domain = hp.Discrete([_plain_value(v) for v in domain])
             domains.append(hp.HParam(name, domain))
@@ -182,8 +203,10 @@ def read_events(log_dir):
         for name in sorted(files):
             if "tfevents" not in name:
                 continue
-            run = runs.setdefault(os.path.relpath(folder, log_dir),
-                                  {"scalars": {}, "images": {}, "hparams": None, "trial": None, "status": None})
+            run = runs.setdefault(
+                os.path.relpath(folder, log_dir),
+                {"scalars": {}, "images": {}, "hparams": None, "trial": None, "status": None},
+            )
             for event in EventFileLoader(os.path.join(folder, name)).Load():
                 for value in event.summary.value:
                     plugin = value.metadata.plugin_data.plugin_name
@@ -202,5 +225,6 @@ def read_events(log_dir):
                         run["images"].setdefault(value.tag, []).append((event.step, (height, width)))
                     elif plugin == "scalars":
                         run["scalars"].setdefault(value.tag, []).append(
-                            (event.step, float(tensor_util.make_ndarray(value.tensor))))
+                            (event.step, float(tensor_util.make_ndarray(value.tensor)))
+                        )
     return runs

@@ -28,9 +28,7 @@ def _check_size(size):
     try:
         height, width = (int(s) for s in size)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"size must be None, an int (short side) or a (height, width) tuple, got {size!r}"
-        ) from None
+        raise ValueError(f"size must be None, an int (short side) or a (height, width) tuple, got {size!r}") from None
     if height <= 0 or width <= 0:
         raise ValueError(f"size must be positive, got {size!r}")
     return height, width
@@ -90,8 +88,11 @@ def resize_frame(frame, size):
     if (new_h, new_w) == (height, width):
         return frame
     channels = frame.shape[2] if frame.ndim == 3 else 1
-    check_allocation(new_h * new_w * channels * frame.itemsize, f"resizing a {height} x {width} image to "
-                     f"size={size!r} ({new_h} x {new_w})", "pass a smaller size")
+    check_allocation(
+        new_h * new_w * channels * frame.itemsize,
+        f"resizing a {height} x {width} image to size={size!r} ({new_h} x {new_w})",
+        "pass a smaller size",
+    )
     # Area averaging avoids aliasing when shrinking; it degenerates to nearest-neighbour when enlarging.
     shrinking = new_h <= height and new_w <= width
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
@@ -138,9 +139,12 @@ def _check_clip_memory(cap, path, size, step, max_frames):
     if max_frames is not None:
         frames = min(frames, int(max_frames)) if count else int(max_frames)
     clip = frames * new_h * new_w * 3
-    check_allocation(2 * clip, f"decoding {path} at size={size!r} ({frames} frame(s) of {new_h} x {new_w} x 3 "
-                     f"uint8 = {_gb(clip)}, twice while stacking)",
-                     "pass a smaller size, or fewer frames (max_frames=..., a larger step)")
+    check_allocation(
+        2 * clip,
+        f"decoding {path} at size={size!r} ({frames} frame(s) of {new_h} x {new_w} x 3 "
+        f"uint8 = {_gb(clip)}, twice while stacking)",
+        "pass a smaller size, or fewer frames (max_frames=..., a larger step)",
+    )
 
 
 def _header_shortfall(decoded, declared):
@@ -155,9 +159,7 @@ def _header_shortfall(decoded, declared):
 def _incomplete(path, problem, kept, strict):
     if strict:
         raise VideoError(
-            f"video {path} is incomplete: {problem}; re-download it, or "
-            + _REENCODE_HINT.format(path=path)
-            + "."
+            f"video {path} is incomplete: {problem}; re-download it, or " + _REENCODE_HINT.format(path=path) + "."
         )
     warnings.warn(f"{path}: {problem}; keeping the {kept} frame(s) before it.", RuntimeWarning, stacklevel=3)
 
@@ -203,8 +205,12 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1, strict=Fa
             if not cap.grab():
                 # End of stream, or a packet FFmpeg could not read: only the header tells a truncated file apart.
                 if frames and _header_shortfall(index, declared):
-                    _incomplete(path, f"decoded {index} frame(s) but its header declares {declared} (truncated?)",
-                                len(frames), strict)
+                    _incomplete(
+                        path,
+                        f"decoded {index} frame(s) but its header declares {declared} (truncated?)",
+                        len(frames),
+                        strict,
+                    )
                 break
             if index % step == 0:
                 ok, frame = cap.retrieve()
@@ -215,8 +221,13 @@ def read_video(path, size=None, step=1, max_frames=None, min_frames=1, strict=Fa
                 if size is None and shape is not None and frame.shape[:2] != shape:
                     # Without a target size the frames could not be stacked; a size change mid-stream is rare
                     # (stream splices) and everything before it is still a valid clip.
-                    _incomplete(path, f"frame size changed at frame {index} ({shape} -> {frame.shape[:2]}); pass "
-                                "size=... to resize every frame", len(frames), strict)
+                    _incomplete(
+                        path,
+                        f"frame size changed at frame {index} ({shape} -> {frame.shape[:2]}); pass "
+                        "size=... to resize every frame",
+                        len(frames),
+                        strict,
+                    )
                     break
                 shape = frame.shape[:2]
                 frames.append(_to_rgb(resize_frame(frame, size)))
@@ -295,8 +306,7 @@ def read_image(path, size=None):
         image = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if image is None or image.size == 0:
         raise VideoError(
-            f"cannot read image {path} (empty, corrupt or unsupported format); "
-            "re-save it as PNG or JPEG, or remove it."
+            f"cannot read image {path} (empty, corrupt or unsupported format); re-save it as PNG or JPEG, or remove it."
         )
     if image.ndim == 3 and image.shape[2] == 2:  # gray + alpha
         image = image[..., 0]

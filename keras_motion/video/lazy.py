@@ -41,7 +41,7 @@ def _reader(path, size):
 def _center_square(array):
     side = min(array.shape[-3:-1])
     top, left = (array.shape[-3] - side) // 2, (array.shape[-2] - side) // 2
-    return array[..., top:top + side, left:left + side, :]
+    return array[..., top : top + side, left : left + side, :]
 
 
 class LazyArray:
@@ -108,8 +108,11 @@ class LazyArray:
             yield self._read(np.arange(start, min(start + batch_size, len(self))))
 
     def __array__(self, dtype=None, copy=None):
-        check_allocation(self.nbytes, f"reading all of {self!r} ({self.shape}, {np.dtype(self.dtype)})",
-                         "index the rows you need instead of converting the whole array")
+        check_allocation(
+            self.nbytes,
+            f"reading all of {self!r} ({self.shape}, {np.dtype(self.dtype)})",
+            "index the rows you need instead of converting the whole array",
+        )
         rows = self._read(np.arange(len(self))) if len(self) else np.zeros(self.shape, self.dtype)
         return rows if dtype is None else rows.astype(dtype, copy=False)
 
@@ -208,8 +211,10 @@ class FrameRows(LazyArray):
         self.sources = list(sources)
         self.owners, self.times = np.asarray(owners, np.int64), np.asarray(times, np.int64)
         if self.owners.shape != self.times.shape or self.owners.ndim != 1:
-            raise ValueError(f"FrameRows: owners {self.owners.shape} and times {self.times.shape} must be two "
-                             "equal-length 1-D arrays")
+            raise ValueError(
+                f"FrameRows: owners {self.owners.shape} and times {self.times.shape} must be two "
+                "equal-length 1-D arrays"
+            )
         self.span = None if span is None else int(span)
         first = self.sources[self.owners[0]] if len(self.owners) else None
         self.dtype = np.dtype(np.float32 if self.span else (first.dtype if first is not None else np.uint8))

@@ -53,8 +53,7 @@ def _unreadable(path, why):
 
 
 def _remux_hint(path):
-    return f"remux it with timestamps, e.g. `ffmpeg -i {path} -c copy out.mp4`, or " + \
-        _REENCODE_HINT.format(path=path)
+    return f"remux it with timestamps, e.g. `ffmpeg -i {path} -c copy out.mp4`, or " + _REENCODE_HINT.format(path=path)
 
 
 class _Index:
@@ -79,15 +78,20 @@ class _Index:
             raise _unreadable(path, "its video stream has no frames")
         if any(p is None for p in pts):
             # Raw elementary streams (.h264, .m4v) carry no presentation timestamps to identify frames by.
-            raise VideoError(f"video {path} has packets without timestamps, so frames cannot be located exactly; "
-                             + _remux_hint(path) + ".")
+            raise VideoError(
+                f"video {path} has packets without timestamps, so frames cannot be located exactly; "
+                + _remux_hint(path)
+                + "."
+            )
         pts = np.asarray(pts, np.int64)
         dts = np.asarray([p if d is None else d for p, d in zip(pts, dts)], np.int64)
         order = np.argsort(pts, kind="stable")
         self.pts = pts[order]
         if np.any(np.diff(self.pts) == 0):
-            raise VideoError(f"video {path} has several frames with the same timestamp, so frames cannot be "
-                             "located exactly; " + _remux_hint(path) + ".")
+            raise VideoError(
+                f"video {path} has several frames with the same timestamp, so frames cannot be "
+                "located exactly; " + _remux_hint(path) + "."
+            )
         self.key_pos = np.flatnonzero(keys)
         if self.key_pos.size == 0:
             raise _unreadable(path, "no key frame")
@@ -98,8 +102,9 @@ class _Index:
         if np.all(np.diff(self.key_pts) > 0):
             by_pts = np.searchsorted(self.key_pts, self.pts, side="right") - 1
         else:  # key frames out of display order: rare enough for a per-frame search
-            by_pts = np.array([np.flatnonzero(self.key_pts <= p)[-1] if np.any(self.key_pts <= p) else -1
-                               for p in self.pts])
+            by_pts = np.array(
+                [np.flatnonzero(self.key_pts <= p)[-1] if np.any(self.key_pts <= p) else -1 for p in self.pts]
+            )
         # Frames shown before the first key frame (a stream cut inside a GOP) can only come from the start.
         self.start = np.maximum(np.minimum(by_pos, by_pts), 0)
 
@@ -225,8 +230,16 @@ class VideoReader:
             pass
 
     def __getstate__(self):
-        return {"path": self.path, "size": self.size, "_index": self._index, "_source_size": self._source_size,
-                "height": self.height, "width": self.width, "fps": self.fps, "num_frames": self.num_frames}
+        return {
+            "path": self.path,
+            "size": self.size,
+            "_index": self._index,
+            "_source_size": self._source_size,
+            "height": self.height,
+            "width": self.width,
+            "fps": self.fps,
+            "num_frames": self.num_frames,
+        }
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -245,13 +258,17 @@ class VideoReader:
         if array.ndim == 0:
             array = array[None]
         if array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
-            raise InvalidArgumentError(f"frame indices for {self.path} must be a 1-D sequence of integers, got "
-                             f"{np.asarray(indices).dtype} of shape {np.shape(indices)}.")
+            raise InvalidArgumentError(
+                f"frame indices for {self.path} must be a 1-D sequence of integers, got "
+                f"{np.asarray(indices).dtype} of shape {np.shape(indices)}."
+            )
         array = array.astype(np.int64)
         bad = array[(array < 0) | (array >= self.num_frames)]
         if bad.size:
-            raise VideoError(f"frame index {int(bad[0])} is out of range for video {self.path}, which has "
-                             f"{self.num_frames} frames (valid indices: 0..{self.num_frames - 1}).")
+            raise VideoError(
+                f"frame index {int(bad[0])} is out of range for video {self.path}, which has "
+                f"{self.num_frames} frames (valid indices: 0..{self.num_frames - 1})."
+            )
         return array
 
     def read(self, indices):
@@ -262,8 +279,11 @@ class VideoReader:
         """
         indices = self._check_indices(indices)
         out_bytes = len(indices) * self.height * self.width * 3
-        check_allocation(out_bytes, f"reading {len(indices)} frame(s) of {self.height} x {self.width} from "
-                         f"{self.path}", "read fewer frames at once, or pass a smaller size")
+        check_allocation(
+            out_bytes,
+            f"reading {len(indices)} frame(s) of {self.height} x {self.width} from {self.path}",
+            "read fewer frames at once, or pass a smaller size",
+        )
         out = np.empty((len(indices), self.height, self.width, 3), np.uint8)
         if not len(indices):
             return out
@@ -286,8 +306,9 @@ class VideoReader:
                 key = int(index.start[wanted[done]])
                 done = self._decode_run(container, stream, key, wanted, done, frames)
         except av.FFmpegError as e:
-            raise _unreadable(self.path, f"decoding failed near frame {int(wanted[min(done, len(wanted) - 1)])}: "
-                              f"{e}") from None
+            raise _unreadable(
+                self.path, f"decoding failed near frame {int(wanted[min(done, len(wanted) - 1)])}: {e}"
+            ) from None
         return frames
 
     def _packets_from(self, container, stream, key):
@@ -297,8 +318,9 @@ class VideoReader:
         # Demuxers index key frames by dts (mp4, avi) or pts (mkv): aiming at the smaller lands on this key frame or
         # an earlier one, never a later one; packets before it are then skipped undecoded.
         for attempt in range(2):
-            container.seek(min(key_pts, key_dts) if attempt == 0 else int(index.key_dts[0]) - 1, stream=stream,
-                           backward=True)
+            container.seek(
+                min(key_pts, key_dts) if attempt == 0 else int(index.key_dts[0]) - 1, stream=stream, backward=True
+            )
             found = False
             for packet in container.demux(stream):
                 if packet.size == 0 or packet.is_discard:
@@ -316,8 +338,9 @@ class VideoReader:
             if found:
                 yield None
                 return
-        raise VideoError(f"cannot seek to the key frame at timestamp {key_pts} in {self.path}; "
-                         + _remux_hint(self.path) + ".")
+        raise VideoError(
+            f"cannot seek to the key frame at timestamp {key_pts} in {self.path}; " + _remux_hint(self.path) + "."
+        )
 
     def _decode_run(self, container, stream, key, wanted, done, frames):
         """Decodes forward from key frame `key`, filling `frames[done:]` until the next wanted frame is best reached
@@ -334,8 +357,11 @@ class VideoReader:
                 if i < target:
                     continue  # decoded as a reference only: never converted
                 if i > target:
-                    raise VideoError(f"frame {target} of video {self.path} could not be decoded (damaged?); "
-                                     + _REENCODE_HINT.format(path=self.path) + ".")
+                    raise VideoError(
+                        f"frame {target} of video {self.path} could not be decoded (damaged?); "
+                        + _REENCODE_HINT.format(path=self.path)
+                        + "."
+                    )
                 frames[done] = self._convert(frame)
                 done += 1
                 if done == len(wanted):
@@ -345,8 +371,10 @@ class VideoReader:
             # Seek rather than decode on when the next wanted frame's key frame is still ahead in the stream.
             if int(index.key_pos[index.start[wanted[done]]]) > fed + 1:
                 return done
-        raise VideoError(f"frame {int(wanted[done])} of video {self.path} could not be decoded (truncated or "
-                         "damaged?); " + _REENCODE_HINT.format(path=self.path) + ".")
+        raise VideoError(
+            f"frame {int(wanted[done])} of video {self.path} could not be decoded (truncated or "
+            "damaged?); " + _REENCODE_HINT.format(path=self.path) + "."
+        )
 
     def _convert(self, frame):
         """A decoded frame as OpenCV's capture gives it (swscale to BGR, bicubic), resized, then RGB."""
@@ -355,8 +383,10 @@ class VideoReader:
         if rotation:
             bgr = cv2.rotate(bgr, _ROTATE[rotation])
         if self.size is None and bgr.shape[:2] != self._source_size:
-            raise VideoError(f"frame size changed mid-stream in {self.path} ({self._source_size} -> "
-                             f"{bgr.shape[:2]}); pass size=... to resize every frame.")
+            raise VideoError(
+                f"frame size changed mid-stream in {self.path} ({self._source_size} -> "
+                f"{bgr.shape[:2]}); pass size=... to resize every frame."
+            )
         return cv2.cvtColor(resize_frame(bgr, self.size), cv2.COLOR_BGR2RGB)
 
 

@@ -4,7 +4,6 @@ Key frames and sub-clips follow [000] (VRE + MRA): the first k key frames at an 
 into overlapping (k - 2)-frame sub-clips, and the temporal neighbour sets of its smoothness losses (SPEC §3).
 """
 
-
 import numpy as np
 
 from keras_motion.utils.checks import check_int

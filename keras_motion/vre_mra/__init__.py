@@ -23,6 +23,7 @@ from keras_motion.vre_mra.motion_gru import MotionGRU
 from keras_motion.vre_mra.neighbours import neighbour_pairs, neighbour_triples, sample_neighbour_clips
 from keras_motion.vre_mra.otsu import otsu_threshold
 from keras_motion.vre_mra.presets import DATA_PRESETS, PRESETS
+from keras_motion.vre_mra.report import print_report
 from keras_motion.vre_mra.retrieval import draw_matches, match_grid, nearest_clips
 from keras_motion.vre_mra.search import VRESearch
 from keras_motion.vre_mra.task import ROWS, VREMRA, ablation_rows
@@ -37,11 +38,50 @@ from keras_motion.vre_mra.training import (
 )
 from keras_motion.vre_mra.vlad import VLADEncoder
 
-__all__ = ["DATA_PRESETS", "GROUPS", "MotionGRU", "MotionLabeler", "PRESETS", "ROWS", "RetrievalImages", "SKIPPED",
-           "STEPS", "StepsAsEpochs", "UnlabeledVideos", "VLADEncoder", "VREMRA", "VREMRAInference", "VRESearch",
-           "VisualMotionBatches", "VisualMotionNet", "VisualMotionSteps", "VisualMotionTrainer", "ablation_rows",
-           "contrastive", "draw_matches", "few_labeled", "first_order_smoothness", "key_frame_clips", "label_agreement",
-           "labeled_images", "match_grid", "nearest_clips", "neighbour_pairs", "neighbour_triples", "otsu_threshold",
-           "predict_in_batches", "purity", "sample_neighbour_clips", "second_order_smoothness", "set_trainable_groups",
-           "square_crop", "synthetic_images", "synthetic_ranges", "train_step", "unlabeled_videos", "validation_split",
-           "vre_loss"]
+__all__ = [
+    "DATA_PRESETS",
+    "GROUPS",
+    "MotionGRU",
+    "MotionLabeler",
+    "PRESETS",
+    "ROWS",
+    "RetrievalImages",
+    "SKIPPED",
+    "STEPS",
+    "StepsAsEpochs",
+    "UnlabeledVideos",
+    "VLADEncoder",
+    "VREMRA",
+    "VREMRAInference",
+    "VRESearch",
+    "VisualMotionBatches",
+    "VisualMotionNet",
+    "VisualMotionSteps",
+    "VisualMotionTrainer",
+    "ablation_rows",
+    "contrastive",
+    "draw_matches",
+    "few_labeled",
+    "first_order_smoothness",
+    "key_frame_clips",
+    "label_agreement",
+    "labeled_images",
+    "match_grid",
+    "nearest_clips",
+    "neighbour_pairs",
+    "neighbour_triples",
+    "otsu_threshold",
+    "predict_in_batches",
+    "print_report",
+    "purity",
+    "sample_neighbour_clips",
+    "second_order_smoothness",
+    "set_trainable_groups",
+    "square_crop",
+    "synthetic_images",
+    "synthetic_ranges",
+    "train_step",
+    "unlabeled_videos",
+    "validation_split",
+    "vre_loss",
+]

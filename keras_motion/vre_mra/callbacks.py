@@ -36,11 +36,12 @@ class RetrievalImages(ImageLogger):
 
     file_prefix = "retrieval"
 
-    def __init__(self, images, labels, clips, log_dir, every=1, shown=8, net=None, name="vre_mra/retrieval",
-                 use_tensorboard=None):
+    def __init__(
+        self, images, labels, clips, log_dir, every=1, shown=8, net=None, name="vre_mra/retrieval", use_tensorboard=None
+    ):
         super().__init__(log_dir, every, name, use_tensorboard)
         # The images drawn are picked once: f̃ of the few shown images and of the clips is all a picture costs.
-        picked = np.unique(np.asarray(labels), return_index=True)[1][:int(shown)]
+        picked = np.unique(np.asarray(labels), return_index=True)[1][: int(shown)]
         self.images, self.labels = np.asarray(images)[picked], np.asarray(labels)[picked]
         self.clips, self.net = clips, net
 

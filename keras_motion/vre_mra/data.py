@@ -46,8 +46,9 @@ class UnlabeledVideos(NamedTuple):
     skipped: int
 
 
-def unlabeled_videos(frames, size=64, videos=None, ucf101=None, hmdb51=None, split=1, max_videos=1000,
-                     num_videos=240, run=None):
+def unlabeled_videos(
+    frames, size=64, videos=None, ucf101=None, hmdb51=None, split=1, max_videos=1000, num_videos=240, run=None
+):
     """The unlabeled videos of the proxy task, decoded (or rendered) once, their first `frames` frames.
 
     Args:
@@ -90,8 +91,9 @@ def unlabeled_videos(frames, size=64, videos=None, ucf101=None, hmdb51=None, spl
         keep = np.sort(np.random.default_rng(0).choice(len(dataset), max_videos, replace=False))
         dataset = dataset.subset(keep)
     decoded, classes = [], []
-    for clip, label, _ in progress(dataset.iter_items(size=size, max_frames=frames), total=len(dataset),
-                                   desc="decoding videos"):
+    for clip, label, _ in progress(
+        dataset.iter_items(size=size, max_frames=frames), total=len(dataset), desc="decoding videos"
+    ):
         decoded.append(clip)
         classes.append(label)
     run.log(dataset.skips.summary())
@@ -137,14 +139,19 @@ def synthetic_ranges(num_videos, pool_per_class, test_videos, validation_videos,
     >>> {name: (r.start, r.stop) for name, r in synthetic_ranges(10, 2, 5, 4).items()}
     {'unlabeled': (0, 10), 'pool': (10, 22), 'test': (22, 27), 'validation': (27, 31)}
     """
-    counts = {"unlabeled": num_videos, "pool": num_classes * pool_per_class, "test": test_videos,
-              "validation": validation_videos}
+    counts = {
+        "unlabeled": num_videos,
+        "pool": num_classes * pool_per_class,
+        "test": test_videos,
+        "validation": validation_videos,
+    }
     starts = np.cumsum([0] + list(counts.values()))
     return {name: range(int(start), int(start) + count) for (name, count), start in zip(counts.items(), starts)}
 
 
-def synthetic_images(image_size, size=64, holdout="test", num_videos=240, pool_per_class=30, test_videos=1000,
-                     validation_videos=600):
+def synthetic_images(
+    image_size, size=64, holdout="test", num_videos=240, pool_per_class=30, test_videos=1000, validation_videos=600
+):
     """Labeled pool and held-out images: one frame (random time) of each of synthetic videos that are not among the
     `num_videos` unlabeled ones (see `synthetic_ranges`).
 
@@ -179,8 +186,19 @@ def synthetic_images(image_size, size=64, holdout="test", num_videos=240, pool_p
     return out, data.class_names
 
 
-def labeled_images(image_size, size=64, holdout="test", images=None, stanford40=None, voc=None, shots=10,
-                   validation_fraction=0.25, max_test_images=2000, run=None, **synthetic):
+def labeled_images(
+    image_size,
+    size=64,
+    holdout="test",
+    images=None,
+    stanford40=None,
+    voc=None,
+    shots=10,
+    validation_fraction=0.25,
+    max_test_images=2000,
+    run=None,
+    **synthetic,
+):
     """The labeled images: a pool the few-shot draw picks from, and the held-out images the table is measured on.
 
     Args:
@@ -229,8 +247,10 @@ def labeled_images(image_size, size=64, holdout="test", images=None, stanford40=
     run = _run(run)
 
     def load(dataset):
-        items = [(square_crop(image, image_size), label) for image, label, _ in
-                 progress(dataset.iter_items(size=size), total=len(dataset), desc="images")]
+        items = [
+            (square_crop(image, image_size), label)
+            for image, label, _ in progress(dataset.iter_items(size=size), total=len(dataset), desc="images")
+        ]
         run.log(dataset.skips.summary())
         return np.stack([i for i, _ in items]), np.array([label for _, label in items])
 
@@ -262,9 +282,11 @@ def validation_split(train, fraction, shots):
     labels = np.asarray(train.labels)
     short = [name for c, name in enumerate(train.class_names) if (labels[pool] == c).sum() < shots]
     if short or len(validation) == 0:
-        raise ValueError(f"holdout='validation': holding out {fraction:.0%} of the {len(train)} labeled training "
-                         f"images leaves fewer than {shots} per class for the few-shot draw ({short}) or no "
-                         "validation images: lower validation_fraction or shots")
+        raise ValueError(
+            f"holdout='validation': holding out {fraction:.0%} of the {len(train)} labeled training "
+            f"images leaves fewer than {shots} per class for the few-shot draw ({short}) or no "
+            "validation images: lower validation_fraction or shots"
+        )
     return train.subset(pool), train.subset(validation)
 
 

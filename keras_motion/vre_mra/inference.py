@@ -33,8 +33,10 @@ class ClipMotion(ConfigFromArguments, keras.layers.Layer):
 
     def compute_output_spec(self, clips, training=False):
         batch = clips.shape[0]
-        return (keras.KerasTensor((batch, self.net.motion_gru.units), dtype=self.net.motion_gru.compute_dtype),
-                keras.KerasTensor((batch, self.net.motion_classifier.layers[-1].units), dtype="float32"))
+        return (
+            keras.KerasTensor((batch, self.net.motion_gru.units), dtype=self.net.motion_gru.compute_dtype),
+            keras.KerasTensor((batch, self.net.motion_classifier.layers[-1].units), dtype="float32"),
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_motion")

@@ -58,9 +58,23 @@ class MotionLabeler:
     (12,)
     """
 
-    def __init__(self, codebook_size=128, num_labels=16, key_frames=12, interval=3, flow_method="dis",
-                 normalization="power+l2", pooling="concat", size=None, on_short="skip", max_codebook_samples=1_000_000,
-                 minibatch_above=100_000, workers=None, seed=0, show_progress=True):
+    def __init__(
+        self,
+        codebook_size=128,
+        num_labels=16,
+        key_frames=12,
+        interval=3,
+        flow_method="dis",
+        normalization="power+l2",
+        pooling="concat",
+        size=None,
+        on_short="skip",
+        max_codebook_samples=1_000_000,
+        minibatch_above=100_000,
+        workers=None,
+        seed=0,
+        show_progress=True,
+    ):
         from keras_motion.vre_mra.vlad import _parse_normalization
 
         if on_short not in ("skip", "pad", "error"):
@@ -81,11 +95,20 @@ class MotionLabeler:
 
     # ------------------------------------------------------------------------------------------------ configuration
     def get_config(self):
-        return dict(codebook_size=self.codebook_size, num_labels=self.num_labels, key_frames=self.key_frames,
-                    interval=self.interval, flow_method=self.flow_method, normalization=self.normalization,
-                    pooling=self.pooling, size=self.size, on_short=self.on_short,
-                    max_codebook_samples=self.max_codebook_samples,
-                    minibatch_above=self.minibatch_above, seed=self.seed)
+        return dict(
+            codebook_size=self.codebook_size,
+            num_labels=self.num_labels,
+            key_frames=self.key_frames,
+            interval=self.interval,
+            flow_method=self.flow_method,
+            normalization=self.normalization,
+            pooling=self.pooling,
+            size=self.size,
+            on_short=self.on_short,
+            max_codebook_samples=self.max_codebook_samples,
+            minibatch_above=self.minibatch_above,
+            seed=self.seed,
+        )
 
     @property
     def frames_needed(self):
@@ -121,9 +144,11 @@ class MotionLabeler:
                 if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or frames.dtype == object:
                     raise VideoError(f"{name}: expected frames (T, H, W, 3), got shape {frames.shape}")
             if len(frames) < self.frames_needed and self.on_short != "pad":
-                message = (f"{name}: {len(frames)} frame(s), but {self.key_frames} key frames at an interval of "
-                           f"{self.interval} need {self.frames_needed}; use fewer key_frames, a smaller interval, "
-                           "on_short='pad', or longer videos")
+                message = (
+                    f"{name}: {len(frames)} frame(s), but {self.key_frames} key frames at an interval of "
+                    f"{self.interval} need {self.frames_needed}; use fewer key_frames, a smaller interval, "
+                    "on_short='pad', or longer videos"
+                )
                 if self.on_short == "error" or len(frames) == 0:
                     raise VideoError(message)
                 return None, message
@@ -165,24 +190,26 @@ class MotionLabeler:
             if not pending:
                 return
             maps = np.concatenate(pending)
-            mask = np.sqrt((maps ** 2).sum(-1)) > self.threshold_
+            mask = np.sqrt((maps**2).sum(-1)) > self.threshold_
             codes = ops.convert_to_numpy(vlad(maps, mask=mask))
             row = 0
             for n in owners:
-                clip = codes[row:row + self.key_frames - 1]
+                clip = codes[row : row + self.key_frames - 1]
                 out[n] = clip.reshape(-1) if self.pooling == "concat" else clip.mean(0)
                 row += self.key_frames - 1
             pending.clear()
             owners.clear()
 
         indices = range(len(flows))
-        for n in (progress(indices, desc="VLAD") if self.show_progress and len(flows) > 200 else indices):
+        for n in progress(indices, desc="VLAD") if self.show_progress and len(flows) > 200 else indices:
             f = flows[n]
             if f is None:
                 continue
             f = self._check_maps(f, n)
-            if pending and (pending[0].shape[1:] != f.shape[1:]
-                            or (len(owners) + 1) * f[0, ..., 0].size * len(f) > _DESCRIPTORS_PER_CALL):
+            if pending and (
+                pending[0].shape[1:] != f.shape[1:]
+                or (len(owners) + 1) * f[0, ..., 0].size * len(f) > _DESCRIPTORS_PER_CALL
+            ):
                 flush()
             pending.append(f)
             owners.append(n)
@@ -192,8 +219,9 @@ class MotionLabeler:
     def _check_maps(self, flow, n):
         flow = np.asarray(flow, np.float32)
         if flow.ndim != 4 or flow.shape[0] != self.key_frames - 1 or flow.shape[-1] != 2:
-            raise ValueError(f"video {n}: expected {self.key_frames - 1} flow maps (key_frames - 1, H, W, 2), got "
-                             f"{flow.shape}")
+            raise ValueError(
+                f"video {n}: expected {self.key_frames - 1} flow maps (key_frames - 1, H, W, 2), got {flow.shape}"
+            )
         if not np.isfinite(flow).all():
             raise ValueError(f"video {n}: the flow holds NaN/inf; clean it (np.nan_to_num) first")
         return flow
@@ -205,11 +233,13 @@ class MotionLabeler:
 
         kept = [n for n, f in enumerate(flows) if f is not None]
         if len(kept) < self.num_labels:
-            raise ValueError(f"MotionLabeler: {len(kept)} usable video(s) for {self.num_labels} labels; give at "
-                             f"least num_labels videos ({len(flows) - len(kept)} were skipped: "
-                             f"{self.skips.summary()})")
+            raise ValueError(
+                f"MotionLabeler: {len(kept)} usable video(s) for {self.num_labels} labels; give at "
+                f"least num_labels videos ({len(flows) - len(kept)} were skipped: "
+                f"{self.skips.summary()})"
+            )
         maps = [self._check_maps(flows[n], n) for n in kept]
-        magnitudes = [np.sqrt((f ** 2).sum(-1)) for f in maps]
+        magnitudes = [np.sqrt((f**2).sum(-1)) for f in maps]
         self.threshold_ = float(otsu_threshold(magnitudes))
         moving = [m > self.threshold_ for m in magnitudes]
         per_video = np.array([m.sum() for m in moving])
@@ -218,12 +248,16 @@ class MotionLabeler:
             raise ValueError(
                 f"MotionLabeler: only {total} flow entries lie above the OTSU threshold ({self.threshold_:.4g} px) "
                 f"over {len(kept)} videos, fewer than codebook_size={self.codebook_size}: the videos are (nearly) "
-                "static. Use videos with motion, a longer interval, or a smaller codebook.")
+                "static. Use videos with motion, a longer interval, or a smaller codebook."
+            )
         static = int((per_video == 0).sum())
         if static:
-            warnings.warn(f"MotionLabeler: {static} of {len(kept)} video(s) have no flow entry above the OTSU "
-                          f"threshold ({self.threshold_:.4g} px): their VLAD embedding is zero (they share a label)",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"MotionLabeler: {static} of {len(kept)} video(s) have no flow entry above the OTSU "
+                f"threshold ({self.threshold_:.4g} px): their VLAD embedding is zero (they share a label)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         # The codebook sample: every entry with probability max_samples / total, drawn video by video.
         rng = np.random.default_rng(self.seed)
         rate = min(1.0, self.max_codebook_samples / total)
@@ -235,8 +269,9 @@ class MotionLabeler:
             sample.append(entries)
         sample = np.concatenate(sample).astype(np.float32)
         if len(sample) > self.minibatch_above:
-            codebook = MiniBatchKMeans(self.codebook_size, random_state=self.seed, n_init=3,
-                                       batch_size=4096).fit(sample)
+            codebook = MiniBatchKMeans(self.codebook_size, random_state=self.seed, n_init=3, batch_size=4096).fit(
+                sample
+            )
         else:
             codebook = KMeans(self.codebook_size, random_state=self.seed, n_init=1).fit(sample)
         self.codebook_ = codebook.cluster_centers_.astype(np.float32)
@@ -261,7 +296,7 @@ class MotionLabeler:
     def predict_flows(self, flows):
         """Labels (nearest label centre) of key-frame flows; None entries get -1."""
         embeddings = self.embed_flows(flows)
-        d = (embeddings ** 2).sum(1, keepdims=True) - 2 * embeddings @ self.centres_.T + (self.centres_ ** 2).sum(1)
+        d = (embeddings**2).sum(1, keepdims=True) - 2 * embeddings @ self.centres_.T + (self.centres_**2).sum(1)
         labels = d.argmin(1).astype(np.int64)
         labels[[f is None for f in flows]] = SKIPPED
         return labels
@@ -282,8 +317,13 @@ class MotionLabeler:
         """Writes config, threshold, codebook and label centres to `path` (.npz, atomically)."""
         self._check_fitted()
         with atomic_path(path) as tmp:
-            np.savez(tmp, config=json.dumps(self.get_config()), threshold=np.float64(self.threshold_),
-                     codebook=self.codebook_, centres=self.centres_)
+            np.savez(
+                tmp,
+                config=json.dumps(self.get_config()),
+                threshold=np.float64(self.threshold_),
+                codebook=self.codebook_,
+                centres=self.centres_,
+            )
 
     @classmethod
     def load(cls, path, **overrides):
@@ -305,8 +345,10 @@ def _as_items(videos):
         return list(videos.paths), list(videos.paths)
     if isinstance(videos, np.ndarray):
         if videos.ndim != 5:
-            raise ValueError(f"an array of videos must be (N, T, H, W, 3), got shape {videos.shape}; pass a list for "
-                             "videos of different lengths")
+            raise ValueError(
+                f"an array of videos must be (N, T, H, W, 3), got shape {videos.shape}; pass a list for "
+                "videos of different lengths"
+            )
         return list(videos), [f"video {i}" for i in range(len(videos))]
     items = list(videos)
     names = [os.fspath(v) if isinstance(v, (str, os.PathLike)) else f"video {i}" for i, v in enumerate(items)]
@@ -334,6 +376,8 @@ def label_agreement(labels, classes):
 
     labels, classes = np.asarray(labels), np.asarray(classes)
     kept = labels >= 0
-    return {"nmi": float(normalized_mutual_info_score(classes[kept], labels[kept])),
-            "purity": purity(labels[kept], classes[kept]),
-            "purity_of_one_cluster": float(np.bincount(classes[kept]).max() / kept.sum())}
+    return {
+        "nmi": float(normalized_mutual_info_score(classes[kept], labels[kept])),
+        "purity": purity(labels[kept], classes[kept]),
+        "purity_of_one_cluster": float(np.bincount(classes[kept]).max() / kept.sum()),
+    }

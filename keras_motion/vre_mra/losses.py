@@ -44,7 +44,7 @@ def contrastive(positive_distances, negative_distances, margin=1.0, distance="eu
     if distance not in DISTANCES:
         raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
     power = 2 if distance == "squared" else 1
-    return _mean_or_zero(positive_distances ** power) + _mean_or_zero(ops.relu(margin - negative_distances) ** power)
+    return _mean_or_zero(positive_distances**power) + _mean_or_zero(ops.relu(margin - negative_distances) ** power)
 
 
 def _take(features, index):
@@ -81,8 +81,12 @@ def second_order_smoothness(features, positive_triples, negative_triples, margin
     >>> round(float(second_order_smoothness(f, np.array([[0, 1, 2]]), np.array([[0, 1, 3]]))), 4)   # 0 + (1 - 0.5)
     0.5
     """
-    return contrastive(_second_order_distances(features, positive_triples),
-                       _second_order_distances(features, negative_triples), margin, distance)
+    return contrastive(
+        _second_order_distances(features, positive_triples),
+        _second_order_distances(features, negative_triples),
+        margin,
+        distance,
+    )
 
 
 def vre_loss(main, motion=0.0, smooth1=0.0, smooth2=0.0, proxy_weight=0.1):

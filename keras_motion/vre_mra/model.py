@@ -9,15 +9,24 @@ from keras_motion.models.base import ConfigFromArguments, PolicyLayers
 from keras_motion.vre_mra.motion_gru import MotionGRU
 
 # The paper's names of the five parameter groups (Algorithm 1) → attribute names here.
-GROUPS = {"θn": "encoder", "θc": "visual_classifier", "θg": "motion_gru", "θm": "motion_classifier",
-          "θa": "mra_classifier"}
+GROUPS = {
+    "θn": "encoder",
+    "θc": "visual_classifier",
+    "θg": "motion_gru",
+    "θm": "motion_classifier",
+    "θa": "mra_classifier",
+}
 
 
 def _two_fc(layers, hidden, outputs, dropout, name):
-    head = keras.Sequential([layers.Dense(hidden, activation="relu", name="fc1"),
-                             layers.Dropout(dropout, name="dropout"),
-                             layers.Dense(outputs, dtype="float32", name="fc2")],  # logits
-                            name=name)
+    head = keras.Sequential(
+        [
+            layers.Dense(hidden, activation="relu", name="fc1"),
+            layers.Dropout(dropout, name="dropout"),
+            layers.Dense(outputs, dtype="float32", name="fc2"),
+        ],  # logits
+        name=name,
+    )
     if layers.dtype is not None:  # `keras.Sequential` takes no `dtype`
         head.dtype_policy = layers.dtype
     return head
@@ -48,20 +57,46 @@ class VisualMotionNet(ConfigFromArguments, keras.Model):
     (2, 6)
     """
 
-    def __init__(self, num_classes, num_motion_labels=16, encoder=None, image_size=224, width=1.0, feature_dim=4096,
-                 stem="imagenet", motion_units=512, motion_hidden=512, classifier_hidden=4096, mra_hidden=None,
-                 dropout=0.5, mra_features="both", norm=None, encoder_dropout=None, rescale=True,
-                 name="visual_motion_net", **kwargs):
+    def __init__(
+        self,
+        num_classes,
+        num_motion_labels=16,
+        encoder=None,
+        image_size=224,
+        width=1.0,
+        feature_dim=4096,
+        stem="imagenet",
+        motion_units=512,
+        motion_hidden=512,
+        classifier_hidden=4096,
+        mra_hidden=None,
+        dropout=0.5,
+        mra_features="both",
+        norm=None,
+        encoder_dropout=None,
+        rescale=True,
+        name="visual_motion_net",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         if mra_features not in ("both", "motion"):
-            raise ValueError(f"mra_features must be 'both' ([f̃(x); f(x)], the paper) or 'motion' (only MR), "
-                             f"got {mra_features!r}")
+            raise ValueError(
+                f"mra_features must be 'both' ([f̃(x); f(x)], the paper) or 'motion' (only MR), got {mra_features!r}"
+            )
         self._custom_encoder = encoder is not None
         layers = PolicyLayers(kwargs.get("dtype"))
         if encoder is None:
-            encoder = layers(AlexNetEncoder, image_size=image_size, width=width, feature_dim=feature_dim, stem=stem,
-                             dropout=dropout if encoder_dropout is None else encoder_dropout, norm=norm,
-                             rescale=rescale, name="encoder")
+            encoder = layers(
+                AlexNetEncoder,
+                image_size=image_size,
+                width=width,
+                feature_dim=feature_dim,
+                stem=stem,
+                dropout=dropout if encoder_dropout is None else encoder_dropout,
+                norm=norm,
+                rescale=rescale,
+                name="encoder",
+            )
         self.encoder = encoder
         out_shape = encoder.compute_output_shape((None, image_size, image_size, 3))
         self._pool = len(out_shape) == 4

@@ -22,8 +22,9 @@ class MotionGRU(ConfigFromArguments, keras.layers.Layer):
     def __init__(self, units=512, return_sequences=False, **kwargs):
         super().__init__(**kwargs)
         self.units, self.return_sequences = int(units), bool(return_sequences)
-        self.gru = keras.layers.GRU(self.units, return_sequences=self.return_sequences, name="gru",
-                                    dtype=self.dtype_policy)
+        self.gru = keras.layers.GRU(
+            self.units, return_sequences=self.return_sequences, name="gru", dtype=self.dtype_policy
+        )
 
     def build(self, input_shape):
         self.gru.build((input_shape[0], None, input_shape[-1]))

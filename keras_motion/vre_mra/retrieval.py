@@ -22,7 +22,7 @@ def nearest_clips(net, images, clips):
 
     image_motion = predict_in_batches(net.image_motion, images)
     clip_motion = predict_in_batches(net.image_motion, clips[:, 0])
-    d = (image_motion ** 2).sum(1)[:, None] - 2 * image_motion @ clip_motion.T + (clip_motion ** 2).sum(1)[None]
+    d = (image_motion**2).sum(1)[:, None] - 2 * image_motion @ clip_motion.T + (clip_motion**2).sum(1)[None]
     return d.argmin(1)
 
 
@@ -49,7 +49,7 @@ def match_grid(images, labels, clips, nearest, shown=8, sep=2):
         row = np.full((s, (s + sep) * len(cells) + sep * 3, 3), 255, np.uint8)
         x = 0
         for j, cell in enumerate(cells):
-            row[:, x:x + s] = cell
+            row[:, x : x + s] = cell
             x += s + sep + (sep * 3 if j == 0 else 0)  # a wider gap after the query image
         rows.append(row)
     grid = np.concatenate([np.concatenate([r, np.full((sep, r.shape[1], 3), 255, np.uint8)]) for r in rows])

@@ -11,9 +11,11 @@ from keras_motion.vre_mra.presets import DATA_PRESETS
 from keras_motion.vre_mra.task import VREMRA
 
 # The choices of K and of the codebook size at each preset (each holds the preset's own value).
-LABEL_CHOICES = {"cpu": dict(num_labels=[8, 16, 32], codebook_size=[8, 16, 32]),
-                 "paper": dict(num_labels=[8, 16, 32], codebook_size=[64, 128, 256]),
-                 "quick": dict(num_labels=[4, 6, 8], codebook_size=[4, 8])}
+LABEL_CHOICES = {
+    "cpu": dict(num_labels=[8, 16, 32], codebook_size=[8, 16, 32]),
+    "paper": dict(num_labels=[8, 16, 32], codebook_size=[64, 128, 256]),
+    "quick": dict(num_labels=[4, 6, 8], codebook_size=[4, 8]),
+}
 # The epochs of the preset's five-step training: an epoch is a ninth of each step's iterations, so that Hyperband
 # (factor 3) tries budgets of 1/9, 1/3 and all of them.
 EPOCHS = 9
@@ -66,8 +68,9 @@ class VRESearch(MethodSearch):
     objective = kt.Objective("val_accuracy", "max")
     epochs_argument = "epochs"  # the search's own: VREMRA's length is five steps' iterations, not one integer
 
-    def __init__(self, videos, pool, validation, num_classes, preset="cpu", log_dir=None, seed=0, epochs=EPOCHS,
-                 **fixed):
+    def __init__(
+        self, videos, pool, validation, num_classes, preset="cpu", log_dir=None, seed=0, epochs=EPOCHS, **fixed
+    ):
         super().__init__(preset, log_dir, **fixed)
         if int(epochs) < 1:
             raise ValueError(f"epochs must be ≥ 1 (ninths of the steps' iterations), got {epochs}")
@@ -83,10 +86,12 @@ class VRESearch(MethodSearch):
 
     def space(self, hp):
         choices = LABEL_CHOICES[self.preset]
-        return {"proxy_weight": hp.Float("proxy_weight", 0.03, 3.0, sampling="log"),
-                "num_labels": hp.Choice("num_labels", choices["num_labels"]),
-                "codebook_size": hp.Choice("codebook_size", choices["codebook_size"]),
-                "learning_rate": hp.Float("learning_rate", 3e-5, 3e-3, sampling="log")}
+        return {
+            "proxy_weight": hp.Float("proxy_weight", 0.03, 3.0, sampling="log"),
+            "num_labels": hp.Choice("num_labels", choices["num_labels"]),
+            "codebook_size": hp.Choice("codebook_size", choices["codebook_size"]),
+            "learning_rate": hp.Float("learning_rate", 3e-5, 3e-3, sampling="log"),
+        }
 
     def make_task(self, hp, epochs=None):
         """The trial's `VREMRA`, with `epochs` (default `self.epochs`) ninths of the iterations of every step."""
@@ -116,9 +121,18 @@ class VRESearch(MethodSearch):
         # Only the logger watches the steps (each fits a `VisualMotionTrainer` around the net): KerasTuner's callbacks
         # checkpoint the net on its objective, which exists after the last step, when `report` hands it to them.
         loggers = [c for c in self.monitor(hp, callbacks) if isinstance(c, TensorBoardLogger)]
-        results = task.train(few_labeled(self.pool, task.shots, self.seed), self.validation, clips, clip_labels,
-                             self.num_classes, seed=self.seed, rows=["full"], net=model, callbacks=loggers,
-                             log_dir=self.trial_log_dir(callbacks))
+        results = task.train(
+            few_labeled(self.pool, task.shots, self.seed),
+            self.validation,
+            clips,
+            clip_labels,
+            self.num_classes,
+            seed=self.seed,
+            rows=["full"],
+            net=model,
+            callbacks=loggers,
+            log_dir=self.trial_log_dir(callbacks),
+        )
         return self.report(model, callbacks, {"val_accuracy": results["full"]}, len(task.iterations) - 1)
 
     @classmethod
@@ -129,8 +143,10 @@ class VRESearch(MethodSearch):
         sizes = {**DATA_PRESETS["cpu"], **DATA_PRESETS.get(preset, {})}
         task = VREMRA.from_preset(preset)
         videos = unlabeled_videos(task.frames_needed, sizes["render_size"], num_videos=sizes["num_videos"]).videos
-        images, names = labeled_images(task.image_size, sizes["render_size"], "validation",
-                                       **{k: sizes[k] for k in ("num_videos", "pool_per_class", "test_videos",
-                                                                "validation_videos")})
-        return {"videos": videos, "pool": images["pool"], "validation": images["validation"],
-                "num_classes": len(names)}
+        images, names = labeled_images(
+            task.image_size,
+            sizes["render_size"],
+            "validation",
+            **{k: sizes[k] for k in ("num_videos", "pool_per_class", "test_videos", "validation_videos")},
+        )
+        return {"videos": videos, "pool": images["pool"], "validation": images["validation"], "num_classes": len(names)}

@@ -22,8 +22,13 @@ from keras_motion.vre_mra.training import PROXY_LOSSES, VisualMotionBatches, Vis
 
 # The rows of Table 2, each with the proxy losses of its step 2 ("only MR" and "full" add steps 4 and 5).
 ROWS = ("UNREG", "UNREG+motion", "UNREG+smooth1", "UNREG+smooth2", "w/o MRA", "only MR", "full")
-_STEP2 = {"UNREG": (), "UNREG+motion": ("motion",), "UNREG+smooth1": ("smooth1",), "UNREG+smooth2": ("smooth2",),
-          "w/o MRA": PROXY_LOSSES}
+_STEP2 = {
+    "UNREG": (),
+    "UNREG+motion": ("motion",),
+    "UNREG+smooth1": ("smooth1",),
+    "UNREG+smooth2": ("smooth2",),
+    "w/o MRA": PROXY_LOSSES,
+}
 
 
 def ablation_rows(rows):
@@ -113,29 +118,82 @@ class VREMRA(Task):
 
     PRESETS = PRESETS
 
-    def __init__(self, key_frames=8, interval=3, codebook_size=16, num_labels=16, flow_method="dis",
-                 normalization="power+l2", pooling="mean", image_size=32, width=0.25, stem="small", feature_dim=256,
-                 motion_units=128, motion_hidden=128, classifier_hidden=256, mra_hidden=None, norm="batch",
-                 dropout=0.5, encoder_dropout=None, learning_rate=1e-3, decay_every=1800, proxy_weight=1.0,
-                 frame_motion=1.0, margin=1.0, distance="euclidean", batch_images=30, batch_clips=12,
-                 subclip_length=None, flip_images=False, iterations=(150, 400, 100, 200, 150), shots=10, seed=0,
-                 verbose=0, run=None, distribution=None):
+    def __init__(
+        self,
+        key_frames=8,
+        interval=3,
+        codebook_size=16,
+        num_labels=16,
+        flow_method="dis",
+        normalization="power+l2",
+        pooling="mean",
+        image_size=32,
+        width=0.25,
+        stem="small",
+        feature_dim=256,
+        motion_units=128,
+        motion_hidden=128,
+        classifier_hidden=256,
+        mra_hidden=None,
+        norm="batch",
+        dropout=0.5,
+        encoder_dropout=None,
+        learning_rate=1e-3,
+        decay_every=1800,
+        proxy_weight=1.0,
+        frame_motion=1.0,
+        margin=1.0,
+        distance="euclidean",
+        batch_images=30,
+        batch_clips=12,
+        subclip_length=None,
+        flip_images=False,
+        iterations=(150, 400, 100, 200, 150),
+        shots=10,
+        seed=0,
+        verbose=0,
+        run=None,
+        distribution=None,
+    ):
         from keras_motion.utils.runs import Run
 
         if len(tuple(iterations)) != 5:
             raise ValueError(f"iterations must give the five steps' iterations, got {iterations!r}")
         normalization = None if str(normalization).lower() == "none" else normalization
         norm = None if str(norm).lower() == "none" else norm
-        self.config = dict(key_frames=key_frames, interval=interval, codebook_size=codebook_size,
-                           num_labels=num_labels, flow_method=flow_method, normalization=normalization,
-                           pooling=pooling, image_size=image_size, width=width, stem=stem, feature_dim=feature_dim,
-                           motion_units=motion_units, motion_hidden=motion_hidden,
-                           classifier_hidden=classifier_hidden, mra_hidden=mra_hidden, norm=norm, dropout=dropout,
-                           encoder_dropout=encoder_dropout, learning_rate=learning_rate, decay_every=decay_every,
-                           proxy_weight=proxy_weight, frame_motion=frame_motion, margin=margin, distance=distance,
-                           batch_images=batch_images, batch_clips=batch_clips, subclip_length=subclip_length,
-                           flip_images=flip_images, iterations=tuple(int(i) for i in iterations), shots=shots,
-                           verbose=verbose)
+        self.config = dict(
+            key_frames=key_frames,
+            interval=interval,
+            codebook_size=codebook_size,
+            num_labels=num_labels,
+            flow_method=flow_method,
+            normalization=normalization,
+            pooling=pooling,
+            image_size=image_size,
+            width=width,
+            stem=stem,
+            feature_dim=feature_dim,
+            motion_units=motion_units,
+            motion_hidden=motion_hidden,
+            classifier_hidden=classifier_hidden,
+            mra_hidden=mra_hidden,
+            norm=norm,
+            dropout=dropout,
+            encoder_dropout=encoder_dropout,
+            learning_rate=learning_rate,
+            decay_every=decay_every,
+            proxy_weight=proxy_weight,
+            frame_motion=frame_motion,
+            margin=margin,
+            distance=distance,
+            batch_images=batch_images,
+            batch_clips=batch_clips,
+            subclip_length=subclip_length,
+            flip_images=flip_images,
+            iterations=tuple(int(i) for i in iterations),
+            shots=shots,
+            verbose=verbose,
+        )
         for name, value in self.config.items():
             setattr(self, name, value)
         self.seed = int(seed)
@@ -145,7 +203,8 @@ class VREMRA(Task):
             raise DistributionError(
                 "VRE + MRA's smoothness losses pair sub-clips across the whole batch, and each tf.distribute replica "
                 "sees only its part of it: train data-parallel on JAX (KERAS_BACKEND=jax, keras.distribution."
-                "DataParallel), or drop --distribute / distribution=")
+                "DataParallel), or drop --distribute / distribution="
+            )
         if self.distribution is not None:
             distribution_lib.check_batch(batch_images, self.distribution, "batch_images")
             distribution_lib.check_batch(batch_clips, self.distribution, "batch_clips")
@@ -155,7 +214,6 @@ class VREMRA(Task):
         # them from seed to seed, so a resumed ablation gives each new net the state it would have had.
         self._pending_seed_states = {}
         self.motion_accuracy = {"after step 2": [], "after step 4": []}
-
 
     @property
     def frames_needed(self):
@@ -184,29 +242,43 @@ class VREMRA(Task):
             mine = dict(key_frames=self.key_frames, interval=self.interval, num_labels=self.num_labels)
             theirs = {k: getattr(self.labeler, k) for k in mine}
             if theirs != mine:
-                raise ValueError(f"the labeler {source} was fitted with {theirs}, but this task uses {mine}: give the "
-                                 "same key_frames / interval / num_labels, or no labeler to fit a new one")
+                raise ValueError(
+                    f"the labeler {source} was fitted with {theirs}, but this task uses {mine}: give the "
+                    "same key_frames / interval / num_labels, or no labeler to fit a new one"
+                )
             labels = self.labeler.predict(videos)
         else:
             source = "fitted"
-            self.labeler = MotionLabeler(codebook_size=self.codebook_size, num_labels=self.num_labels,
-                                         key_frames=self.key_frames, interval=self.interval,
-                                         flow_method=self.flow_method, normalization=self.normalization,
-                                         pooling=self.pooling, show_progress=self.run.verbose)
+            self.labeler = MotionLabeler(
+                codebook_size=self.codebook_size,
+                num_labels=self.num_labels,
+                key_frames=self.key_frames,
+                interval=self.interval,
+                flow_method=self.flow_method,
+                normalization=self.normalization,
+                pooling=self.pooling,
+                show_progress=self.run.verbose,
+            )
             labels = self.labeler.fit_predict(videos)
         seconds = time.time() - start
         path = self.run.path("pseudo_labels.npz")
         if path:
             self.labeler.save(path)
         kept = labels >= 0
-        report = {"num_videos": int(kept.sum()), "skipped": int((~kept).sum()),
-                  "otsu_threshold_px": self.labeler.threshold_,
-                  "cluster_sizes": np.bincount(labels[kept], minlength=self.num_labels).tolist(),
-                  "seconds": round(seconds, 1), "labeler": source}
+        report = {
+            "num_videos": int(kept.sum()),
+            "skipped": int((~kept).sum()),
+            "otsu_threshold_px": self.labeler.threshold_,
+            "cluster_sizes": np.bincount(labels[kept], minlength=self.num_labels).tolist(),
+            "seconds": round(seconds, 1),
+            "labeler": source,
+        }
         if classes is not None:
             report.update(label_agreement(labels, classes))
-        self.run.log(f"pseudo labels in {seconds:.0f} s: " + ", ".join(
-            f"{k} {v}" for k, v in report.items() if k in ("nmi", "purity", "otsu_threshold_px")))
+        self.run.log(
+            f"pseudo labels in {seconds:.0f} s: "
+            + ", ".join(f"{k} {v}" for k, v in report.items() if k in ("nmi", "purity", "otsu_threshold_px"))
+        )
         return labels, report
 
     def clips(self, videos, labels):
@@ -218,11 +290,22 @@ class VREMRA(Task):
     @distributed
     def build_net(self, num_classes, mra_features="both"):
         """A new `VisualMotionNet` with the task's settings (`mra_features="motion"`: p_a on f̃(x) alone)."""
-        return VisualMotionNet(num_classes, self.num_labels, image_size=self.image_size, width=self.width,
-                               feature_dim=self.feature_dim, stem=self.stem, motion_units=self.motion_units,
-                               motion_hidden=self.motion_hidden, classifier_hidden=self.classifier_hidden,
-                               mra_hidden=self.mra_hidden, dropout=self.dropout, mra_features=mra_features,
-                               norm=self.norm, encoder_dropout=self.encoder_dropout)
+        return VisualMotionNet(
+            num_classes,
+            self.num_labels,
+            image_size=self.image_size,
+            width=self.width,
+            feature_dim=self.feature_dim,
+            stem=self.stem,
+            motion_units=self.motion_units,
+            motion_hidden=self.motion_hidden,
+            classifier_hidden=self.classifier_hidden,
+            mra_hidden=self.mra_hidden,
+            dropout=self.dropout,
+            mra_features=mra_features,
+            norm=self.norm,
+            encoder_dropout=self.encoder_dropout,
+        )
 
     def _fresh(self, num_classes, mra_features, given=None):
         """The net of `mra_features`, newly initialised: built once (its steps compiled once), re-initialised later.
@@ -245,19 +328,35 @@ class VREMRA(Task):
     def _use(self, mra_features, net):
         self._nets[mra_features] = net
         self._steps[mra_features] = VisualMotionSteps(
-            net, learning_rate=self.learning_rate, decay_every=self.decay_every, proxy_weight=self.proxy_weight,
-            margin=self.margin, distance=self.distance, frame_motion_weight=self.frame_motion)
+            net,
+            learning_rate=self.learning_rate,
+            decay_every=self.decay_every,
+            proxy_weight=self.proxy_weight,
+            margin=self.margin,
+            distance=self.distance,
+            frame_motion_weight=self.frame_motion,
+        )
 
     def _batches(self, steps, train, clips, clip_labels, seed, offset, images=True, videos=True):
-        return VisualMotionBatches(train[0] if images else None, train[1], clips if videos else None, clip_labels,
-                                   batch_images=self.batch_images, batch_clips=self.batch_clips,
-                                   subclip_length=self.subclip_length, steps=steps, flip_images=self.flip_images,
-                                   seed=seed * 1000 + offset, drop_remainder=self.distribution is not None,
-                                   replicas=distribution_lib.replicas(self.distribution))
+        return VisualMotionBatches(
+            train[0] if images else None,
+            train[1],
+            clips if videos else None,
+            clip_labels,
+            batch_images=self.batch_images,
+            batch_clips=self.batch_clips,
+            subclip_length=self.subclip_length,
+            steps=steps,
+            flip_images=self.flip_images,
+            seed=seed * 1000 + offset,
+            drop_remainder=self.distribution is not None,
+            replicas=distribution_lib.replicas(self.distribution),
+        )
 
     @distributed
-    def train(self, train, held, clips, clip_labels, num_classes, seed=None, rows=ROWS, net=None, callbacks=(),
-              log_dir=None):
+    def train(
+        self, train, held, clips, clip_labels, num_classes, seed=None, rows=ROWS, net=None, callbacks=(), log_dir=None
+    ):
         """The rows of Table 2 for one seed: each row's steps, then its accuracy on the held-out images.
 
         Step 1 trains {θn, θc} on L_main; each of the rows UNREG (no proxy), +motion, +smooth1, +smooth2 and w/o MRA
@@ -293,8 +392,13 @@ class VREMRA(Task):
             return self._batches(it[step - 1], train, clips, clip_labels, seed, step, **kwargs)
 
         def fit(runner, step, data, name, **kwargs):
-            runner(step, data, verbose=self.verbose,
-                   callbacks=self.run.callbacks(f"seed{seed}/{name}", backup=False) + [sequence], **kwargs)
+            runner(
+                step,
+                data,
+                verbose=self.verbose,
+                callbacks=self.run.callbacks(f"seed{seed}/{name}", backup=False) + [sequence],
+                **kwargs,
+            )
             return data
 
         def held_out(fn, row):
@@ -340,11 +444,13 @@ class VREMRA(Task):
         sub-clip of each, of the batcher's length, as step 2 trains on."""
         pick = np.random.default_rng(0).choice(len(clips), min(count, len(clips)), replace=False)
         start = (clips.shape[1] - subclip_length) // 2
-        scores = predict_in_batches(self.net.motion_scores, clips[pick, start:start + subclip_length], batch_size=32)
+        scores = predict_in_batches(self.net.motion_scores, clips[pick, start : start + subclip_length], batch_size=32)
         accuracy = float((scores.argmax(-1) == clip_labels[pick]).mean())
         self.motion_accuracy[when].append(accuracy)
-        self.run.log(f"seed {seed}: motion classifier {when}: {100 * accuracy:.1f} % of its training clips' pseudo "
-                     f"labels (the largest label: {100 * np.bincount(clip_labels).max() / len(clip_labels):.1f} %)")
+        self.run.log(
+            f"seed {seed}: motion classifier {when}: {100 * accuracy:.1f} % of its training clips' pseudo "
+            f"labels (the largest label: {100 * np.bincount(clip_labels).max() / len(clip_labels):.1f} %)"
+        )
 
     # ------------------------------------------------------------------------------------------------- protocol
     def ablation(self, pool, held, clips, clip_labels, num_classes, seeds=None, rows=ROWS, clip_classes=None):
@@ -369,8 +475,14 @@ class VREMRA(Task):
         rows = [row for row in ROWS if row in wanted]
         self.motion_accuracy = {"after step 2": [], "after step 4": []}
         runs, same_class = {row: [] for row in rows}, []
-        settings = {**self.get_config(), "rows": rows, "num_classes": int(num_classes), "clips": len(clips),
-                    "pool": len(pool[1]), "held": len(held[1])}
+        settings = {
+            **self.get_config(),
+            "rows": rows,
+            "num_classes": int(num_classes),
+            "clips": len(clips),
+            "pool": len(pool[1]),
+            "held": len(held[1]),
+        }
         for n, seed in enumerate(seeds):
             # A seed an earlier run finished (recorded in run.json): its figures, and the nets' random state after it.
             done = self.run.phase(f"seed{seed}", settings)
@@ -383,25 +495,38 @@ class VREMRA(Task):
                 for row in rows:
                     runs[row].append(results[row])
                 continue
-            results = self.train(few_labeled(pool, self.shots, seed), held, clips, clip_labels, num_classes, seed,
-                                 rows)
+            results = self.train(few_labeled(pool, self.shots, seed), held, clips, clip_labels, num_classes, seed, rows)
             for row in rows:
                 runs[row].append(results[row])
-            same_class.append(self.retrieval(held, clips, clip_classes,
-                                             path=self.run.path("retrieval.png") if n == 0 else None))
+            same_class.append(
+                self.retrieval(held, clips, clip_classes, path=self.run.path("retrieval.png") if n == 0 else None)
+            )
             self.run.save_model(self.net, "vre_mra.keras")  # the last seed's net, saved before it is recorded
-            self.run.finish_phase(f"seed{seed}", settings, {
-                "results": results, "same_class": same_class[-1], "motion_accuracy": self.motion_accuracy,
-                "seed_states": {**self._pending_seed_states,
-                                **{k: seed_states(net) for k, net in self._nets.items()}}})
+            self.run.finish_phase(
+                f"seed{seed}",
+                settings,
+                {
+                    "results": results,
+                    "same_class": same_class[-1],
+                    "motion_accuracy": self.motion_accuracy,
+                    "seed_states": {
+                        **self._pending_seed_states,
+                        **{k: seed_states(net) for k, net in self._nets.items()},
+                    },
+                },
+            )
         same_class = None if same_class[0] is None else float(np.mean(same_class))
         clip_labels = np.asarray(clip_labels)
-        return {"ablation": {row: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v}
-                             for row, v in runs.items()},
-                "motion_classifier_accuracy": dict(self.motion_accuracy,
-                                                   largest_label=float(np.bincount(clip_labels).max() / len(clips))),
-                "retrieval": {"same_class_rate": same_class, "chance": 1.0 / num_classes},
-                "chance": 1.0 / num_classes}
+        return {
+            "ablation": {
+                row: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v} for row, v in runs.items()
+            },
+            "motion_classifier_accuracy": dict(
+                self.motion_accuracy, largest_label=float(np.bincount(clip_labels).max() / len(clips))
+            ),
+            "retrieval": {"same_class_rate": same_class, "chance": 1.0 / num_classes},
+            "chance": 1.0 / num_classes,
+        }
 
     def nearest_clips(self, images, clips):
         """Index of the clip nearest to each image by f̃ (the clip's first frame, one GRU step, as for the image)."""
@@ -436,8 +561,11 @@ class VREMRA(Task):
             self.net = load_model(path)
         net = self.fitted("net", "train the task first (train or ablation)")
         labeler = self.labeler if self.labeler is not None and self.labeler.codebook_ is not None else None
-        return VREMRAInference(net, codebook=None if labeler is None else labeler.codebook_,
-                               motion_threshold=None if labeler is None else labeler.threshold_)
+        return VREMRAInference(
+            net,
+            codebook=None if labeler is None else labeler.codebook_,
+            motion_threshold=None if labeler is None else labeler.threshold_,
+        )
 
     # ------------------------------------------------------------------------------------------------ inputs
     def _square(self, images, what="images"):

@@ -22,13 +22,18 @@ INDEX_SETS = ("pos_pairs", "neg_pairs", "pos_triples", "neg_triples")  # batch i
 LOSSES = ("main",) + PROXY_LOSSES + ("mra",)
 # The groups each loss reaches: a step trains only groups that one of its losses reaches (an ablation's step 2 with
 # L_main alone leaves the GRU untouched instead of "training" it without a gradient).
-REACHES = {"main": ("encoder", "visual_classifier"), "motion": ("encoder", "motion_gru", "motion_classifier"),
-           "smooth1": ("encoder", "motion_gru"), "smooth2": ("encoder", "motion_gru"),
-           "mra": ("encoder", "motion_gru", "mra_classifier")}
+REACHES = {
+    "main": ("encoder", "visual_classifier"),
+    "motion": ("encoder", "motion_gru", "motion_classifier"),
+    "smooth1": ("encoder", "motion_gru"),
+    "smooth2": ("encoder", "motion_gru"),
+    "mra": ("encoder", "motion_gru", "mra_classifier"),
+}
 STEPS = {
     1: dict(groups=("encoder", "visual_classifier"), losses=("main",)),
-    2: dict(groups=("encoder", "visual_classifier", "motion_gru", "motion_classifier"),
-            losses=("main",) + PROXY_LOSSES),
+    2: dict(
+        groups=("encoder", "visual_classifier", "motion_gru", "motion_classifier"), losses=("main",) + PROXY_LOSSES
+    ),
     3: dict(groups=("encoder", "visual_classifier"), losses=("main",)),
     4: dict(groups=("motion_gru", "motion_classifier"), losses=PROXY_LOSSES),
     5: dict(groups=("mra_classifier",), losses=("mra",)),
@@ -76,20 +81,37 @@ class VisualMotionBatches(keras.utils.PyDataset):
     ((2, 8, 8, 3), (2, 6, 8, 8, 3), (6,), (6, 2))
     """
 
-    def __init__(self, images=None, labels=None, clips=None, clip_labels=None, batch_images=32, batch_clips=16,
-                 subclip_length=None, steps=100, flip_images=False, seed=0, drop_remainder=False, replicas=1,
-                 **kwargs):
+    def __init__(
+        self,
+        images=None,
+        labels=None,
+        clips=None,
+        clip_labels=None,
+        batch_images=32,
+        batch_clips=16,
+        subclip_length=None,
+        steps=100,
+        flip_images=False,
+        seed=0,
+        drop_remainder=False,
+        replicas=1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if images is None and clips is None:
             raise ValueError("VisualMotionBatches needs labeled images, clips, or both")
         self.images, self.clips = images, clips
         self.drop_remainder = bool(drop_remainder)
-        for name, size, items, what in (("batch_images", batch_images, images, "labeled images"),
-                                        ("batch_clips", batch_clips, clips, "clips")):
+        for name, size, items, what in (
+            ("batch_images", batch_images, images, "labeled images"),
+            ("batch_clips", batch_clips, clips, "clips"),
+        ):
             if self.drop_remainder and items is not None and len(items) < int(size):
-                raise ValueError(f"VisualMotionBatches: {name}={int(size)} exceeds the {len(items)} {what} given, "
-                                 f"and drop_remainder=True keeps every batch at {name}; use {name} ≤ {len(items)} "
-                                 "or drop_remainder=False (which lowers it)")
+                raise ValueError(
+                    f"VisualMotionBatches: {name}={int(size)} exceeds the {len(items)} {what} given, "
+                    f"and drop_remainder=True keeps every batch at {name}; use {name} ≤ {len(items)} "
+                    "or drop_remainder=False (which lowers it)"
+                )
         self.steps, self.flip_images, self.seed, self.replicas = int(steps), flip_images, seed, int(replicas)
         if images is not None:
             self.labels = np.asarray(labels, np.int64)
@@ -99,8 +121,9 @@ class VisualMotionBatches(keras.utils.PyDataset):
         if clips is not None:
             self.clip_labels = np.asarray(clip_labels, np.int64)
             if len(self.clip_labels) != len(clips) or clips.ndim != 5:
-                raise ValueError(f"clips must be (N, k, H, W, 3) with N clip labels, got {clips.shape} and "
-                                 f"{self.clip_labels.shape}")
+                raise ValueError(
+                    f"clips must be (N, k, H, W, 3) with N clip labels, got {clips.shape} and {self.clip_labels.shape}"
+                )
             if (self.clip_labels < 0).any():
                 raise ValueError("clip_labels hold -1 (skipped videos): drop those clips first")
             k = clips.shape[1]
@@ -127,9 +150,10 @@ class VisualMotionBatches(keras.utils.PyDataset):
         x = {}
         if self.images is not None:
             epoch, offset = divmod(index * self.batch_images, len(self.images))
-            order = np.concatenate([np.random.default_rng([int(self.seed), 7, epoch + e]).permutation(len(self.images))
-                                    for e in range(2)])
-            pick = order[offset:offset + self.batch_images]
+            order = np.concatenate(
+                [np.random.default_rng([int(self.seed), 7, epoch + e]).permutation(len(self.images)) for e in range(2)]
+            )
+            pick = order[offset : offset + self.batch_images]
             images = self.images[pick]  # a copy, uint8: the net scales it inside
             if self.flip_images:
                 mirror = rng.random(len(pick)) < 0.5
@@ -140,8 +164,9 @@ class VisualMotionBatches(keras.utils.PyDataset):
             x["clips"] = self.clips[pick]
             x["clip_labels"] = np.repeat(self.clip_labels[pick], len(self.starts))
             x["pos_pairs"], x["neg_pairs"] = self.pos_pairs, self.neg_pairs
-            x["pos_triples"], x["neg_triples"] = neighbour_triples(self._videos, self._times, self.subclip_length,
-                                                                   rng=rng)
+            x["pos_triples"], x["neg_triples"] = neighbour_triples(
+                self._videos, self._times, self.subclip_length, rng=rng
+            )
             if self.replicas > 1:
                 for key in INDEX_SETS:
                     x[key] = np.repeat(x[key][None], self.replicas, axis=0)
@@ -167,8 +192,17 @@ class VisualMotionTrainer(keras.Model):
     >>> train_step(net, 1, VisualMotionBatches(images, labels, steps=50), learning_rate=1e-3)   # doctest: +SKIP
     """
 
-    def __init__(self, net, losses=("main",), proxy_weight=0.1, margin=1.0, subclip_length=None, distance="euclidean",
-                 frame_motion_weight=0.0, **kwargs):
+    def __init__(
+        self,
+        net,
+        losses=("main",),
+        proxy_weight=0.1,
+        margin=1.0,
+        subclip_length=None,
+        distance="euclidean",
+        frame_motion_weight=0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         unknown = set(losses) - set(LOSSES)
         if unknown or not losses:
@@ -193,7 +227,7 @@ class VisualMotionTrainer(keras.Model):
             k = frames.shape[1]
             length = self.subclip_length or max(k - 2, 1)
             # Every length-frame sub-clip, clip-major: row b·S + s is sub-clip s of clip b (the batches' order).
-            sub = ops.stack([frames[:, s:s + length] for s in range(k - length + 1)], axis=1)
+            sub = ops.stack([frames[:, s : s + length] for s in range(k - length + 1)], axis=1)
             sub = ops.reshape(sub, (-1, length, net.feature_dim))
             motion = net.motion_gru(sub, training=training)
             out["motion_features"] = motion
@@ -224,11 +258,13 @@ class VisualMotionTrainer(keras.Model):
         # Copies per device (R, P, k) under data parallelism (see `VisualMotionBatches`): the first one.
         index = {key: x[key][0] if len(x[key].shape) == 3 else x[key] for key in INDEX_SETS if key in x}
         if "smooth1" in self.step_losses:
-            proxy = proxy + first_order_smoothness(y_pred["motion_features"], index["pos_pairs"],
-                                                   index["neg_pairs"], self.margin, self.distance)
+            proxy = proxy + first_order_smoothness(
+                y_pred["motion_features"], index["pos_pairs"], index["neg_pairs"], self.margin, self.distance
+            )
         if "smooth2" in self.step_losses:
-            proxy = proxy + second_order_smoothness(y_pred["motion_features"], index["pos_triples"],
-                                                    index["neg_triples"], self.margin, self.distance)
+            proxy = proxy + second_order_smoothness(
+                y_pred["motion_features"], index["pos_triples"], index["neg_triples"], self.margin, self.distance
+            )
         weight = self.proxy_weight if "main" in self.step_losses else 1.0
         total = main + weight * proxy
         return total + ops.sum(self.losses) if self.losses else total
@@ -278,8 +314,18 @@ class VisualMotionSteps:
     1
     """
 
-    def __init__(self, net, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, proxy_weight=0.1, margin=1.0,
-                 distance="euclidean", frame_motion_weight=0.0, jit_compile="auto"):
+    def __init__(
+        self,
+        net,
+        learning_rate=1e-4,
+        decay_every=1800,
+        decay_rate=0.1,
+        proxy_weight=0.1,
+        margin=1.0,
+        distance="euclidean",
+        frame_motion_weight=0.0,
+        jit_compile="auto",
+    ):
         if distance not in DISTANCES:
             raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
         self.net, self.distance, self.frame_motion_weight = net, distance, frame_motion_weight
@@ -297,11 +343,18 @@ class VisualMotionSteps:
         try:
             trainer = self.trainers.get(key)
             if trainer is None:
-                trainer = VisualMotionTrainer(self.net, losses, proxy_weight=self.proxy_weight, margin=self.margin,
-                                              subclip_length=subclip, distance=self.distance,
-                                              frame_motion_weight=self.frame_motion_weight)
-                schedule = keras.optimizers.schedules.ExponentialDecay(self.learning_rate, self.decay_every,
-                                                                       self.decay_rate, staircase=True)
+                trainer = VisualMotionTrainer(
+                    self.net,
+                    losses,
+                    proxy_weight=self.proxy_weight,
+                    margin=self.margin,
+                    subclip_length=subclip,
+                    distance=self.distance,
+                    frame_motion_weight=self.frame_motion_weight,
+                )
+                schedule = keras.optimizers.schedules.ExponentialDecay(
+                    self.learning_rate, self.decay_every, self.decay_rate, staircase=True
+                )
                 trainer.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=self.jit_compile)
                 self.trainers[key] = trainer
             else:  # a fresh Adam: zero moments, iteration 0 (the schedule starts again)
@@ -314,9 +367,23 @@ class VisualMotionSteps:
                 layer.trainable = previous[name]
 
 
-def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_rate=0.1, losses=None,
-               groups=None, proxy_weight=0.1, margin=1.0, distance="euclidean", frame_motion_weight=0.0,
-               jit_compile="auto", verbose=0, callbacks=()):
+def train_step(
+    net,
+    step,
+    batches,
+    learning_rate=1e-4,
+    decay_every=1800,
+    decay_rate=0.1,
+    losses=None,
+    groups=None,
+    proxy_weight=0.1,
+    margin=1.0,
+    distance="euclidean",
+    frame_motion_weight=0.0,
+    jit_compile="auto",
+    verbose=0,
+    callbacks=(),
+):
     """Runs step `step` (1–5) of Algorithm 1 on `net` for one pass over `batches` (`VisualMotionBatches`): a one-off
     `VisualMotionSteps` (use one of those to run many steps without compiling each again).
 
@@ -326,16 +393,23 @@ def train_step(net, step, batches, learning_rate=1e-4, decay_every=1800, decay_r
     `decay_every` iterations (the paper: 1e-4, ×0.1 every 1800). Returns the Keras History. Only the step's groups
     change: the others are non-trainable during the step and restored after it.
     """
-    runner = VisualMotionSteps(net, learning_rate=learning_rate, decay_every=decay_every, decay_rate=decay_rate,
-                               proxy_weight=proxy_weight, margin=margin, distance=distance,
-                               frame_motion_weight=frame_motion_weight, jit_compile=jit_compile)
+    runner = VisualMotionSteps(
+        net,
+        learning_rate=learning_rate,
+        decay_every=decay_every,
+        decay_rate=decay_rate,
+        proxy_weight=proxy_weight,
+        margin=margin,
+        distance=distance,
+        frame_motion_weight=frame_motion_weight,
+        jit_compile=jit_compile,
+    )
     return runner(step, batches, losses=losses, groups=groups, verbose=verbose, callbacks=callbacks)
 
 
 def predict_in_batches(fn, images, batch_size=128):
     """`fn` (e.g. `net.visual_scores`) over uint8 images in batches (the net scales them inside) → NumPy."""
-    out = [ops.convert_to_numpy(fn(images[i:i + batch_size]))
-           for i in range(0, len(images), batch_size)]
+    out = [ops.convert_to_numpy(fn(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
     return np.concatenate(out)
 
 
@@ -344,7 +418,9 @@ def steps_for(num_items, batch_size, epochs, drop_remainder=False):
     batch_size⌋ full batches a pass (as `drop_remainder=True` batchers have)."""
     if drop_remainder:
         if num_items < batch_size:
-            raise ValueError(f"{num_items} item(s) do not fill one batch of {batch_size}, and drop_remainder=True "
-                             f"drops partial batches; use a batch size ≤ {num_items} or drop_remainder=False")
+            raise ValueError(
+                f"{num_items} item(s) do not fill one batch of {batch_size}, and drop_remainder=True "
+                f"drops partial batches; use a batch size ≤ {num_items} or drop_remainder=False"
+            )
         return max(1, int(num_items // max(batch_size, 1) * epochs))
     return max(1, int(math.ceil(num_items / max(batch_size, 1) * epochs)))

@@ -19,8 +19,10 @@ def _parse_normalization(normalization):
     steps = tuple(s.strip().lower() for s in steps if s and s.strip().lower() != "none")
     unknown = [s for s in steps if s not in NORMALIZATIONS]
     if unknown:
-        raise ValueError(f"unknown VLAD normalisation {unknown}; use None or a '+'-joined sequence of "
-                         f"{NORMALIZATIONS}, e.g. 'power+l2'")
+        raise ValueError(
+            f"unknown VLAD normalisation {unknown}; use None or a '+'-joined sequence of "
+            f"{NORMALIZATIONS}, e.g. 'power+l2'"
+        )
     return steps
 
 
@@ -38,8 +40,13 @@ def _segment_sums(columns, ids, segments):
 
     @tf.custom_gradient
     def sums(columns):
-        out = tf.stack([tf.math.bincount(ids, weights=columns[:, j], minlength=segments, maxlength=segments)
-                        for j in range(columns.shape[-1])], axis=-1)
+        out = tf.stack(
+            [
+                tf.math.bincount(ids, weights=columns[:, j], minlength=segments, maxlength=segments)
+                for j in range(columns.shape[-1])
+            ],
+            axis=-1,
+        )
         return out, lambda upstream: tf.gather(upstream, ids)
 
     return sums(columns)
@@ -80,16 +87,21 @@ class VLADEncoder(ConfigFromArguments, keras.layers.Layer):
 
     def build(self, input_shape=None):
         self.codebook = self.add_weight(
-            shape=self._initial_codebook.shape, initializer=keras.initializers.Constant(self._initial_codebook),
-            trainable=False, name="codebook", dtype=self.variable_dtype)
+            shape=self._initial_codebook.shape,
+            initializer=keras.initializers.Constant(self._initial_codebook),
+            trainable=False,
+            name="codebook",
+            dtype=self.variable_dtype,
+        )
 
     def call(self, descriptors, mask=None):
         # The assignment runs in float32 whatever the policy (half precision changes which centre is nearest);
         # the output is in the policy's compute dtype.
         descriptors = ops.cast(descriptors, "float32")
         if descriptors.shape[-1] is not None and descriptors.shape[-1] != self.descriptor_dim:
-            raise ValueError(f"VLADEncoder: descriptors have {descriptors.shape[-1]} dims, the codebook "
-                             f"{self.descriptor_dim}")
+            raise ValueError(
+                f"VLADEncoder: descriptors have {descriptors.shape[-1]} dims, the codebook {self.descriptor_dim}"
+            )
         batch = ops.shape(descriptors)[0]
         k, d = self.num_centres, self.descriptor_dim
         x = ops.reshape(descriptors, (-1, d))  # (B·N, D): all sets at once
@@ -109,8 +121,9 @@ class VLADEncoder(ConfigFromArguments, keras.layers.Layer):
         # Σ_{x→k} (x − c_k) = (Σ_{x→k} x) − n_k c_k: one segment sum of [x, 1] (masked) over (set, centre) ids
         # gives both, in O(N·D) memory where a one-hot (B·N, K) assignment matrix would cost K times more.
         if owner is None:
-            ids = ops.reshape(ops.reshape(assign, (batch, -1)) + ops.arange(batch, dtype=assign.dtype)[:, None] * k,
-                              (-1,))
+            ids = ops.reshape(
+                ops.reshape(assign, (batch, -1)) + ops.arange(batch, dtype=assign.dtype)[:, None] * k, (-1,)
+            )
         else:
             ids = ops.cast(owner, assign.dtype) * k + assign
         if mask is not None:

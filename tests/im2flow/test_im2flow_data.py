@@ -24,7 +24,7 @@ def test_synthetic_splits_are_disjoint_by_video_and_seeded():
     splits, classes = synthetic_splits(num_videos=24, num_frames=8, render_size=32, pairs_per_video=2, seed=3)
     assert set(splits) == {"flow", "recog", "val", "test"} and len(classes) == 6
     videos = [set(split["videos"].tolist()) for split in splits.values()]
-    assert all(not (a & b) for i, a in enumerate(videos) for b in videos[i + 1:])
+    assert all(not (a & b) for i, a in enumerate(videos) for b in videos[i + 1 :])
     assert sum(len(split["images"]) for split in splits.values()) == 48
     test = splits["test"]
     assert test["images"].dtype == np.uint8 and test["images"].shape[1:] == (32, 32, 3)
@@ -49,7 +49,7 @@ def ucf_tree(tmp_path_factory, bikes_frames):
         for group in range(1, 5):
             video = f"{name}/v_{name}_g{group:02d}_c01.avi"
             start = 4 * (4 * label + group - 1) % 30
-            write_video(str(root / "UCF-101" / video), frames[start:start + 8])
+            write_video(str(root / "UCF-101" / video), frames[start : start + 8])
             (test if group == 1 else train).append(video + ("\r\n" if group == 1 else f" {label + 1}\r\n"))
     (root / "ucfTrainTestlist" / "trainlist01.txt").write_text("".join(train))
     (root / "ucfTrainTestlist" / "testlist01.txt").write_text("".join(test))
@@ -70,10 +70,14 @@ def test_labeled_video_splits_follow_the_official_split(ucf_tree):
 
 def test_an_empty_split_names_itself_and_the_fix(ucf_tree):
     # issue 14, class 8: too few videos for three shares used to end in a Keras UnboundLocalError inside fit
-    with pytest.raises(KerasMotionError, match=r"ucf101 split 1 under .*: the 'val' split came out empty \(flow "
-                                               r"\d+, recog \d+, val 0, test \d+ items\); give more videos"):
-        labeled_video_splits(ucf_tree, "ucf101", max_videos=3, pairs_per_video=1, render_size=32,
-                             fractions=(0.5, 0.5, 0.0))
+    with pytest.raises(
+        KerasMotionError,
+        match=r"ucf101 split 1 under .*: the 'val' split came out empty \(flow "
+        r"\d+, recog \d+, val 0, test \d+ items\); give more videos",
+    ):
+        labeled_video_splits(
+            ucf_tree, "ucf101", max_videos=3, pairs_per_video=1, render_size=32, fractions=(0.5, 0.5, 0.0)
+        )
 
 
 def test_image_splits_take_odd_sizes_and_grayscale_and_count_bad_files(tmp_path):

@@ -18,7 +18,7 @@ def test_pairs_from_exact_flow_average_the_next_n_flows():
     for image, target, v, t in zip(images, targets, owners, times):
         assert t + 5 <= 8
         np.testing.assert_array_equal(image, frames[v, t])
-        np.testing.assert_allclose(target, flows[v, t:t + 5].mean(0), atol=1e-6)
+        np.testing.assert_allclose(target, flows[v, t : t + 5].mean(0), atol=1e-6)
 
 
 def test_pairs_from_videos_skip_and_count_bad_files(tmp_path, carphone_path):
@@ -29,8 +29,9 @@ def test_pairs_from_videos_skip_and_count_bad_files(tmp_path, carphone_path):
 
     skips = SkipLog("test")
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
-        images, flows, owners, times = pairs_from_videos(paths, per_video=2, n=5, size=48, max_frames=12,
-                                                         skips=skips, show_progress=False)
+        images, flows, owners, times = pairs_from_videos(
+            paths, per_video=2, n=5, size=48, max_frames=12, skips=skips, show_progress=False
+        )
     assert skips.count == 1 and owners.tolist() == [1, 1]
     from keras_motion.video import read_video
 
@@ -77,8 +78,9 @@ def test_split_groups_keep_videos_whole():
 
 
 def test_pairs_from_videos_of_different_shapes_stack_as_squares(bikes_path, carphone_path):
-    images, flows, owners, _ = pairs_from_videos([bikes_path, carphone_path], per_video=2, n=5, size=32,
-                                                 max_frames=10, square=True, show_progress=False)
+    images, flows, owners, _ = pairs_from_videos(
+        [bikes_path, carphone_path], per_video=2, n=5, size=32, max_frames=10, square=True, show_progress=False
+    )
     assert images.shape == (4, 32, 32, 3) and flows.shape == (4, 32, 32, 2) and owners.tolist() == [0, 0, 1, 1]
 
 
@@ -119,15 +121,17 @@ def test_pairs_from_the_flow_cache_stream_the_batches_of_the_same_pairs_in_memor
     with pytest.warns(RuntimeWarning, match="v1.avi: 3 frame"):
         images, flows, owners, times = pairs_from_cache(paths, cache, per_video=2, n=5, seed=3, square=True)
     with pytest.warns(RuntimeWarning, match="v1.avi.* only 3 frame"):
-        _, _, old_owners, old_times = pairs_from_videos(paths, per_video=2, n=5, size=16, seed=3, square=True,
-                                                        show_progress=False)
+        _, _, old_owners, old_times = pairs_from_videos(
+            paths, per_video=2, n=5, size=16, seed=3, square=True, show_progress=False
+        )
     np.testing.assert_array_equal(owners, old_owners)
     np.testing.assert_array_equal(times, old_times)
     assert images.shape == (4, 16, 16, 3) and flows.shape == (4, 16, 16, 2)
     for k in (0, 3):
         np.testing.assert_array_equal(images[k], read_video(paths[owners[k]], size=16)[times[k], :, 2:18])
-        np.testing.assert_allclose(flows[k], cache.read_all(paths[owners[k]])[times[k]:times[k] + 5, :, 2:18].mean(0),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            flows[k], cache.read_all(paths[owners[k]])[times[k] : times[k] + 5, :, 2:18].mean(0), atol=1e-6
+        )
     streamed = Im2FlowPairs(images, flows, batch_size=3, crop_size=12, seed=1)
     held = Im2FlowPairs(np.asarray(images), np.asarray(flows), batch_size=3, crop_size=12, seed=1)
     for epoch in (0, 1):

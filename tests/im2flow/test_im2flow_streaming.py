@@ -19,16 +19,19 @@ SETTINGS = dict(pairs_per_video=2, future=3, render_size=40, fractions=(0.5, 0.2
 def tree(tmp_path_factory):
     """A UCF101-layout tree of 12 real encoded videos (3 classes, 12–16 frames of 64 × 48) and its flow cache."""
     root = tmp_path_factory.mktemp("ucf101")
-    write_layout(root, "ucf101", 12, size=(48, 64), num_frames=(12, 16), actions=("wave", "clap", "jump"),
-                 show_progress=False)
+    write_layout(
+        root, "ucf101", 12, size=(48, 64), num_frames=(12, 16), actions=("wave", "clap", "jump"), show_progress=False
+    )
     cache = tmp_path_factory.mktemp("cache") / "flow"
     lazy, classes = labeled_video_splits(root, flow_cache=cache, **SETTINGS)
     return root, cache, lazy, classes
 
 
 def materialised(splits):
-    return {name: {k: (np.asarray(v) if isinstance(v, LazyArray) else v) for k, v in split.items()}
-            for name, split in splits.items()}
+    return {
+        name: {k: (np.asarray(v) if isinstance(v, LazyArray) else v) for k, v in split.items()}
+        for name, split in splits.items()
+    }
 
 
 def test_lazy_splits_read_nothing_and_give_the_pairs_and_batches_of_the_same_splits_in_memory(tree, monkeypatch):
@@ -39,8 +42,11 @@ def test_lazy_splits_read_nothing_and_give_the_pairs_and_batches_of_the_same_spl
         import keras_motion.video.lazy as lazy_module
 
         original = getattr(lazy_module, cls)._read
-        monkeypatch.setattr(getattr(lazy_module, cls), "_read",
-                            lambda self, rows, original=original: reads.append(rows) or original(self, rows))
+        monkeypatch.setattr(
+            getattr(lazy_module, cls),
+            "_read",
+            lambda self, rows, original=original: reads.append(rows) or original(self, rows),
+        )
     again, _ = labeled_video_splits(root, flow_cache=FlowCache(cache, root, size=40), **SETTINGS)
     assert not reads  # building and splitting read no frame and no flow map
     held = materialised(again)
@@ -93,8 +99,11 @@ def test_the_unet_fits_and_evaluates_on_lazy_splits_as_on_the_same_splits_in_mem
     for splits in (lazy, held):  # two epochs: the second's reshuffled batches are read by the worker threads too
         task = Im2Flow(image_size=32, base_filters=4, epochs=2, batch_size=4, content_loss=False, seed=0)
         weights.append(task.fit(splits["flow"], splits["val"]).get_weights())
-        tables.append(task._evaluate_flow_in_chunks(splits["test"], splits["flow"], chunk=4)
-                      if splits is lazy else task.evaluate_flow(splits["test"], splits["flow"]))
+        tables.append(
+            task._evaluate_flow_in_chunks(splits["test"], splits["flow"], chunk=4)
+            if splits is lazy
+            else task.evaluate_flow(splits["test"], splits["flow"])
+        )
         assert task.example_grid(splits["test"]).dtype == np.uint8
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
@@ -107,8 +116,23 @@ def test_the_unet_fits_and_evaluates_on_lazy_splits_as_on_the_same_splits_in_mem
 @pytest.mark.slow
 def test_the_recipe_streams_a_ucf101_tree_and_a_second_run_reuses_the_cache(tree, tmp_path, capsys):
     root = tree[0]
-    flags = ["--quick", "--ucf101", str(root), "--pairs-per-video", "2", "--future", "3", "--epochs", "1",
-             "--phi-epochs", "1", "--stream-epochs", "1", "--flow-cache", str(tmp_path / "cache")]
+    flags = [
+        "--quick",
+        "--ucf101",
+        str(root),
+        "--pairs-per-video",
+        "2",
+        "--future",
+        "3",
+        "--epochs",
+        "1",
+        "--phi-epochs",
+        "1",
+        "--stream-epochs",
+        "1",
+        "--flow-cache",
+        str(tmp_path / "cache"),
+    ]
     printed = []
     for out in ("first", "second"):
         assert load_recipe("im2flow").main(flags + ["--out", str(tmp_path / out)]) == 0

@@ -62,8 +62,10 @@ def test_flow_benchmark_against_the_baselines(trained):
     assert table["im2flow"]["motion_potential"] >= 0.0 and table["true_flow_motion_potential"] > 0.0
     json.dumps(table)  # a plain JSON-able dict
     # without foreground masks (real videos) the table has no foreground columns
-    no_masks = task.evaluate_flow({"images": splits["test"]["images"], "flows": splits["test"]["flows"]},
-                                  train=(splits["flow"]["images"], splits["flow"]["flows"]))
+    no_masks = task.evaluate_flow(
+        {"images": splits["test"]["images"], "flows": splits["test"]["flows"]},
+        train=(splits["flow"]["images"], splits["flow"]["flows"]),
+    )
     assert "epe_fg" not in no_masks["im2flow"] and "epe_edges" in no_masks["im2flow"]
     grid = task.example_grid(splits["test"], count=3)
     assert grid.dtype == np.uint8 and grid.shape[1] > 3 * 32
@@ -72,14 +74,23 @@ def test_flow_benchmark_against_the_baselines(trained):
 def test_two_stream_table_with_true_flow_and_without(trained):
     task, splits, classes, _, _ = trained
     table = task.train_recognition(splits["recog"], splits["val"], splits["test"], num_classes=len(classes))
-    assert set(table) == {"appearance", "appearance_2", "motion_hallucinated", "motion_true", "appearance+appearance",
-                          "appearance+motion_hallucinated", "appearance+motion_true", "chance"}
+    assert set(table) == {
+        "appearance",
+        "appearance_2",
+        "motion_hallucinated",
+        "motion_true",
+        "appearance+appearance",
+        "appearance+motion_hallucinated",
+        "appearance+motion_true",
+        "chance",
+    }
     assert all(0.0 <= entry["accuracy"] <= 1.0 for entry in table.values())
     assert 0.0 <= table["appearance+motion_hallucinated"]["weight"] <= 1.0
     assert table["chance"]["accuracy"] == pytest.approx(1 / len(classes))
     # static images have no true flow: no motion_true stream nor fusion
-    images_only = {name: {"images": splits[name]["images"], "labels": splits[name]["labels"]}
-                   for name in ("recog", "val", "test")}
+    images_only = {
+        name: {"images": splits[name]["images"], "labels": splits[name]["labels"]} for name in ("recog", "val", "test")
+    }
     table = task.train_recognition(images_only["recog"], images_only["val"], images_only["test"], len(classes))
     assert "motion_true" not in table and "appearance+motion_true" not in table
 

@@ -23,8 +23,11 @@ def test_unet_256_matches_pix2pix_filters():
     dec = [net.get_layer(f"dec{i}_deconv").filters for i in reversed(range(8))]
     assert enc == [64, 128, 256, 512, 512, 512, 512, 512]
     assert dec == [512, 512, 512, 512, 256, 128, 64, 3]
-    assert [l.name for l in net.layers if isinstance(l, keras.layers.Dropout)] == ["dec7_dropout", "dec6_dropout",
-                                                                                  "dec5_dropout"]
+    assert [l.name for l in net.layers if isinstance(l, keras.layers.Dropout)] == [
+        "dec7_dropout",
+        "dec6_dropout",
+        "dec5_dropout",
+    ]
 
 
 def test_dilated_encoder_keeps_resolution_with_real_dilations():
@@ -42,9 +45,14 @@ def test_bad_sizes_are_clear():
         Im2FlowUNet(image_size=64, dilated=True, dilated_levels=6)
 
 
-@pytest.mark.parametrize("build", [lambda: Im2FlowUNet(image_size=32, base_filters=4, dilated=True, dilated_levels=2),
-                                   lambda: ResNet2D(depth=10, num_classes=5, base_filters=4, stem="small"),
-                                   lambda: StreamCNN(num_classes=5, width=4)])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Im2FlowUNet(image_size=32, base_filters=4, dilated=True, dilated_levels=2),
+        lambda: ResNet2D(depth=10, num_classes=5, base_filters=4, stem="small"),
+        lambda: StreamCNN(num_classes=5, width=4),
+    ],
+)
 def test_keras_round_trip_identical_outputs(tmp_path, build):
     model = build()
     x = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 3)).astype("f4")
@@ -60,5 +68,6 @@ def test_resnet18_and_stage_features():
     assert net.count_params() == 11_237_925  # torchvision's ResNet-18 with a 101-way head
     features = net.stage_features(2)
     assert features(np.zeros((1, 64, 64, 3), "f4")).shape == (1, 8, 8, 128)  # stride 8 after stage 2
-    assert ResNet2D(depth=10, input_channels=24, stem="small", base_filters=8)(np.zeros((1, 16, 16, 24), "f4")).shape \
-        == (1, 64)
+    assert ResNet2D(depth=10, input_channels=24, stem="small", base_filters=8)(
+        np.zeros((1, 16, 16, 24), "f4")
+    ).shape == (1, 64)

@@ -34,7 +34,8 @@ def _official_trees(root, clip):
                 with open(os.path.join(folder, name), "wb") as f:
                     f.write(clip)
             lines["trainlist01.txt" if subset == "train" else "testlist01.txt"] += (
-                f"{cls}/{name} {label + 1}\r\n" if subset == "train" else f"{cls}/{name}\r\n")
+                f"{cls}/{name} {label + 1}\r\n" if subset == "train" else f"{cls}/{name}\r\n"
+            )
             hmdb_split += f"{name} {1 if subset == 'train' else 2} \n"
         os.makedirs(os.path.join(hmdb, "testTrainMulti_7030_splits"), exist_ok=True)
         with open(os.path.join(hmdb, "testTrainMulti_7030_splits", f"{cls}_test_split1.txt"), "w") as f:
@@ -55,7 +56,8 @@ def test_labeled_video_splits_from_ucf101_and_hmdb51_layouts(tmp_path):
     ucf, hmdb, classes = _official_trees(tmp_path, clip_path.read_bytes())
     for source in ({"ucf101": ucf}, {"hmdb51": hmdb}):
         (train_v, train_y), (test_v, test_y), names, skipped = labeled_video_splits(
-            **source, shots=1, repeats=2, size=16)
+            **source, shots=1, repeats=2, size=16
+        )
         assert names == classes and skipped == 0
         assert sorted(train_y.tolist()) == [0, 0, 1, 1] and len(train_v) == 4  # 1 shot × 2 repeats per class
         assert all(v.shape[1:] == (16, 21, 3) and v.dtype == np.uint8 for v in train_v)  # short side → 16
@@ -78,8 +80,7 @@ def test_labeled_video_folder_skips_and_counts_bad_files(tmp_path):
     assert folder.skips.count == 1 and len(kept) == len(videos) == 12
     with pytest.warns(RuntimeWarning, match="broken.mp4"):
         # Every class keeps all its training videos (3 > its share): the broken file is decoded, wherever it is.
-        pool, test, names, skipped = labeled_video_splits(labeled_videos=os.path.join(root, "videos"), shots=3,
-                                                          seed=0)
+        pool, test, names, skipped = labeled_video_splits(labeled_videos=os.path.join(root, "videos"), shots=3, seed=0)
     assert skipped == 1 and len(names) == 6 and len(pool[0]) + len(test[0]) == 12
     assert len(pool[0]) == len(pool[1]) and len(test[0]) == len(test[1])
     _, test, _, _ = labeled_video_splits(labeled_videos=os.path.join(root, "videos"), shots=1, max_test_videos=2)
@@ -121,8 +122,10 @@ def test_few_shot_indices_and_summaries():
     chosen = few_shot_indices(labels, 2, seed=7)
     assert np.bincount(labels[chosen]).tolist() == [2, 2, 2]
     np.testing.assert_array_equal(chosen, few_shot_indices(labels, 2, seed=7))
-    runs = {f"{init}_seed{s}": {"init": init, "video_accuracy": v, "clip_accuracy": v / 2}
-            for init, s, v in (("a", 1, 0.5), ("scratch", 1, 0.2), ("a", 2, 0.7), ("scratch", 2, 0.4))}
+    runs = {
+        f"{init}_seed{s}": {"init": init, "video_accuracy": v, "clip_accuracy": v / 2}
+        for init, s, v in (("a", 1, 0.5), ("scratch", 1, 0.2), ("a", 2, 0.7), ("scratch", 2, 0.4))
+    }
     summary = summarize_runs(runs)
     assert summary["a"]["video_accuracy"]["mean"] == pytest.approx(0.6)
     assert summary["a"]["clip_accuracy"]["runs"] == [0.25, 0.35]
@@ -140,7 +143,11 @@ def test_grad_cam_clips_and_motion_mass():
     assert regions.shape == (2, 4, 20, 20) and regions.mean() == pytest.approx(0.25)
     clips, none = grad_cam_clips(videos, 4, crop_size=16)
     assert clips.shape == (3, 4, 16, 16, 3) and none is None
-    report = grad_cam_motion_mass(_tiny("cam", 3), np.asarray(videos, np.float32)[:, :4, :16, :16],
-                                  np.ones((3, 4, 16, 16), bool), layers={"c5": "conv5_out"})
+    report = grad_cam_motion_mass(
+        _tiny("cam", 3),
+        np.asarray(videos, np.float32)[:, :4, :16, :16],
+        np.ones((3, 4, 16, 16), bool),
+        layers={"c5": "conv5_out"},
+    )
     assert set(report) == {"c5", "map_size_c5", "clip_size", "moving_area_share"}
     assert report["moving_area_share"] == 1.0 and (np.isnan(report["c5"]) or report["c5"] == pytest.approx(1.0))

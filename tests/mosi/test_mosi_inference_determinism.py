@@ -40,11 +40,11 @@ def test_inference_is_the_documented_fixed_rule(images):
     # Every clip rebuilt in NumPy from the rule: window at (row, col) of frame t inside the mask, frame n // 2 outside.
     inside = np.zeros((crop, crop), bool)
     m = (crop - side + 1) // 2
-    inside[m:m + side, m:m + side] = True
+    inside[m : m + side, m : m + side] = True
     for b in range(len(images)):
-        source = images[b, :, p["left"][b]:p["left"][b] + ls].astype(np.float32)
+        source = images[b, :, p["left"][b] : p["left"][b] + ls].astype(np.float32)
         for c in range(gen.num_classes):
-            windows = [source[r:r + crop, k:k + crop] for r, k in zip(p["rows"][b, c], p["cols"][b, c])]
+            windows = [source[r : r + crop, k : k + crop] for r, k in zip(p["rows"][b, c], p["cols"][b, c])]
             for t in range(n):
                 expected = np.where(inside[..., None], windows[t], windows[n // 2])
                 np.testing.assert_array_equal(clips[b * gen.num_classes + c, t], expected)

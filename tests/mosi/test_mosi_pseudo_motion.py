@@ -55,8 +55,9 @@ def test_every_label_moves_as_labelled_with_flips(photos):
     direction (window right = content left) and speed; outside the square every frame is the background frame; and
     every clip equals a NumPy reconstruction from the source *flipped before generation*."""
     n, crop, ls = 6, 32, 64
-    gen = PseudoMotion(num_frames=n, crop_size=crop, source_size=ls, mask_size=0.6, color_jitter=None, grayscale=0.0,
-                       seed=3)
+    gen = PseudoMotion(
+        num_frames=n, crop_size=crop, source_size=ls, mask_size=0.6, color_jitter=None, grayscale=0.0, seed=3
+    )
     batch = np.concatenate([photos, photos])  # 8 images: both flip outcomes occur
     clips, labels, params = gen.generate(batch, training=True, return_params=True)
     clips, labels = numpy_of(clips), numpy_of(labels)
@@ -72,14 +73,14 @@ def test_every_label_moves_as_labelled_with_flips(photos):
             top, left, q = p["mask_top"][b, c], p["mask_left"][b, c], p["background_frame"][b, c]
             assert p["mask_side"][b, c] == side
             inside = np.zeros((crop, crop), bool)
-            inside[top:top + side, left:left + side] = True
+            inside[top : top + side, left : left + side] = True
             rows, cols = p["rows"][b, c], p["cols"][b, c]
             for t in range(n):  # exact reconstruction: moving square from frame t, the rest from frame q
-                window = source[rows[t]:rows[t] + crop, cols[t]:cols[t] + crop]
-                background = source[rows[q]:rows[q] + crop, cols[q]:cols[q] + crop]
+                window = source[rows[t] : rows[t] + crop, cols[t] : cols[t] + crop]
+                background = source[rows[q] : rows[q] + crop, cols[q] : cols[q] + crop]
                 np.testing.assert_array_equal(clip[t], np.where(inside[..., None], window, background))
                 np.testing.assert_array_equal(clip[t][~inside], clip[q][~inside])
-            patches = clip[:, top:top + side, left:left + side].astype(np.float64)
+            patches = clip[:, top : top + side, left : left + side].astype(np.float64)
             per_label[c] += [measured_shift(patches[t], patches[t + 1]) for t in range(n - 1)]
     step = (ls - crop) / gen.speeds / (n - 1)  # px per frame at speed 1
     for c, (x, y) in enumerate(gen.label_pool):
@@ -108,7 +109,7 @@ def test_tf_data_matches_on_device(photos):
     exact = PseudoMotion(num_frames=4, crop_size=32, source_size=64, mask_size=None, color_jitter=None, seed=0)
     device, _ = exact(photos, training=False)
     ds = tf.data.Dataset.from_tensor_slices(photos).batch(4).map(lambda x: exact(x, training=False))
-    (graph, labels), = list(ds)
+    ((graph, labels),) = list(ds)
     np.testing.assert_array_equal(numpy_of(device), graph.numpy())
     assert labels.numpy().tolist() == list(range(9)) * 4
 
@@ -119,8 +120,9 @@ def test_tf_data_matches_on_device(photos):
     stats = []
     for clips, labels in ((numpy_of(on_device), numpy_of(dev_labels)), (in_data[0].numpy(), in_data[1].numpy())):
         energy = np.abs(np.diff(clips, axis=1)).mean(axis=(1, 2, 3, 4))
-        stats.append(dict(mean=clips.mean(), std=clips.std(),
-                          energy=np.array([energy[labels == k].mean() for k in range(9)])))
+        stats.append(
+            dict(mean=clips.mean(), std=clips.std(), energy=np.array([energy[labels == k].mean() for k in range(9)]))
+        )
     assert stats[0]["mean"] == pytest.approx(stats[1]["mean"], rel=0.1)
     assert stats[0]["std"] == pytest.approx(stats[1]["std"], rel=0.1)
     np.testing.assert_allclose(stats[0]["energy"], stats[1]["energy"], rtol=0.4)
@@ -139,8 +141,13 @@ def test_tf_data_is_deterministic_with_a_seed(photos):
 
 def test_any_size_and_grayscale(photos):
     gen = PseudoMotion(num_frames=3, crop_size=16, source_size=32, seed=0)
-    for images in (np.zeros((2, 50, 90, 3), np.uint8), np.zeros((2, 90, 50, 1), np.uint8),
-                   np.zeros((2, 10, 12, 3), np.float32), np.zeros((20, 40), np.uint8), photos[0]):
+    for images in (
+        np.zeros((2, 50, 90, 3), np.uint8),
+        np.zeros((2, 90, 50, 1), np.uint8),
+        np.zeros((2, 10, 12, 3), np.float32),
+        np.zeros((20, 40), np.uint8),
+        photos[0],
+    ):
         clips, labels = gen(images)
         batch = 1 if images.ndim < 4 else len(images)
         assert tuple(clips.shape) == (9 * batch, 3, 16, 16, 3) and tuple(labels.shape) == (9 * batch,)

@@ -15,19 +15,39 @@ from keras_motion.mosi import DATA_PRESETS, MoSISearch, PseudoMotion, PseudoMoti
 from keras_motion.utils.summaries import read_events
 
 # Smaller than the "quick" preset: one epoch of each pretext phase on one batch, one finetuning epoch.
-TINY = dict(filters=(2, 2, 2, 2, 2), num_frames=4, crop_size=16, source_size=32, pretext_epochs=1, unmasked_epochs=1,
-            batch_images=4, finetune_epochs=1, finetune_batch_size=4, eval_clips=1)
+TINY = dict(
+    filters=(2, 2, 2, 2, 2),
+    num_frames=4,
+    crop_size=16,
+    source_size=32,
+    pretext_epochs=1,
+    unmasked_epochs=1,
+    batch_images=4,
+    finetune_epochs=1,
+    finetune_batch_size=4,
+    eval_clips=1,
+)
 
 
 def tiny_data():
     """4 smooth source images of 32 px, 2 classes × 2 labeled videos, 2 validation videos (16 px, 6 frames)."""
     rng = np.random.default_rng(0)
     ramp = np.linspace(0, 255, 32)
-    sources = [np.clip(ramp[:, None, None] * rng.uniform(0.3, 1, 3) + ramp[None, :, None] * rng.uniform(0, 0.7, 3),
-                       0, 255).astype(np.uint8) for _ in range(4)]
+    sources = [
+        np.clip(
+            ramp[:, None, None] * rng.uniform(0.3, 1, 3) + ramp[None, :, None] * rng.uniform(0, 0.7, 3), 0, 255
+        ).astype(np.uint8)
+        for _ in range(4)
+    ]
     videos = rng.integers(0, 256, (6, 6, 16, 16, 3), dtype=np.uint8)
-    return dict(sources=sources, videos=videos[:4], labels=[0, 1, 0, 1], val_videos=videos[4:], val_labels=[0, 1],
-                class_names=["a", "b"])
+    return dict(
+        sources=sources,
+        videos=videos[:4],
+        labels=[0, 1, 0, 1],
+        val_videos=videos[4:],
+        val_labels=[0, 1],
+        class_names=["a", "b"],
+    )
 
 
 @pytest.mark.backend_agnostic
@@ -63,8 +83,14 @@ def test_default_data_keeps_test_videos_out():
     assert len(data["val_videos"]) == len(data["val_labels"]) == 6 and len(data["videos"]) == 6
     assert sorted(data["val_labels"].tolist()) == sorted(data["labels"].tolist()) == list(range(6))
     sizes = {**DATA_PRESETS["cpu"], **DATA_PRESETS["quick"]}
-    recipe = synthetic_splits(sizes["synthetic_unlabeled"], sizes["synthetic_labeled"], sizes["synthetic_test"],
-                              num_frames=sizes["video_frames"], size=sizes["video_size"], seed=0)
+    recipe = synthetic_splits(
+        sizes["synthetic_unlabeled"],
+        sizes["synthetic_labeled"],
+        sizes["synthetic_test"],
+        num_frames=sizes["video_frames"],
+        size=sizes["video_size"],
+        seed=0,
+    )
     searched = np.concatenate([data["videos"], data["val_videos"]])
     assert not any(np.array_equal(video, test) for video in searched for test in recipe.test.frames)
     assert any(np.array_equal(video, recipe.labeled.frames[0]) for video in searched)  # the recipe's pool

@@ -25,8 +25,9 @@ def tree(tmp_path_factory):
     from keras_motion.datasets.synthetic.layout import write_layout
 
     root = tmp_path_factory.mktemp("ucf")
-    write_layout(root, "ucf101", 12, size=(48, 64), num_frames=(12, 20), actions=("wave", "clap", "jump"),
-                 show_progress=False)
+    write_layout(
+        root, "ucf101", 12, size=(48, 64), num_frames=(12, 20), actions=("wave", "clap", "jump"), show_progress=False
+    )
     return str(root)
 
 
@@ -45,9 +46,15 @@ def reads(monkeypatch):
 
 def _tiny_classifier(num_classes=3):
     keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((None, None, None, 3)), keras.layers.Rescaling(1 / 255),
-                             keras.layers.Conv3D(4, 3, padding="same"), keras.layers.GlobalAveragePooling3D(),
-                             keras.layers.Dense(num_classes)])
+    return keras.Sequential(
+        [
+            keras.Input((None, None, None, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv3D(4, 3, padding="same"),
+            keras.layers.GlobalAveragePooling3D(),
+            keras.layers.Dense(num_classes),
+        ]
+    )
 
 
 def test_pool_and_test_videos_are_lazy_and_give_the_decoded_batches(tree, reads):
@@ -100,8 +107,13 @@ def test_video_sources_decode_one_frame_each_as_the_decoded_videos(tree, tmp_pat
     open(folder / "broken.avi", "wb").close()
     skips = SkipLog("--videos")
     with pytest.warns(RuntimeWarning, match="broken.avi"):
-        train, heldout = pretext_sources(videos=folder, photos=[np.zeros((40, 40, 3), np.uint8)] * 3,
-                                         heldout_photos=1, crops_per_photo=1, skips=skips)
+        train, heldout = pretext_sources(
+            videos=folder,
+            photos=[np.zeros((40, 40, 3), np.uint8)] * 3,
+            heldout_photos=1,
+            crops_per_photo=1,
+            skips=skips,
+        )
     assert skips.count == 1 and sorted(train[2:] + heldout[1:]) == paths  # validated: the broken file left out
     gen = PseudoMotion(num_frames=4, crop_size=16, source_size=24, seed=0)
     # The frame drawn comes from the exact frame count, which on these files is the header's (what was read before).
@@ -114,7 +126,7 @@ def test_video_sources_decode_one_frame_each_as_the_decoded_videos(tree, tmp_pat
             for i in range(len(lazy)):
                 reads.clear()
                 np.testing.assert_array_equal(lazy[i][0], eager[i][0])
-                assert [n for _, n in reads] == [1] * len(lazy.order[5 * i:5 * i + 5])  # one frame per source
+                assert [n for _, n in reads] == [1] * len(lazy.order[5 * i : 5 * i + 5])  # one frame per source
             lazy.on_epoch_end(), eager.on_epoch_end()
 
 

@@ -11,8 +11,20 @@ from keras_motion.errors import NotFittedError
 from keras_motion.mosi import PRESETS, MoSI, photo_crops, pretext_sources, synthetic_splits
 from keras_motion.utils import Run
 
-TINY = dict(filters=(4, 4, 4, 4, 4), num_frames=4, crop_size=16, source_size=32, pretext_epochs=1, unmasked_epochs=1,
-            batch_images=4, seeds=1, shots=1, finetune_epochs=1, finetune_warmup=1, eval_clips=2)
+TINY = dict(
+    filters=(4, 4, 4, 4, 4),
+    num_frames=4,
+    crop_size=16,
+    source_size=32,
+    pretext_epochs=1,
+    unmasked_epochs=1,
+    batch_images=4,
+    seeds=1,
+    shots=1,
+    finetune_epochs=1,
+    finetune_warmup=1,
+    eval_clips=2,
+)
 
 
 def test_presets_and_arguments():
@@ -35,8 +47,9 @@ def test_presets_and_arguments():
 @pytest.mark.slow
 def test_pretrain_evaluate_grad_cam_finetune_and_resume(tmp_path):
     data = synthetic_splits(6, 6, 6, num_frames=6, size=16, grad_cam_size=24, seed=0)
-    train, heldout = pretext_sources(unlabeled_videos=data.unlabeled.frames, heldout_videos=data.test.frames,
-                                     crops_per_photo=1)
+    train, heldout = pretext_sources(
+        unlabeled_videos=data.unlabeled.frames, heldout_videos=data.test.frames, crops_per_photo=1
+    )
     run = Run(tmp_path, verbose=False)
     task = MoSI(**TINY, run=run)
     backbone = task.pretrain(train, grad_cam_clips=task.grad_cam_clips(data.test.frames[:2])[0])
@@ -77,8 +90,9 @@ def test_photo_crops_and_pretext_sources(tmp_path, astronaut):
     assert all(np.array_equal(a, b) for a, b in zip(crops, photo_crops([astronaut], 5, seed=3)))
 
     photos = [np.full((40, 50, 3), i, np.uint8) for i in range(5)]
-    train, heldout = pretext_sources(photos=photos, heldout_photos=2, crops_per_photo=3, seed=0,
-                                     unlabeled_videos=["u.mp4"], heldout_videos=["t.mp4"])
+    train, heldout = pretext_sources(
+        photos=photos, heldout_photos=2, crops_per_photo=3, seed=0, unlabeled_videos=["u.mp4"], heldout_videos=["t.mp4"]
+    )
     assert (len(train), len(heldout)) == (3 * 3 + 1, 2 * 3 + 1)
     assert {int(c[0, 0, 0]) for c in train[:-1]}.isdisjoint({int(c[0, 0, 0]) for c in heldout[:-1]})
 

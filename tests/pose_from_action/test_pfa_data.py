@@ -87,8 +87,7 @@ def test_labeled_video_data_from_ucf101_train_and_test_splits(tmp_path, carphone
     with open(carphone_path, "rb") as f:
         _ucf_tree(tmp_path, f.read())  # 2 train and 1 test video per class, all copies of the real carphone clip
     train, test = (UCF101(tmp_path, split=1, subset=s) for s in ("train", "test"))
-    videos, down = labeled_video_data(train, test, delta=4, size=24, max_frames=6, fractions=(0.5, 0.5),
-                                      test_frames=2)
+    videos, down = labeled_video_data(train, test, delta=4, size=24, max_frames=6, fractions=(0.5, 0.5), test_frames=2)
     assert (len(videos.pretrain), len(videos.heldout), videos.skips.count) == (3, 3, 0)
     assert down.class_names == UCF_CLASSES and len(down.pool) == 3 and down.pool[0].shape == (6, 24, 29, 3)
     label_of = dict(zip(train.paths, train.labels))

@@ -14,8 +14,20 @@ from keras_motion.utils.summaries import read_events
 
 # Tiny sizes over the "quick" preset: one epoch of the verifier and of the finetuning per trial; 12 pretraining
 # videos make 3 full batches of 4 positives (a partial last batch would make TensorFlow trace the training twice).
-TINY = dict(delta=3, render_size=20, crop_size=16, width=0.0625, feature_dim=16, hidden=16, classifier_hidden=8,
-            batch_positives=4, per_video=1, epochs=1, finetune_epochs=1, num_labeled=5)
+TINY = dict(
+    delta=3,
+    render_size=20,
+    crop_size=16,
+    width=0.0625,
+    feature_dim=16,
+    hidden=16,
+    classifier_hidden=8,
+    batch_positives=4,
+    per_video=1,
+    epochs=1,
+    finetune_epochs=1,
+    num_labeled=5,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +73,11 @@ def test_search_logs_a_session_per_trial_the_objective_pictures_and_a_summary(tm
         assert json.load(f)["hyperparameters"] == best["hyperparameters"]
     assert (tmp_path / "out" / "objective.png").stat().st_size > 0
     model = keras.saving.load_model(tmp_path / "out" / "best_model.keras")
-    x = {"frame_a": np.zeros((2, 16, 16, 3), "uint8"), "frame_b": np.zeros((2, 16, 16, 3), "uint8"),
-         "flow": np.zeros((2, 16, 16, 6), "float32")}
+    x = {
+        "frame_a": np.zeros((2, 16, 16, 3), "uint8"),
+        "frame_b": np.zeros((2, 16, 16, 3), "uint8"),
+        "flow": np.zeros((2, 16, 16, 6), "float32"),
+    }
     assert tuple(model(x).shape) == (2, 2)
 
 

@@ -12,8 +12,21 @@ from keras_motion.errors import NotFittedError
 from keras_motion.pose_from_action import PoseFromAction, compare_initialisations, synthetic_data
 from keras_motion.utils import Run
 
-TINY = dict(delta=3, render_size=20, crop_size=16, width=0.0625, feature_dim=16, hidden=16, classifier_hidden=8,
-            batch_positives=4, per_video=1, epochs=1, finetune_epochs=1, seeds=1, num_labeled=5)
+TINY = dict(
+    delta=3,
+    render_size=20,
+    crop_size=16,
+    width=0.0625,
+    feature_dim=16,
+    hidden=16,
+    classifier_hidden=8,
+    batch_positives=4,
+    per_video=1,
+    epochs=1,
+    finetune_epochs=1,
+    seeds=1,
+    num_labeled=5,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +36,12 @@ def data():
 
 def test_presets_layer_on_the_cpu_settings_and_take_overrides():
     paper = PoseFromAction.from_preset("paper", epochs=3)
-    assert (paper.crop_size, paper.render_size, paper.convnet["width"], paper.convnet["feature_dim"]) == \
-        (224, 256, 1.0, 4096)
+    assert (paper.crop_size, paper.render_size, paper.convnet["width"], paper.convnet["feature_dim"]) == (
+        224,
+        256,
+        1.0,
+        4096,
+    )
     assert (paper.hidden, paper.classifier_hidden, paper.delta, paper.negatives, paper.epochs) == (4096, 2048, 12, 2, 3)
     assert paper.num_labeled == PoseFromAction.hyperparameters()["num_labeled"] == 50  # not in "paper": the default
     with pytest.raises(ValueError, match="unknown preset"):
@@ -59,8 +76,11 @@ def test_verifier_training_report_and_downstream(tmp_path, data):
         assert len(runs) == 1 and table[init]["mean"] == np.mean(runs) and table[init]["std"] == np.std(runs)
     assert (table["labeled"], table["test_images"], table["chance"]) == (5, len(down.test_labels), 1 / 6)
     json.dumps({**report, **table})  # plain JSON
-    assert {p.name for p in (tmp_path / "logs").iterdir()} >= {"verifier", "downstream_verifier_init_seed4",
-                                                                "downstream_random_init_seed4"}
+    assert {p.name for p in (tmp_path / "logs").iterdir()} >= {
+        "verifier",
+        "downstream_verifier_init_seed4",
+        "downstream_random_init_seed4",
+    }
     with pytest.raises(ValueError, match="init must be"):
         task.classifier(6, "imagenet")
 
@@ -77,8 +97,9 @@ def test_compare_initialisations_draws_per_seed_and_seeds_each_build():
         weights.append(keras.ops.convert_to_numpy(model.layers[-1].kernel))
         return model
 
-    table = compare_initialisations({"a": build, "b": build}, draw, np.eye(4, dtype="float32"),
-                                    np.array([0, 1, 0, 1]), seeds=(7, 8), epochs=1)
+    table = compare_initialisations(
+        {"a": build, "b": build}, draw, np.eye(4, dtype="float32"), np.array([0, 1, 0, 1]), seeds=(7, 8), epochs=1
+    )
     assert drawn == [7, 8] and len(table["a"]["runs"]) == len(table["b"]["runs"]) == 2
     np.testing.assert_array_equal(weights[0], weights[1])  # same seed, same initialisation
     assert not np.array_equal(weights[0], weights[2])
@@ -92,8 +113,13 @@ def _recipe():
 def test_recipe_flags_presets_and_flow_default():
     recipe = _recipe()
     args = recipe["parse_args"](["--paper", "--epochs", "3"])
-    assert (args.crop_size, args.width, args.feature_dim, args.hidden, args.classifier_hidden) == (224, 1.0, 4096,
-                                                                                                  4096, 2048)
+    assert (args.crop_size, args.width, args.feature_dim, args.hidden, args.classifier_hidden) == (
+        224,
+        1.0,
+        4096,
+        4096,
+        2048,
+    )
     assert (args.delta, args.negatives, args.stem_stride, args.dropout, args.epochs) == (12, 2, 2, 0.5, 3)
     assert recipe["parse_args"]([]).flow == "exact" and recipe["parse_args"](["--videos", "v"]).flow == "dis"
     assert recipe["parse_args"](["--voc", "v"]).flow == "exact"  # the pretraining videos stay the synthetic ones

@@ -30,7 +30,7 @@ def _magnitude(stack):
 
 @pytest.mark.parametrize("t0", [0, 20])
 def test_flip_matches_flow_recomputed_on_the_mirrored_real_clip(bikes_frames, t0):
-    clip = bikes_frames[t0:t0 + L + 1]
+    clip = bikes_frames[t0 : t0 + L + 1]
     stack = flow_stack(clip, 0, L)
     a, b, flipped = augment_triplet(clip[0], clip[L], stack, flip=True, reverse=False)
     mirrored = clip[:, :, ::-1]
@@ -46,7 +46,7 @@ def test_flip_matches_flow_recomputed_on_the_mirrored_real_clip(bikes_frames, t0
 
 @pytest.mark.parametrize("t0", [0, 20])
 def test_reversal_matches_flow_recomputed_on_the_reversed_real_clip(bikes_frames, t0):
-    clip = bikes_frames[t0:t0 + L + 1]
+    clip = bikes_frames[t0 : t0 + L + 1]
     stack = flow_stack(clip, 0, L)
     a, b, reversed_stack = augment_triplet(clip[0], clip[L], stack, flip=False, reverse=True)
     np.testing.assert_array_equal(a, clip[L])
@@ -64,10 +64,15 @@ def test_reversal_matches_flow_recomputed_on_the_reversed_real_clip(bikes_frames
     grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     warped_errors = []
     for k in range(L):
-        forward = stack[..., 2 * k:2 * k + 2]  # frame k → k+1
-        backward = recomputed[..., 2 * (L - 1 - k):2 * (L - k)]  # frame k+1 → k
-        sampled = cv2.remap(backward, grid_x + forward[..., 0], grid_y + forward[..., 1], cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
+        forward = stack[..., 2 * k : 2 * k + 2]  # frame k → k+1
+        backward = recomputed[..., 2 * (L - 1 - k) : 2 * (L - k)]  # frame k+1 → k
+        sampled = cv2.remap(
+            backward,
+            grid_x + forward[..., 0],
+            grid_y + forward[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         warped_errors.append(np.linalg.norm(sampled + forward, axis=-1).mean())
     assert np.mean(warped_errors) <= error
 
@@ -106,7 +111,7 @@ def test_triplet_crops_frames_and_stack_at_the_same_place():
     np.testing.assert_array_equal(b, frames[1, 7, 3:15, 4:16])
     assert stack.shape == (12, 12, 10)
     for k in range(5):  # u0, v0, u1, v1, … of flows t … t+Δ−1
-        np.testing.assert_allclose(stack[..., 2 * k:2 * k + 2], flows[1, 2 + k, 3:15, 4:16], atol=2e-3)
+        np.testing.assert_allclose(stack[..., 2 * k : 2 * k + 2], flows[1, 2 + k, 3:15, 4:16], atol=2e-3)
 
 
 def test_negatives_come_from_other_videos_of_the_batch_two_per_positive():
@@ -193,8 +198,9 @@ def test_video_files_bad_ones_skipped_and_counted(tmp_path, carphone_path):
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"\x00" * 2048)
     with pytest.warns(RuntimeWarning):
-        videos = TripletVideos.from_files([carphone_path, short, corrupt], delta=4, size=32, max_frames=8,
-                                          show_progress=False)
+        videos = TripletVideos.from_files(
+            [carphone_path, short, corrupt], delta=4, size=32, max_frames=8, show_progress=False
+        )
     assert len(videos) == 1 and videos.skips.count == 2
     assert videos.frames[0].shape == (8, 32, 39, 3) and videos.flows[0].shape == (7, 32, 39, 2)
     assert np.abs(videos.flows[0]).max() > 0  # real motion in the carphone clip

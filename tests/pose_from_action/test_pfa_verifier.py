@@ -11,9 +11,11 @@ SMALL = dict(image_size=32, width=0.0625, feature_dim=16, stem_stride=1)
 
 def _inputs(n=3, delta=3, size=32, seed=0):
     rng = np.random.default_rng(seed)
-    return {"frame_a": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),  # uint8: scaled inside
-            "frame_b": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
-            "flow": rng.normal(size=(n, size, size, 2 * delta)).astype("f4")}
+    return {
+        "frame_a": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),  # uint8: scaled inside
+        "frame_b": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+        "flow": rng.normal(size=(n, size, size, 2 * delta)).astype("f4"),
+    }
 
 
 def test_vgg_m_at_paper_size_keeps_a_7x7x512_map():
@@ -35,8 +37,7 @@ def test_verifier_structure_shares_the_appearance_convnet():
     assert not np.allclose(logits.sum(-1), 1.0)  # logits, not probabilities
     # one Appearance ConvNet for both frames: swapping them only permutes the concatenated features
     features = [keras.ops.convert_to_numpy(f) for f in v.features(_inputs())]
-    np.testing.assert_allclose(features[0], keras.ops.convert_to_numpy(v.appearance(_inputs()["frame_a"])),
-                               atol=1e-5)
+    np.testing.assert_allclose(features[0], keras.ops.convert_to_numpy(v.appearance(_inputs()["frame_a"])), atol=1e-5)
 
 
 def test_in_batch_pairs_equal_explicit_triplets():
@@ -46,8 +47,9 @@ def test_in_batch_pairs_equal_explicit_triplets():
     paired = keras.ops.convert_to_numpy(v({**x, "partners": partners}))
     anchors = np.concatenate([np.arange(4), np.repeat(np.arange(4), 2)])
     stacks = np.concatenate([np.arange(4), partners.reshape(-1)])
-    explicit = keras.ops.convert_to_numpy(v({"frame_a": x["frame_a"][anchors], "frame_b": x["frame_b"][anchors],
-                                             "flow": x["flow"][stacks]}))
+    explicit = keras.ops.convert_to_numpy(
+        v({"frame_a": x["frame_a"][anchors], "frame_b": x["frame_b"][anchors], "flow": x["flow"][stacks]})
+    )
     assert paired.shape == (12, 2)
     np.testing.assert_allclose(paired, explicit, atol=1e-5)
 
@@ -56,15 +58,22 @@ def test_fit_with_in_batch_negatives_updates_all_parts():
     from keras_motion.pose_from_action import TripletBatches, TripletVideos
 
     rng = np.random.default_rng(0)
-    videos = TripletVideos(rng.integers(0, 255, (4, 5, 32, 32, 3), np.uint8),
-                           rng.normal(size=(4, 4, 32, 32, 2)).astype("f4"), delta=3)
+    videos = TripletVideos(
+        rng.integers(0, 255, (4, 5, 32, 32, 3), np.uint8), rng.normal(size=(4, 4, 32, 32, 2)).astype("f4"), delta=3
+    )
     data = TripletBatches(videos, batch_positives=4, in_batch=True, balance=True)
     v = TripletVerifier(delta=3, hidden=8, **SMALL)
-    kernels = lambda: [keras.ops.convert_to_numpy(getattr(v, name).get_layer("conv1").kernel)  # noqa: E731
-                       for name in ("appearance", "motion")] + [keras.ops.convert_to_numpy(v.fc7.kernel)]
+
+    def kernels():
+        towers = [getattr(v, name).get_layer("conv1").kernel for name in ("appearance", "motion")]
+        return [keras.ops.convert_to_numpy(k) for k in towers + [v.fc7.kernel]]
+
     before = kernels()
-    v.compile(optimizer=keras.optimizers.Adam(1e-2), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-              metrics=["accuracy"])
+    v.compile(
+        optimizer=keras.optimizers.Adam(1e-2),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     history = v.fit(data, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     for old, new in zip(before, kernels()):  # both ConvNets and the head learn
@@ -76,17 +85,24 @@ def test_classifier_starts_from_the_appearance_convnet():
     clf = v.classifier(6, hidden=12)
     assert isinstance(clf, AppearanceClassifier)
     image = _inputs()["frame_a"]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(clf.appearance(image)),
-                               keras.ops.convert_to_numpy(v.appearance(image)), atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(clf.appearance(image)), keras.ops.convert_to_numpy(v.appearance(image)), atol=1e-6
+    )
     assert keras.ops.convert_to_numpy(clf(image)).shape == (3, 6)
     fresh = AppearanceClassifier(6, hidden=12, **SMALL)
-    assert not np.allclose(keras.ops.convert_to_numpy(fresh.appearance(image)),
-                           keras.ops.convert_to_numpy(v.appearance(image)))
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(fresh.appearance(image)), keras.ops.convert_to_numpy(v.appearance(image))
+    )
 
 
-@pytest.mark.parametrize("build", [lambda: TripletVerifier(delta=3, hidden=8, dropout=0.5, flow_scale=0.5, **SMALL),
-                                   lambda: AppearanceClassifier(5, hidden=8, **SMALL),
-                                   lambda: VGGMFeatures(input_channels=6, input_scale=0.25, **SMALL)])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: TripletVerifier(delta=3, hidden=8, dropout=0.5, flow_scale=0.5, **SMALL),
+        lambda: AppearanceClassifier(5, hidden=8, **SMALL),
+        lambda: VGGMFeatures(input_channels=6, input_scale=0.25, **SMALL),
+    ],
+)
 def test_keras_round_trip_identical_outputs(tmp_path, build):
     model = build()
     x = _inputs()

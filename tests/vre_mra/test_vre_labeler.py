@@ -13,7 +13,7 @@ def test_otsu_equals_scikit_image_on_flow_magnitudes(bikes_frames):
     from keras_motion.flow import video_flow
 
     flows = video_flow(bikes_frames[:7:3])
-    magnitudes = [np.sqrt((f ** 2).sum(-1)) for f in flows]
+    magnitudes = [np.sqrt((f**2).sum(-1)) for f in flows]
     assert otsu_threshold(magnitudes) == threshold_otsu(np.concatenate([m.ravel() for m in magnitudes]))
     rng = np.random.default_rng(0)
     for _ in range(5):
@@ -30,8 +30,9 @@ def synthetic():
 def test_labels_agree_with_true_actions_on_real_flow(synthetic, tmp_path):
     from sklearn.metrics import normalized_mutual_info_score
 
-    labeler = MotionLabeler(codebook_size=16, num_labels=6, key_frames=6, interval=3, pooling="mean",
-                            show_progress=False)
+    labeler = MotionLabeler(
+        codebook_size=16, num_labels=6, key_frames=6, interval=3, pooling="mean", show_progress=False
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a few squat/clap clips may have no motion above OTSU
         labels = labeler.fit_predict(synthetic.frames)  # DIS flow computed from the rendered frames
@@ -95,17 +96,41 @@ def test_pseudo_labels_tool_writes_csv_and_reusable_labeler(tmp_path, capsys):
 
     write_synthetic(tmp_path / "syn", 12, num_frames=10, size=32, show_progress=False)
     spec = importlib.util.spec_from_file_location(
-        "pseudo_labels", os.path.join(os.path.dirname(__file__), "..", "..", "tools", "pseudo_labels.py"))
+        "pseudo_labels", os.path.join(os.path.dirname(__file__), "..", "..", "tools", "pseudo_labels.py")
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     videos, out = str(tmp_path / "syn" / "videos"), str(tmp_path / "out")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        assert tool.main(["--videos", videos, "--out", out, "--codebook-size", "8", "--num-labels", "3",
-                          "--key-frames", "4", "--pooling", "mean"]) == 0
+        assert (
+            tool.main(
+                [
+                    "--videos",
+                    videos,
+                    "--out",
+                    out,
+                    "--codebook-size",
+                    "8",
+                    "--num-labels",
+                    "3",
+                    "--key-frames",
+                    "4",
+                    "--pooling",
+                    "mean",
+                ]
+            )
+            == 0
+        )
         rows = list(csv.DictReader(open(os.path.join(out, "labels.csv"))))
-        assert len(rows) == 12 and {r["path"].split("/")[0] for r in rows} <= {"walk_left", "walk_right", "jump",
-                                                                               "squat", "wave", "clap"}
+        assert len(rows) == 12 and {r["path"].split("/")[0] for r in rows} <= {
+            "walk_left",
+            "walk_right",
+            "jump",
+            "squat",
+            "wave",
+            "clap",
+        }
         assert "NMI" in capsys.readouterr().out
         again = str(tmp_path / "again")
         assert tool.main(["--videos", videos, "--out", again, "--labeler", os.path.join(out, "labeler.npz")]) == 0

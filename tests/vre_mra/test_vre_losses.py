@@ -60,16 +60,19 @@ def test_squared_distance_by_hand():
     pos = np.array([[0, 1], [0, 2]])  # distances 5 and 0.5 → squares 25 and 0.25 → mean 12.625
     neg = np.array([[0, 3], [1, 2]])  # distances 2 and 4.61 → hinge at δ = 3: 1 and 0 → squared, mean 0.5
     assert number(first_order_smoothness(f, pos, neg, margin=3.0, distance="squared")) == pytest.approx(
-        12.625 + 0.5, abs=1e-4)
+        12.625 + 0.5, abs=1e-4
+    )
     neg = np.array([[0, 2]])  # distance 0.5 → hinge at δ = 3: 2.5 → squared 6.25
     assert number(first_order_smoothness(f, pos, neg, margin=3.0, distance="squared")) == pytest.approx(
-        12.625 + 6.25, abs=1e-4)
+        12.625 + 6.25, abs=1e-4
+    )
     g = np.array([[0, 0], [1, 0], [2, 0], [1, 0.25], [3, 0.5]], "float32")
     tpos = np.array([[0, 1, 4]])  # d̂(0,1) = (-1, 0), d̂(1,4) = (-2, -0.5) → |(1, 0.5)|² = 1.25
     tneg = np.array([[0, 1, 3]])  # |(-1, 0.25)| = 1.0308 → hinge at δ = 2: 0.9692 → squared 0.9394
     expected = 1.25 + (2.0 - np.hypot(1.0, 0.25)) ** 2
     assert number(second_order_smoothness(g, tpos, tneg, margin=2.0, distance="squared")) == pytest.approx(
-        expected, abs=1e-4)
+        expected, abs=1e-4
+    )
 
 
 def test_squared_distance_gradient_fades_as_positives_meet():

@@ -25,17 +25,30 @@ from keras_motion.vre_mra import (
 
 # Tiny sizes over the "quick" preset: one iteration of each step, no BatchNorm nor per-frame motion loss (fewer ops
 # to trace: compiling the four distinct steps is most of a trial).
-TINY = dict(key_frames=4, image_size=16, width=0.05, feature_dim=8, motion_units=8, motion_hidden=8,
-            classifier_hidden=8, batch_images=6, batch_clips=4, iterations=(1, 1, 1, 1, 1), shots=2,
-            frame_motion=0.0, norm="none")
+TINY = dict(
+    key_frames=4,
+    image_size=16,
+    width=0.05,
+    feature_dim=8,
+    motion_units=8,
+    motion_hidden=8,
+    classifier_hidden=8,
+    batch_images=6,
+    batch_clips=4,
+    iterations=(1, 1, 1, 1, 1),
+    shots=2,
+    frame_motion=0.0,
+    norm="none",
+)
 TUNED = ["codebook_size", "learning_rate", "num_labels", "proxy_weight"]
 
 
 @pytest.fixture(scope="module")
 def data():
     videos = unlabeled_videos(frames=10, size=32, num_videos=16).videos
-    parts, names = labeled_images(16, size=32, holdout="validation", num_videos=16, pool_per_class=2, test_videos=0,
-                                  validation_videos=8)
+    parts, names = labeled_images(
+        16, size=32, holdout="validation", num_videos=16, pool_per_class=2, test_videos=0, validation_videos=8
+    )
     assert "test" not in parts  # the objective never sees a test image
     return {"videos": videos, "pool": parts["pool"], "validation": parts["validation"], "num_classes": len(names)}
 
@@ -68,8 +81,9 @@ def test_search_logs_the_steps_a_session_per_trial_pictures_and_a_summary(tmp_pa
         rows = list(csv.DictReader(f))
     assert len(rows) == 3 and all(row["status"] == "COMPLETED" for row in rows)
     for row in rows:  # the objective is the accuracy logged in the trial's validation run
-        assert float(row["objective"]) == pytest.approx(runs[row["trial"] + "/validation"]["scalars"]
-                                                        ["epoch_accuracy"][0][1])
+        assert float(row["objective"]) == pytest.approx(
+            runs[row["trial"] + "/validation"]["scalars"]["epoch_accuracy"][0][1]
+        )
     with open(tmp_path / "out" / "best_hparams.json") as f:
         assert json.load(f)["hyperparameters"] == best["hyperparameters"]
     assert (tmp_path / "out" / "objective.png").stat().st_size > 0
@@ -91,8 +105,17 @@ def test_an_epoch_is_a_ninth_of_the_steps_iterations(data):
 
 
 def _net():
-    return VisualMotionNet(3, 4, image_size=16, width=0.05, feature_dim=8, stem="small", motion_units=8,
-                           motion_hidden=8, classifier_hidden=8)
+    return VisualMotionNet(
+        3,
+        4,
+        image_size=16,
+        width=0.05,
+        feature_dim=8,
+        stem="small",
+        motion_units=8,
+        motion_hidden=8,
+        classifier_hidden=8,
+    )
 
 
 def test_retrieval_images_draw_the_nearest_clip_of_one_image_per_class(tmp_path):

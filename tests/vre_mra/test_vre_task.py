@@ -8,8 +8,21 @@ from keras_motion.task import Task
 from keras_motion.utils import Run
 from keras_motion.vre_mra import VREMRA, ablation_rows, labeled_images, unlabeled_videos
 
-TINY = dict(key_frames=4, codebook_size=8, num_labels=4, image_size=16, width=0.05, feature_dim=8, motion_units=8,
-            motion_hidden=8, classifier_hidden=8, batch_images=6, batch_clips=4, iterations=(2, 2, 2, 2, 2), shots=2)
+TINY = dict(
+    key_frames=4,
+    codebook_size=8,
+    num_labels=4,
+    image_size=16,
+    width=0.05,
+    feature_dim=8,
+    motion_units=8,
+    motion_hidden=8,
+    classifier_hidden=8,
+    batch_images=6,
+    batch_clips=4,
+    iterations=(2, 2, 2, 2, 2),
+    shots=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +40,16 @@ def test_the_whole_method_writes_its_table_labeler_picture_and_net(tmp_path, dat
     labels, report = task.pseudo_labels(unlabeled.videos, unlabeled.classes)
     assert report["labeler"] == "fitted" and 0 <= report["nmi"] <= 1 and 0 < report["purity"] <= 1
     clips, kept = task.clips(unlabeled.videos, labels)
-    table = task.ablation(parts["pool"], parts["test"], clips, labels[kept], len(names), seeds=(3,),
-                          rows=["full"], clip_classes=unlabeled.classes[kept])
+    table = task.ablation(
+        parts["pool"],
+        parts["test"],
+        clips,
+        labels[kept],
+        len(names),
+        seeds=(3,),
+        rows=["full"],
+        clip_classes=unlabeled.classes[kept],
+    )
     assert list(table["ablation"]) == ["w/o MRA", "full"]  # all seven rows: the recipe's --quick test
     for entry in table["ablation"].values():
         assert len(entry["runs"]) == 1 and 0 <= entry["mean"] <= 1 and entry["std"] == 0

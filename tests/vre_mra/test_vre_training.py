@@ -17,15 +17,29 @@ pytestmark = pytest.mark.backend_agnostic
 
 
 def tiny_net(**kwargs):
-    return VisualMotionNet(num_classes=3, num_motion_labels=4, image_size=16, width=0.05, feature_dim=8,
-                           stem="small", motion_units=6, motion_hidden=5, classifier_hidden=7, **kwargs)
+    return VisualMotionNet(
+        num_classes=3,
+        num_motion_labels=4,
+        image_size=16,
+        width=0.05,
+        feature_dim=8,
+        stem="small",
+        motion_units=6,
+        motion_hidden=5,
+        classifier_hidden=7,
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
-    return dict(images=rng.integers(0, 256, (12, 16, 16, 3), dtype=np.uint8), labels=rng.integers(0, 3, 12),
-                clips=rng.integers(0, 256, (6, 5, 16, 16, 3), dtype=np.uint8), clip_labels=rng.integers(0, 4, 6))
+    return dict(
+        images=rng.integers(0, 256, (12, 16, 16, 3), dtype=np.uint8),
+        labels=rng.integers(0, 3, 12),
+        clips=rng.integers(0, 256, (6, 5, 16, 16, 3), dtype=np.uint8),
+        clip_labels=rng.integers(0, 4, 6),
+    )
 
 
 def snapshot(net):
@@ -38,8 +52,9 @@ def test_a_step_changes_exactly_its_groups(step, data):
     net = tiny_net()
     images = data["images"] if step != 4 else None
     clips = data["clips"] if step in (2, 4) else None
-    batches = VisualMotionBatches(images, data["labels"], clips, data["clip_labels"], batch_images=4, batch_clips=3,
-                                  steps=3, seed=step)
+    batches = VisualMotionBatches(
+        images, data["labels"], clips, data["clip_labels"], batch_images=4, batch_clips=3, steps=3, seed=step
+    )
     before = snapshot(net)
     history = train_step(net, step, batches, learning_rate=1e-2)
     after = snapshot(net)
@@ -51,8 +66,9 @@ def test_a_step_changes_exactly_its_groups(step, data):
 
 
 def test_batches_carry_neighbour_sets(data):
-    batches = VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3,
-                                  subclip_length=3, steps=2)
+    batches = VisualMotionBatches(
+        clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3, subclip_length=3, steps=2
+    )
     x = batches[1]
     assert x["clips"].shape == (3, 5, 16, 16, 3) and x["clips"].dtype == np.uint8  # the net scales them inside
     # Clips are never mirrored (a mirror flips their motion, hence their pseudo label): each is a source clip.
@@ -87,29 +103,47 @@ def test_mra_path_is_one_gru_step_from_zero_state(data):
 
 def test_net_round_trip_and_custom_encoder(tmp_path, data):
     x = data["images"][:3]
-    for net in (tiny_net(), tiny_net(mra_features="motion", encoder_dropout=0.0),
-                VisualMotionNet(3, 4, encoder=keras.Sequential([keras.Input((16, 16, 3)),
-                                                                keras.layers.Conv2D(4, 3)]),
-                                image_size=16, motion_units=4, motion_hidden=4, classifier_hidden=4)):
+    for net in (
+        tiny_net(),
+        tiny_net(mra_features="motion", encoder_dropout=0.0),
+        VisualMotionNet(
+            3,
+            4,
+            encoder=keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3)]),
+            image_size=16,
+            motion_units=4,
+            motion_hidden=4,
+            classifier_hidden=4,
+        ),
+    ):
         path = tmp_path / f"{net.name}_{net.get_config()['mra_features']}.keras"
         net.save(path)
         restored = keras.saving.load_model(path)
         for fn in ("__call__", "visual_scores", "image_motion"):
-            np.testing.assert_allclose(keras.ops.convert_to_numpy(getattr(restored, fn)(x)),
-                                       keras.ops.convert_to_numpy(getattr(net, fn)(x)), atol=1e-6)
+            np.testing.assert_allclose(
+                keras.ops.convert_to_numpy(getattr(restored, fn)(x)),
+                keras.ops.convert_to_numpy(getattr(net, fn)(x)),
+                atol=1e-6,
+            )
     assert predict_in_batches(net.visual_scores, data["images"], batch_size=5).shape == (12, 3)
 
 
 def test_alexnet_default_is_4096_d():
     enc = AlexNetEncoder()
     assert enc.output.shape == (None, 4096) and [l.filters for l in enc.layers if hasattr(l, "filters")] == [
-        96, 256, 384, 384, 256]
+        96,
+        256,
+        384,
+        384,
+        256,
+    ]
 
 
 def test_ablation_step_trains_only_groups_its_losses_reach(data):
     net = tiny_net()
-    batches = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4,
-                                  batch_clips=3, steps=2)
+    batches = VisualMotionBatches(
+        data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4, batch_clips=3, steps=2
+    )
     before = snapshot(net)
     train_step(net, 2, batches, losses=("main", "smooth1"), learning_rate=1e-2)  # no motion classification
     after = snapshot(net)
@@ -121,8 +155,16 @@ def test_a_reused_compiled_step_trains_as_a_fresh_one(data):
     keras.utils.set_random_seed(0)
     net = tiny_net(dropout=0.0)  # no random draws: a rerun from the same weights is exact
     start = net.get_weights()
-    batches = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], batch_images=4,
-                                  batch_clips=3, steps=3, seed=1)
+    batches = VisualMotionBatches(
+        data["images"],
+        data["labels"],
+        data["clips"],
+        data["clip_labels"],
+        batch_images=4,
+        batch_clips=3,
+        steps=3,
+        seed=1,
+    )
     steps = VisualMotionSteps(net, learning_rate=1e-2)
     runs = []
     for _ in range(2):
@@ -145,19 +187,21 @@ def test_batch_norm_encoder_is_frozen_outside_its_steps(tmp_path, data):
     net = tiny_net(norm="batch")
     assert any(isinstance(l, keras.layers.BatchNormalization) for l in net.encoder.layers)
     encoder_state = [np.array(w) for w in net.encoder.get_weights()]  # kernels and moving statistics
-    train_step(net, 4, VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3,
-                                           steps=2), learning_rate=1e-2)
+    train_step(
+        net,
+        4,
+        VisualMotionBatches(clips=data["clips"], clip_labels=data["clip_labels"], batch_clips=3, steps=2),
+        learning_rate=1e-2,
+    )
     assert all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
-    train_step(net, 1, VisualMotionBatches(data["images"], data["labels"], batch_images=4, steps=2),
-               learning_rate=1e-2)
+    train_step(net, 1, VisualMotionBatches(data["images"], data["labels"], batch_images=4, steps=2), learning_rate=1e-2)
     moving = [w for w in net.encoder.non_trainable_weights if "moving" in w.path]
     assert moving and not all(np.array_equal(a, b) for a, b in zip(encoder_state, net.encoder.get_weights()))
     x = data["images"][:3]
     net.save(tmp_path / "bn.keras")
     restored = keras.saving.load_model(tmp_path / "bn.keras")
     assert restored.encoder.get_config()["norm"] == "batch"
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(net(x)),
-                               atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(net(x)), atol=1e-5)
 
 
 def test_distance_reaches_the_smoothness_losses(data):
@@ -171,8 +215,9 @@ def test_distance_reaches_the_smoothness_losses(data):
         y_pred = trainer(x)
         loss = trainer.compute_loss(x, None, y_pred)
         f = y_pred["motion_features"]
-        expected = (first_order_smoothness(f, x["pos_pairs"], x["neg_pairs"], 2.0, distance)
-                    + second_order_smoothness(f, x["pos_triples"], x["neg_triples"], 2.0, distance))
+        expected = first_order_smoothness(f, x["pos_pairs"], x["neg_pairs"], 2.0, distance) + second_order_smoothness(
+            f, x["pos_triples"], x["neg_triples"], 2.0, distance
+        )
         losses[distance] = float(keras.ops.convert_to_numpy(loss))
         assert losses[distance] == pytest.approx(float(keras.ops.convert_to_numpy(expected)), rel=1e-5)
     assert losses["euclidean"] != pytest.approx(losses["squared"])
@@ -222,8 +267,9 @@ def test_drop_remainder_keeps_the_batch_sizes_asked_for(data):
 
     kwargs = dict(batch_images=5, batch_clips=4, subclip_length=3, steps=4, seed=2)
     default = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"], **kwargs)
-    dropped = VisualMotionBatches(data["images"], data["labels"], data["clips"], data["clip_labels"],
-                                  drop_remainder=True, **kwargs)
+    dropped = VisualMotionBatches(
+        data["images"], data["labels"], data["clips"], data["clip_labels"], drop_remainder=True, **kwargs
+    )
     assert not default.drop_remainder and dropped.drop_remainder and len(dropped) == len(default) == 4
     for i in range(len(dropped)):  # 12 images at 5 a batch: never a partial batch, and the same batches
         x = dropped[i]

@@ -27,8 +27,11 @@ def test_equals_numpy_residual_sums_on_random_data():
     np.testing.assert_allclose(got, reference_vlad(x, mask, codebook), atol=1e-4)
     # No mask = every descriptor counts; a (B, H, W, 2) flow map is the same set as (B, H·W, 2).
     flow = x.reshape(3, 5, 10, 2)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(VLADEncoder(codebook)(flow)),
-                               reference_vlad(x, np.ones((3, 50), bool), codebook), atol=1e-4)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(VLADEncoder(codebook)(flow)),
+        reference_vlad(x, np.ones((3, 50), bool), codebook),
+        atol=1e-4,
+    )
 
 
 def test_normalisations():
@@ -94,8 +97,9 @@ def test_traced_call_equals_eager_call():
     layer = VLADEncoder(codebook, normalization="power+l2")
     descriptors, valid = keras.Input((64, 2)), keras.Input((64,), dtype="bool")
     model = keras.Model([descriptors, valid], layer(descriptors, mask=valid))
-    np.testing.assert_allclose(model.predict_on_batch([x, mask]),
-                               keras.ops.convert_to_numpy(layer(x, mask=mask)), atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict_on_batch([x, mask]), keras.ops.convert_to_numpy(layer(x, mask=mask)), atol=1e-5
+    )
 
 
 def test_compiles_with_xla_on_tensorflow():

@@ -14,6 +14,21 @@ from keras_motion.datasets.synthetic.renderer import (
     synthetic_actions,
 )
 
-__all__ = ["ACTIONS", "BACKGROUND_IMAGES", "CLASS_NAMES", "LAYOUTS", "PARTS", "LayoutTree", "LayoutVideo",
-           "SyntheticActions", "SyntheticVideos", "default_backgrounds", "label_of", "render_video",
-           "synthetic_actions", "video_name", "write_layout", "write_synthetic"]
+__all__ = [
+    "ACTIONS",
+    "BACKGROUND_IMAGES",
+    "CLASS_NAMES",
+    "LAYOUTS",
+    "PARTS",
+    "LayoutTree",
+    "LayoutVideo",
+    "SyntheticActions",
+    "SyntheticVideos",
+    "default_backgrounds",
+    "label_of",
+    "render_video",
+    "synthetic_actions",
+    "video_name",
+    "write_layout",
+    "write_synthetic",
+]

@@ -31,8 +31,18 @@ def video_name(index, class_name):
     return f"{class_name}_{int(index):06d}"
 
 
-def write_synthetic(root, num_videos, num_frames=16, size=64, seed=0, jitter=0.0, fps=25, actions=ACTIONS,
-                    backgrounds=None, show_progress=True):
+def write_synthetic(
+    root,
+    num_videos,
+    num_frames=16,
+    size=64,
+    seed=0,
+    jitter=0.0,
+    fps=25,
+    actions=ACTIONS,
+    backgrounds=None,
+    show_progress=True,
+):
     """Writes a synthetic action data set to `root` and returns it as a `SyntheticVideos`.
 
     Layout: `videos/<class>/<class>_<id>.mp4` (MPEG-4, lossy), `flows/<class>_<id>.npz` (`flow` float16 (T,H,W,2),
@@ -52,9 +62,15 @@ def write_synthetic(root, num_videos, num_frames=16, size=64, seed=0, jitter=0.0
     size, actions = _check_size(size), _check_actions(actions)
     if size[0] % 2 or size[1] % 2:
         raise ValueError(f"video height and width must be even for the MPEG-4 encoder, got {size[0]}x{size[1]}")
-    config = dict(num_frames=int(num_frames), size=list(size), seed=int(seed), jitter=float(jitter),
-                  actions=list(actions), backgrounds="scikit-image" if backgrounds is None else "custom",
-                  fps=float(fps))
+    config = dict(
+        num_frames=int(num_frames),
+        size=list(size),
+        seed=int(seed),
+        jitter=float(jitter),
+        actions=list(actions),
+        backgrounds="scikit-image" if backgrounds is None else "custom",
+        fps=float(fps),
+    )
     config_path = os.path.join(root, CONFIG_FILE)
     if os.path.exists(config_path):
         with open(config_path, encoding="utf-8") as f:
@@ -64,14 +80,15 @@ def write_synthetic(root, num_videos, num_frames=16, size=64, seed=0, jitter=0.0
             raise DatasetLayoutError(
                 f"{config_path}: this data set was written with other settings ({', '.join(changed)}: "
                 f"{[old.get(k) for k in changed]} vs {[config[k] for k in changed]}); resuming would mix two data "
-                "sets. Use another root, or delete this one.")
+                "sets. Use another root, or delete this one."
+            )
     os.makedirs(root, exist_ok=True)
     atomic_write_text(config_path, json.dumps(config, indent=2) + "\n")
     backgrounds = _check_backgrounds(backgrounds)
 
     rows, written = [], 0
     indices = range(int(num_videos))
-    for index in (progress(indices, desc="synthetic videos") if show_progress else indices):
+    for index in progress(indices, desc="synthetic videos") if show_progress else indices:
         label = label_of(index, len(actions), seed)
         name = video_name(index, actions[label])
         video_rel = f"videos/{actions[label]}/{name}.mp4"
@@ -80,8 +97,9 @@ def write_synthetic(root, num_videos, num_frames=16, size=64, seed=0, jitter=0.0
         rows.append((video_rel, label, actions[label]))
         if os.path.exists(video_path) and os.path.exists(flow_path):
             continue  # written by an earlier run; both files are written atomically, so they are complete
-        frames, flows, parts = _render_video(seed, index, actions[label], config["num_frames"], size,
-                                             config["jitter"], backgrounds)
+        frames, flows, parts = _render_video(
+            seed, index, actions[label], config["num_frames"], size, config["jitter"], backgrounds
+        )
         atomic_save_npz(flow_path, flow=flows.astype(np.float16), mask=parts >= 0)
         write_video(video_path, frames, fps=fps)
         written += 1
@@ -100,9 +118,11 @@ def _label(text, classes, path, number, line):
     text = (text or "").strip()
     count = "" if classes is None else f" < {len(classes)}"
     if not text.isdigit() or (classes is not None and int(text) >= len(classes)):
-        raise DatasetLayoutError(f"{path} line {number} is {line!r}: the label {text!r} is not a class index (an "
-                                 f"integer 0 <= label{count}); correct the line, or write the data set again with "
-                                 "tools/make_synthetic.py.")
+        raise DatasetLayoutError(
+            f"{path} line {number} is {line!r}: the label {text!r} is not a class index (an "
+            f"integer 0 <= label{count}); correct the line, or write the data set again with "
+            "tools/make_synthetic.py."
+        )
     return int(text)
 
 
@@ -125,12 +145,14 @@ class SyntheticVideos(VideoDataset):
         if not os.path.isfile(labels_path):
             raise DatasetLayoutError(
                 f"{labels_path} not found: {self.root} is not a synthetic data set. Write one with "
-                "keras_motion.datasets.write_synthetic(root, num_videos) or tools/make_synthetic.py --out ROOT.")
+                "keras_motion.datasets.write_synthetic(root, num_videos) or tools/make_synthetic.py --out ROOT."
+            )
         with open(labels_path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             if reader.fieldnames is None or not {"path", "label", "class"} <= set(reader.fieldnames):
-                raise DatasetLayoutError(f"{labels_path}: expected the header 'path,label,class', "
-                                         f"got {reader.fieldnames}")
+                raise DatasetLayoutError(
+                    f"{labels_path}: expected the header 'path,label,class', got {reader.fieldnames}"
+                )
             rows = [(reader.line_num, r) for r in reader]
         config_path = os.path.join(self.root, CONFIG_FILE)
         classes = None
@@ -140,8 +162,12 @@ class SyntheticVideos(VideoDataset):
         paths, labels = [], []
         for number, r in rows:
             line = ",".join(str(r.get(k)) for k in reader.fieldnames)
-            paths.append(os.path.join(self.root, *listed_path(r["path"] or "", self.root, labels_path, number, line,
-                                                              "SyntheticVideos").split("/")))
+            paths.append(
+                os.path.join(
+                    self.root,
+                    *listed_path(r["path"] or "", self.root, labels_path, number, line, "SyntheticVideos").split("/"),
+                )
+            )
             labels.append(_label(r["label"], classes, labels_path, number, line))
         if classes is None:  # labels.csv alone: classes ordered by label
             by_label = {label: r["class"] for label, (_, r) in zip(labels, rows)}
@@ -155,8 +181,10 @@ class SyntheticVideos(VideoDataset):
     def _npz(self, i, key):
         path = self.flow_path(i)
         if not os.path.isfile(path):
-            raise DatasetLayoutError(f"{path} not found (exact flow of {self.paths[i]}); re-run write_synthetic "
-                                     "on this root to write the missing files")
+            raise DatasetLayoutError(
+                f"{path} not found (exact flow of {self.paths[i]}); re-run write_synthetic "
+                "on this root to write the missing files"
+            )
         with np.load(path) as data:
             return data[key]
 

@@ -6,18 +6,44 @@ import numpy as np
 ACTIONS = ("walk_left", "walk_right", "jump", "squat", "wave", "clap")
 
 # Parts, in index order. Side "a" is the image-left (frontal view) or far (profile view) limb, "b" the other one.
-PARTS = ("torso", "head", "upper_arm_a", "lower_arm_a", "upper_arm_b", "lower_arm_b",
-         "upper_leg_a", "lower_leg_a", "upper_leg_b", "lower_leg_b")
+PARTS = (
+    "torso",
+    "head",
+    "upper_arm_a",
+    "lower_arm_a",
+    "upper_arm_b",
+    "lower_arm_b",
+    "upper_leg_a",
+    "lower_leg_a",
+    "upper_leg_b",
+    "lower_leg_b",
+)
 _TORSO, _HEAD, _UA_A, _LA_A, _UA_B, _LA_B, _UL_A, _LL_A, _UL_B, _LL_B = range(10)
 # Painter's order (first drawn = furthest back). Profile: far limbs behind the torso, near limbs in front.
 _DEPTH_PROFILE = (_UA_A, _LA_A, _UL_A, _LL_A, _TORSO, _HEAD, _UL_B, _LL_B, _UA_B, _LA_B)
 _DEPTH_FRONTAL = (_UL_A, _LL_A, _UL_B, _LL_B, _TORSO, _HEAD, _UA_A, _LA_A, _UA_B, _LA_B)
 
 # Body lengths in units of the figure's height (feet to top of head ≈ 1).
-_BODY = dict(torso=0.30, torso_r=0.1, torso_r_profile=0.075, head_r=0.08, neck=0.012, shoulder_drop=0.04,
-             shoulder_w=0.08, shoulder_w_profile=0.012, hip_w=0.05, hip_w_profile=0.01,
-             upper_arm=0.15, upper_arm_r=0.034, lower_arm=0.15, lower_arm_r=0.03,
-             upper_leg=0.235, upper_leg_r=0.052, lower_leg=0.235, lower_leg_r=0.042)
+_BODY = dict(
+    torso=0.30,
+    torso_r=0.1,
+    torso_r_profile=0.075,
+    head_r=0.08,
+    neck=0.012,
+    shoulder_drop=0.04,
+    shoulder_w=0.08,
+    shoulder_w_profile=0.012,
+    hip_w=0.05,
+    hip_w_profile=0.01,
+    upper_arm=0.15,
+    upper_arm_r=0.034,
+    lower_arm=0.15,
+    lower_arm_r=0.03,
+    upper_leg=0.235,
+    upper_leg_r=0.052,
+    lower_leg=0.235,
+    lower_leg_r=0.042,
+)
 
 # Range of the cycle length (frames) of each action; each video draws its own (its speed).
 _PERIODS = dict(walk_left=(12, 18), walk_right=(12, 18), jump=(18, 26), squat=(14, 22), wave=(26, 34), clap=(8, 12))
@@ -48,21 +74,40 @@ def _pose(action, u, style):
     """
     z = np.zeros_like(u)
     two_pi_u = 2.0 * np.pi * u
-    p = dict(view="profile", lean=z + 4.0, head=z, air=z, walk=False,
-             thigh=[z + 2.0, z - 2.0], knee=[z + 4.0, z + 4.0], uarm=[z - 4.0, z + 4.0], elbow=[z + 10.0, z + 12.0])
+    p = dict(
+        view="profile",
+        lean=z + 4.0,
+        head=z,
+        air=z,
+        walk=False,
+        thigh=[z + 2.0, z - 2.0],
+        knee=[z + 4.0, z + 4.0],
+        uarm=[z - 4.0, z + 4.0],
+        elbow=[z + 10.0, z + 12.0],
+    )
     if action in ("walk_left", "walk_right"):
         s, c = np.sin(two_pi_u), np.cos(two_pi_u)
         amp = style["stride"]
-        p.update(walk=True, lean=z + style["walk_lean"],
-                 # The swinging leg bends its knee while it moves forward.
-                 thigh=[-amp * s, amp * s], knee=[5 + 40 * np.maximum(0, -c), 5 + 40 * np.maximum(0, c)],
-                 uarm=[0.8 * amp * s, -0.8 * amp * s], elbow=[15 + 10 * np.maximum(0, s), 15 + 10 * np.maximum(0, -s)])
+        p.update(
+            walk=True,
+            lean=z + style["walk_lean"],
+            # The swinging leg bends its knee while it moves forward.
+            thigh=[-amp * s, amp * s],
+            knee=[5 + 40 * np.maximum(0, -c), 5 + 40 * np.maximum(0, c)],
+            uarm=[0.8 * amp * s, -0.8 * amp * s],
+            elbow=[15 + 10 * np.maximum(0, s), 15 + 10 * np.maximum(0, -s)],
+        )
     elif action == "squat":
         # Stand (held), go down, hold at the bottom, come up: the top of the cycle is a plain standing pose.
         d = _segments(u, (0.0, 0.2, 0.5, 0.62, 0.95, 1.0), (0.0, 0.0, 1.0, 1.0, 0.0, 0.0)) * style["depth"]
         arms = style["squat_arms"] * d
-        p.update(thigh=[85 * d + 2, 85 * d - 2], knee=[115 * d + 4, 115 * d + 4], lean=4 + 40 * d,
-                 uarm=[75 * arms - 4, 75 * arms + 4], elbow=[10 + 10 * d, 12 + 10 * d])
+        p.update(
+            thigh=[85 * d + 2, 85 * d - 2],
+            knee=[115 * d + 4, 115 * d + 4],
+            lean=4 + 40 * d,
+            uarm=[75 * arms - 4, 75 * arms + 4],
+            elbow=[10 + 10 * d, 12 + 10 * d],
+        )
     elif action == "jump":
         # Crouch, push off, fly, land and absorb, stand up: crouch and standing poses are shared with squat.
         knots = (0.0, 0.3, 0.45, 0.72, 0.85, 1.0)
@@ -71,8 +116,14 @@ def _pose(action, u, style):
         flight = np.clip((u - 0.45) / 0.27, 0.0, 1.0)
         air = np.where((u > 0.45) & (u < 0.72), np.sin(np.pi * flight), 0.0) * style["jump_height"]
         tuck = 25.0 * np.sin(np.pi * flight) * (air > 0)
-        p.update(thigh=[85 * d + 2 + tuck, 85 * d - 2 + tuck], knee=[115 * d + 4 + tuck, 115 * d + 4 + tuck],
-                 lean=4 + 35 * d, air=air, uarm=[arm - 4, arm + 4], elbow=[10 + z, 12 + z])
+        p.update(
+            thigh=[85 * d + 2 + tuck, 85 * d - 2 + tuck],
+            knee=[115 * d + 4 + tuck, 115 * d + 4 + tuck],
+            lean=4 + 35 * d,
+            air=air,
+            uarm=[arm - 4, arm + 4],
+            elbow=[10 + z, 12 + z],
+        )
     elif action == "wave":
         # Raise one arm, wave the forearm a few times, lower it: the ends of the cycle are a standing pose.
         r = _segments(u, (0.0, 0.04, 0.27, 0.73, 0.96, 1.0), (0.0, 0.0, 1.0, 1.0, 0.0, 0.0))
@@ -80,8 +131,13 @@ def _pose(action, u, style):
         up, fore = 8 + 117 * r, 8 + 117 * r + r * (45 + 25 * wave)
         rest = 8 + 3 * np.sin(two_pi_u)
         arms = [(up, fore), (rest, rest + 6)] if style["side"] == 0 else [(rest, rest + 6), (up, fore)]
-        p.update(view="frontal", uarm=[arms[0][0], arms[1][0]], elbow=[arms[0][1], arms[1][1]],
-                 thigh=[z + 4, z + 4], knee=[z, z])
+        p.update(
+            view="frontal",
+            uarm=[arms[0][0], arms[1][0]],
+            elbow=[arms[0][1], arms[1][1]],
+            thigh=[z + 4, z + 4],
+            knee=[z, z],
+        )
     elif action == "clap":
         c = 0.5 + 0.5 * np.cos(two_pi_u)  # 1 = hands together
         up, fore = 20 + 25 * (1 - c), -(115 + 45 * (1 - c))
@@ -135,10 +191,12 @@ def _skeleton(action, style, num_steps):
     elbow = [shoulder[k] + b["upper_arm"] * _direction(uarm[k]) for k in range(2)]
     knee = [hip[k] + b["upper_leg"] * _direction(thigh[k]) for k in range(2)]
     head_a = torso_a + f * rad(pose["head"])
-    origins = np.stack([pelvis, neck, shoulder[0], elbow[0], shoulder[1], elbow[1],
-                        hip[0], knee[0], hip[1], knee[1]], axis=1)
-    angles = np.stack([torso_a, head_a, uarm[0], larm[0], uarm[1], larm[1],
-                       thigh[0], shin[0], thigh[1], shin[1]], axis=1)
+    origins = np.stack(
+        [pelvis, neck, shoulder[0], elbow[0], shoulder[1], elbow[1], hip[0], knee[0], hip[1], knee[1]], axis=1
+    )
+    angles = np.stack(
+        [torso_a, head_a, uarm[0], larm[0], uarm[1], larm[1], thigh[0], shin[0], thigh[1], shin[1]], axis=1
+    )
     return origins, angles, profile
 
 
@@ -147,14 +205,20 @@ def _shapes(body, profile):
     b = body
     tr = b["torso_r_profile"] if profile else b["torso_r"]
     head_c = b["neck"] + b["head_r"]
-    return np.array([
-        (0.55 * tr, b["torso"] - 0.45 * tr, tr),
-        (head_c, head_c, b["head_r"]),
-        (0.0, b["upper_arm"], b["upper_arm_r"]), (0.0, b["lower_arm"], b["lower_arm_r"]),
-        (0.0, b["upper_arm"], b["upper_arm_r"]), (0.0, b["lower_arm"], b["lower_arm_r"]),
-        (0.0, b["upper_leg"], b["upper_leg_r"]), (0.0, b["lower_leg"], b["lower_leg_r"]),
-        (0.0, b["upper_leg"], b["upper_leg_r"]), (0.0, b["lower_leg"], b["lower_leg_r"]),
-    ])
+    return np.array(
+        [
+            (0.55 * tr, b["torso"] - 0.45 * tr, tr),
+            (head_c, head_c, b["head_r"]),
+            (0.0, b["upper_arm"], b["upper_arm_r"]),
+            (0.0, b["lower_arm"], b["lower_arm_r"]),
+            (0.0, b["upper_arm"], b["upper_arm_r"]),
+            (0.0, b["lower_arm"], b["lower_arm_r"]),
+            (0.0, b["upper_leg"], b["upper_leg_r"]),
+            (0.0, b["lower_leg"], b["lower_leg_r"]),
+            (0.0, b["upper_leg"], b["upper_leg_r"]),
+            (0.0, b["lower_leg"], b["lower_leg_r"]),
+        ]
+    )
 
 
 # ------------------------------------------------------------------------------------------------ appearance
@@ -213,7 +277,8 @@ def _style(rng, action, size):
         body=body,
         phase=rng.uniform(0, 1),
         period=rng.uniform(lo, hi),
-        facing=float(rng.choice([-1.0, 1.0])) if action not in ("walk_left", "walk_right")
+        facing=float(rng.choice([-1.0, 1.0]))
+        if action not in ("walk_left", "walk_right")
         else (-1.0 if action == "walk_left" else 1.0),
         stride=rng.uniform(22, 32),
         walk_lean=rng.uniform(4, 10),

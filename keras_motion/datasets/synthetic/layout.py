@@ -64,8 +64,14 @@ LAYOUTS = ("ucf101", "hmdb51")
 # Each set's naming style: UCF101 CamelCase (BodyWeightSquats is a real UCF101 class), HMDB51 lower_case (jump,
 # wave, clap are real HMDB51 classes; the walks keep their direction, as two classes need two names).
 CLASS_NAMES = {
-    "ucf101": dict(walk_left="WalkingLeft", walk_right="WalkingRight", jump="Jumping", squat="BodyWeightSquats",
-                   wave="HandWaving", clap="HandClapping"),
+    "ucf101": dict(
+        walk_left="WalkingLeft",
+        walk_right="WalkingRight",
+        jump="Jumping",
+        squat="BodyWeightSquats",
+        wave="HandWaving",
+        clap="HandClapping",
+    ),
     "hmdb51": {action: action for action in ACTIONS},
 }
 CONFIG_FILE = "synthetic_layout.json"
@@ -144,12 +150,15 @@ def _frame_range(num_frames):
         try:
             low, high = num_frames
         except (TypeError, ValueError):
-            raise InvalidArgumentError(f"num_frames={num_frames!r} must be a count or a (low, high) range, e.g. "
-                                       f"{DEFAULT_FRAMES}") from None
+            raise InvalidArgumentError(
+                f"num_frames={num_frames!r} must be a count or a (low, high) range, e.g. {DEFAULT_FRAMES}"
+            ) from None
         low, high = check_int(low, "num_frames (low)", low=2), check_int(high, "num_frames (high)", low=2)
         if low > high:
-            raise InvalidArgumentError(f"num_frames={num_frames!r}: the low end exceeds the high end; pass "
-                                       f"(low, high) with low <= high, e.g. {DEFAULT_FRAMES}")
+            raise InvalidArgumentError(
+                f"num_frames={num_frames!r}: the low end exceeds the high end; pass "
+                f"(low, high) with low <= high, e.g. {DEFAULT_FRAMES}"
+            )
     return low, high
 
 
@@ -171,11 +180,13 @@ def _plan(layout, num_videos, frames, seed, jitter, actions):
         rank = index // len(actions)  # label_of puts every class once in each block of len(actions) videos
         group, clip = _ORDER[rank % _GROUPS], rank // _GROUPS + 1
         class_name = CLASS_NAMES[layout][action]
-        count = frames[0] if frames[0] == frames[1] else \
-            int(np.random.default_rng([seed, index, 0xF4A3E]).integers(frames[0], frames[1] + 1))
+        count = (
+            frames[0]
+            if frames[0] == frames[1]
+            else int(np.random.default_rng([seed, index, 0xF4A3E]).integers(frames[0], frames[1] + 1))
+        )
         name = _video_name(layout, class_name, action, group, clip, jitter)
-        plan.append(LayoutVideo(f"{videos_folder}/{class_name}/{name}", index, action, class_name, group, clip,
-                                count))
+        plan.append(LayoutVideo(f"{videos_folder}/{class_name}/{name}", index, action, class_name, group, clip, count))
     return plan
 
 
@@ -202,8 +213,9 @@ def _write_avi(path, frames, fps, fourcc):
         writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*fourcc), float(fps), (int(width), int(height)))
         try:
             if not writer.isOpened():
-                raise VideoError(f"OpenCV cannot open a {fourcc} video writer for {path} ({width}x{height} @ {fps} "
-                                 "fps)")
+                raise VideoError(
+                    f"OpenCV cannot open a {fourcc} video writer for {path} ({width}x{height} @ {fps} fps)"
+                )
             for frame in frames:
                 writer.write(np.ascontiguousarray(frame[..., ::-1]))  # RGB -> BGR
         finally:
@@ -216,8 +228,10 @@ def _check_config(root, config):
     path = os.path.join(root, CONFIG_FILE)
     if not os.path.exists(path):
         if os.path.isdir(root) and any(not n.startswith(".") for n in os.listdir(root)):
-            raise DatasetLayoutError(f"{root} already holds files but no {CONFIG_FILE}: it is not a tree that "
-                                     "write_layout made; choose an empty or new folder.")
+            raise DatasetLayoutError(
+                f"{root} already holds files but no {CONFIG_FILE}: it is not a tree that "
+                "write_layout made; choose an empty or new folder."
+            )
         return
     old = read_json(path, fix="delete the tree and write it again")
     changed = [k for k in _KEYS if old.get(k) != config[k]]
@@ -225,7 +239,8 @@ def _check_config(root, config):
         raise DatasetLayoutError(
             f"{path}: this tree was written with other settings ({', '.join(changed)}: "
             f"{[old.get(k) for k in changed]} vs {[config[k] for k in changed]}); resuming would mix two data sets. "
-            "Rerun with the settings it was written with, use another root, or delete this one.")
+            "Rerun with the settings it was written with, use another root, or delete this one."
+        )
 
 
 def _in_videos(video):
@@ -253,12 +268,26 @@ def _split_files(layout, plan, class_names):
         for split in (1, 2, 3):
             # '<video>.avi <mark> ' with the official files' trailing space.
             files[f"{name}_test_split{split}.txt"] = "".join(
-                f"{v.name} {marks[subset_of(layout, v.group, split)]} \n" for v in members)
+                f"{v.name} {marks[subset_of(layout, v.group, split)]} \n" for v in members
+            )
     return files
 
 
-def write_layout(root, layout, num_videos, size=(240, 320), num_frames=DEFAULT_FRAMES, seed=0, jitter=0.0, fps=None,
-                 actions=ACTIONS, backgrounds=None, flows=False, codec="XVID", show_progress=True):
+def write_layout(
+    root,
+    layout,
+    num_videos,
+    size=(240, 320),
+    num_frames=DEFAULT_FRAMES,
+    seed=0,
+    jitter=0.0,
+    fps=None,
+    actions=ACTIONS,
+    backgrounds=None,
+    flows=False,
+    codec="XVID",
+    show_progress=True,
+):
     """Writes `num_videos` synthetic action videos to `root` in the official layout of `layout` ('ucf101' or
     'hmdb51'; see the module's docstring) and returns a `LayoutTree`; read it with `UCF101(root, split, subset)` /
     `HMDB51(...)` or `tree.dataset(split, subset)`.
@@ -291,8 +320,10 @@ def write_layout(root, layout, num_videos, size=(240, 320), num_frames=DEFAULT_F
     actions = _check_actions(actions)
     size = _check_size(size)
     if size[0] % 2 or size[1] % 2:
-        raise InvalidArgumentError(f"size=({size[0]}, {size[1]}): height and width must be even for the video "
-                                   "encoder's 4:2:0 chroma; e.g. (240, 320)")
+        raise InvalidArgumentError(
+            f"size=({size[0]}, {size[1]}): height and width must be even for the video "
+            "encoder's 4:2:0 chroma; e.g. (240, 320)"
+        )
     frames = _frame_range(num_frames)
     minimum = MIN_PER_CLASS * len(actions)
     num_videos = check_int(num_videos, "num_videos", low=1)
@@ -300,21 +331,36 @@ def write_layout(root, layout, num_videos, size=(240, 320), num_frames=DEFAULT_F
         raise InvalidArgumentError(
             f"num_videos={num_videos} is too few: an official-layout tree needs at least {MIN_PER_CLASS} videos per "
             f"class ({minimum} for {len(actions)} classes) so that each of the three splits has training and test "
-            "videos of every class; pass more videos or fewer actions")
+            "videos of every class; pass more videos or fewer actions"
+        )
     seed = check_int(seed, "seed", low=0)
     fps = _FPS[layout] if fps is None else check_number(fps, "fps", low=0, low_open=True)
     jitter = check_number(jitter, "jitter", low=0)
-    config = dict(layout=layout, num_frames=list(frames), size=list(size), seed=seed, jitter=jitter,
-                  actions=list(actions), backgrounds="scikit-image" if backgrounds is None else "custom", fps=fps,
-                  codec=str(codec))
+    config = dict(
+        layout=layout,
+        num_frames=list(frames),
+        size=list(size),
+        seed=seed,
+        jitter=jitter,
+        actions=list(actions),
+        backgrounds="scikit-image" if backgrounds is None else "custom",
+        fps=fps,
+        codec=str(codec),
+    )
     _check_config(root, config)
     fourcc = str(codec)
     if not _can_encode(fourcc):
         if not _can_encode("MJPG"):
-            raise VideoError(f"OpenCV cannot encode {fourcc} nor Motion-JPEG AVIs here; install the opencv-python "
-                             "wheel (it bundles FFmpeg)")
-        warnings.warn(f"OpenCV's FFmpeg cannot encode {fourcc} here: writing Motion-JPEG AVIs instead (the loaders "
-                      "read them alike; the files are larger than the real set's)", RuntimeWarning, stacklevel=2)
+            raise VideoError(
+                f"OpenCV cannot encode {fourcc} nor Motion-JPEG AVIs here; install the opencv-python "
+                "wheel (it bundles FFmpeg)"
+            )
+        warnings.warn(
+            f"OpenCV's FFmpeg cannot encode {fourcc} here: writing Motion-JPEG AVIs instead (the loaders "
+            "read them alike; the files are larger than the real set's)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         fourcc = "MJPG"
     os.makedirs(root, exist_ok=True)
     atomic_write_text(os.path.join(root, CONFIG_FILE), json.dumps(dict(config, written_as=fourcc), indent=2) + "\n")
@@ -326,12 +372,13 @@ def write_layout(root, layout, num_videos, size=(240, 320), num_frames=DEFAULT_F
     remove_temporaries(list(path_of.values()) + (list(flow_of.values()) if flows else []))  # of killed runs
     # Both files are written atomically: one that exists is complete.
     todo = [v for v in plan if not os.path.exists(path_of[v.index]) or (flows and not os.path.exists(flow_of[v.index]))]
-    for video in (progress(todo, desc=f"{layout} videos") if show_progress and todo else todo):
+    for video in progress(todo, desc=f"{layout} videos") if show_progress and todo else todo:
         label = actions.index(video.action)
         # One photo per (class, group): the clips of a group share their scene, like the real sets' source videos.
         scene = np.random.default_rng([seed, label, video.group, 0x5CE7E]).integers(len(backgrounds))
-        rendered, flow, parts = _render_video(seed, video.index, video.action, video.num_frames, size,
-                                              jitter, (backgrounds[scene],))
+        rendered, flow, parts = _render_video(
+            seed, video.index, video.action, video.num_frames, size, jitter, (backgrounds[scene],)
+        )
         if flows:
             atomic_save_npz(flow_of[video.index], flow=flow.astype(np.float16), mask=parts >= 0)
         _write_avi(path_of[video.index], rendered, fps, fourcc)

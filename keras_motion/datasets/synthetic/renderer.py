@@ -33,8 +33,18 @@ from keras_motion.datasets.synthetic.figure import (
 from keras_motion.errors import MissingDependencyError
 
 # scikit-image photos that ship inside its wheel (no download). Grayscale ones are expanded to RGB.
-BACKGROUND_IMAGES = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle", "immunohistochemistry",
-                     "camera", "grass", "gravel", "brick")
+BACKGROUND_IMAGES = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "stereo_motorcycle",
+    "immunohistochemistry",
+    "camera",
+    "grass",
+    "gravel",
+    "brick",
+)
 
 BACKGROUND_BLUR = (0.8, 2.0)  # Gaussian sigma range in pixels at 64x64
 
@@ -93,7 +103,8 @@ def default_backgrounds():
         raise MissingDependencyError(
             "synthetic_actions draws its backgrounds from scikit-image's bundled photos; install it "
             "(pip install scikit-image, or the test extra: pip install 'keras_motion[test]') or pass "
-            "backgrounds=[RGB arrays]") from e
+            "backgrounds=[RGB arrays]"
+        ) from e
     photos = []
     for name in BACKGROUND_IMAGES:
         image = getattr(data, name)()
@@ -166,7 +177,7 @@ def _render_video(seed, index, action, num_frames, size, jitter, backgrounds):
     ch, cw = max(int(round(bg_h * crop)), 2), max(int(round(bg_w * crop)), 2)
     y0 = int(rng.integers(0, photo.shape[0] - ch + 1))
     x0 = int(rng.integers(0, photo.shape[1] - cw + 1))
-    background = cv2.resize(photo[y0:y0 + ch, x0:x0 + cw], (bg_w, bg_h), interpolation=cv2.INTER_AREA)
+    background = cv2.resize(photo[y0 : y0 + ch, x0 : x0 + cw], (bg_w, bg_h), interpolation=cv2.INTER_AREA)
     # Depth of field: the figure is in focus, the scene behind it softer (blur commutes with the camera's
     # translation, so the background flow stays exact).
     blur = rng.uniform(*BACKGROUND_BLUR)
@@ -207,8 +218,13 @@ def _render_video(seed, index, action, num_frames, size, jitter, backgrounds):
         colour = colour * (1 - blend[..., None]) + tex["accent"][top] * blend[..., None]
         # Background at this camera offset: pixel p shows the scene point p - camera[t].
         shift = np.float32([[1, 0, margin - camera[t, 0]], [0, 1, margin - camera[t, 1]]])
-        bg = cv2.warpAffine(background, shift, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                            borderMode=cv2.BORDER_REFLECT)
+        bg = cv2.warpAffine(
+            background,
+            shift,
+            (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REFLECT,
+        )
         image = np.where(covered[..., None], colour, bg)
         frames[t] = np.clip(np.rint(image), 0, 255).astype(np.uint8)
         # Exact flow: the same local point under the part's transform at t + 1, minus the pixel.
@@ -258,13 +274,15 @@ def render_video(index, num_frames=16, size=64, seed=0, actions=ACTIONS, jitter=
     """
     size, actions = _check_size(size), _check_actions(actions)
     label = label_of(index, len(actions), seed)
-    frames, flows, parts = _render_video(seed, index, actions[label], int(num_frames), size, float(jitter),
-                                         _check_backgrounds(backgrounds))
+    frames, flows, parts = _render_video(
+        seed, index, actions[label], int(num_frames), size, float(jitter), _check_backgrounds(backgrounds)
+    )
     return frames, flows, parts, label
 
 
-def synthetic_actions(num_videos, num_frames=16, size=64, seed=0, actions=ACTIONS, jitter=0.0, backgrounds=None,
-                      start=0):
+def synthetic_actions(
+    num_videos, num_frames=16, size=64, seed=0, actions=ACTIONS, jitter=0.0, backgrounds=None, start=0
+):
     """Renders `num_videos` synthetic action videos with exact optical flow.
 
     Args:
@@ -297,10 +315,18 @@ def synthetic_actions(num_videos, num_frames=16, size=64, seed=0, actions=ACTION
     indices = np.arange(start, start + num_videos, dtype=np.int64)
     labels = np.array([label_of(i, len(actions), seed) for i in indices], np.int64)
     for n, (i, label) in enumerate(zip(indices, labels)):
-        frames[n], flows[n], parts[n] = _render_video(seed, i, actions[label], num_frames, size, float(jitter),
-                                                      backgrounds)
-    return SyntheticActions(frames=frames, labels=labels, flows=flows, masks=parts >= 0, parts=parts,
-                            class_names=list(actions), indices=indices)
+        frames[n], flows[n], parts[n] = _render_video(
+            seed, i, actions[label], num_frames, size, float(jitter), backgrounds
+        )
+    return SyntheticActions(
+        frames=frames,
+        labels=labels,
+        flows=flows,
+        masks=parts >= 0,
+        parts=parts,
+        class_names=list(actions),
+        indices=indices,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ on disk
