@@ -15,7 +15,7 @@ pytest.importorskip("skimage")
 from keras_motion.datasets import HMDB51, UCF101  # noqa: E402
 from keras_motion.datasets.synthetic import CLASS_NAMES, write_layout  # noqa: E402
 from keras_motion.datasets.synthetic import layout as layout_module  # noqa: E402
-from keras_motion.errors import DatasetLayoutError, InvalidArgumentError  # noqa: E402
+from keras_motion.errors import DatasetLayoutError, InvalidArgumentError, SettingsMismatchError  # noqa: E402
 from keras_motion.video import read_video, video_info  # noqa: E402
 
 TINY = dict(size=(48, 64), num_frames=(6, 8), actions=("wave", "clap"), show_progress=False)
@@ -143,7 +143,7 @@ def test_rerun_resumes_extends_and_refuses_other_settings(tmp_path, monkeypatch)
     with open(first, "rb") as a, open(os.path.join(again.root, *again.videos[5].path.split("/")), "rb") as b:
         assert a.read() == b.read()
 
-    with pytest.raises(DatasetLayoutError, match="num_frames"):
+    with pytest.raises(SettingsMismatchError, match="num_frames"):
         write_layout(root, "ucf101", 8, **dict(TINY, num_frames=9))
 
 

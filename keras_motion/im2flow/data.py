@@ -84,8 +84,20 @@ def _extract(cache, datasets, log):
     return {path: reason for path, reason in cache.extract(missing)["failed"].items}
 
 
-def _cached_pairs(videos, cache, failed, pairs_per_video, future, seed):
-    """`pairs_from_cache` of a data set, the skips of videos whose extraction failed given the extraction's reason."""
+def _video_pairs(videos, cache, failed, pairs_per_video, future, render_size, flow_method, seed):
+    """The square Im2Flow pairs of a data set: lazy from `cache` (the skips of videos whose extraction failed given
+    the extraction's reason), or decoded and computed now without one."""
+    if cache is None:
+        return pairs_from_videos(
+            videos,
+            pairs_per_video,
+            future,
+            size=render_size,
+            method=flow_method,
+            seed=seed,
+            skips=videos.skips,
+            square=True,
+        )
     skipped = len(videos.skips.items)
     pairs = pairs_from_cache(videos, cache, pairs_per_video, future, seed=seed, skips=videos.skips, square=True)
     videos.skips.items[skipped:] = [
@@ -217,19 +229,9 @@ def labeled_video_splits(
     failed = _extract(cache, (train, test), log) if cache is not None else {}
     out = {}
     for name, videos in (("train", train), ("test", test)):
-        if cache is not None:
-            images, flows, owners, _ = _cached_pairs(videos, cache, failed, pairs_per_video, future, seed)
-        else:
-            images, flows, owners, _ = pairs_from_videos(
-                videos,
-                pairs_per_video,
-                future,
-                size=render_size,
-                method=flow_method,
-                seed=seed,
-                skips=videos.skips,
-                square=True,
-            )
+        images, flows, owners, _ = _video_pairs(
+            videos, cache, failed, pairs_per_video, future, render_size, flow_method, seed
+        )
         out[name] = dict(images=images, flows=flows, labels=videos.labels[owners], masks=None, videos=owners)
         log(videos.skips.summary())
     f = np.asarray(fractions[:3], np.float64)
@@ -340,21 +342,8 @@ def video_folder_pairs(
         log or _quiet,
         plan_fix or "give fewer videos, fewer pairs (pairs_per_video) or a smaller render_size, or a flow cache",
     )
-    if cache is not None:
-        images, flows, _, _ = _cached_pairs(
-            folder, cache, _extract(cache, (folder,), log or _quiet), pairs_per_video, future, seed
-        )
-    else:
-        images, flows, _, _ = pairs_from_videos(
-            folder,
-            pairs_per_video,
-            future,
-            size=render_size,
-            method=flow_method,
-            seed=seed,
-            skips=folder.skips,
-            square=True,
-        )
+    failed = _extract(cache, (folder,), log or _quiet) if cache is not None else {}
+    images, flows, _, _ = _video_pairs(folder, cache, failed, pairs_per_video, future, render_size, flow_method, seed)
     (log or _quiet)(folder.skips.summary())
     return images, flows, folder.skips.count
 

@@ -1,9 +1,8 @@
 """The tables of an Im2Flow run, printed from its `metrics.json` (what `recipes/im2flow.py` prints)."""
 
-import sys
 
-
-def print_flow_table(flow, title, file=sys.stdout):
+def print_flow_table(flow, title, file=None):
+    """The flow benchmark's table (`Im2Flow.evaluate_flow`'s dict) under `title`, to `file` (default: stdout)."""
     regions = [("", "all"), ("_edges", "edges"), ("_fg", "foreground")]
     print(f"\n{title} (EPE px, lower is better; DS, OS higher is better)", file=file)
     header = "".join(
@@ -20,7 +19,8 @@ def print_flow_table(flow, title, file=sys.stdout):
         print(f"{name:<18}{row}", file=file)
 
 
-def print_tables(flow, recognition, flow_real=None, file=sys.stdout):
+def print_tables(flow, recognition, flow_real=None, file=None):
+    """The flow tables (held-out images, and the real clip where measured) and the recognition table."""
     print_flow_table(flow, "Flow prediction on held-out images", file)
     if flow_real is not None:
         print_flow_table(
@@ -34,6 +34,6 @@ def print_tables(flow, recognition, flow_real=None, file=sys.stdout):
         print(f"{name:<34}{100 * entry['accuracy']:6.1f} %{weight}", file=file)
 
 
-def print_report(metrics, file=sys.stdout):
-    """The tables of a run's metrics.json."""
+def print_report(metrics, file=None):
+    """The tables of a run's metrics.json, to `file` (default: stdout at the time of the call)."""
     print_tables(metrics["flow"], metrics["recognition"], metrics.get("flow_real_clip"), file)

@@ -59,6 +59,7 @@ from keras_motion.utils.files import (
     remove_temporaries,
 )
 from keras_motion.utils.progress import progress
+from keras_motion.utils.settings import check_settings
 
 LAYOUTS = ("ucf101", "hmdb51")
 # Each set's naming style: UCF101 CamelCase (BodyWeightSquats is a real UCF101 class), HMDB51 lower_case (jump,
@@ -234,13 +235,13 @@ def _check_config(root, config):
             )
         return
     old = read_json(path, fix="delete the tree and write it again")
-    changed = [k for k in _KEYS if old.get(k) != config[k]]
-    if changed:
-        raise DatasetLayoutError(
-            f"{path}: this tree was written with other settings ({', '.join(changed)}: "
-            f"{[old.get(k) for k in changed]} vs {[config[k] for k in changed]}); resuming would mix two data sets. "
-            "Rerun with the settings it was written with, use another root, or delete this one."
-        )
+    check_settings(
+        {k: old.get(k) for k in _KEYS},
+        {k: config[k] for k in _KEYS},
+        f"{path}: this tree was written",
+        "Resuming would mix two data sets: rerun with the settings it was written with, use another root, or "
+        "delete this one.",
+    )
 
 
 def _in_videos(video):
